@@ -1,0 +1,38 @@
+# kneedata: two commands for a fresh clone (see README.md)
+#   make demo  - set up, import sample_data/, derive, model, plot, write the report
+#   make test  - set up, lint (ruff), type-check (mypy), run every test and notebook
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.kneedata-installed
+DEMO   ?= .kneedata-demo
+OUT    ?= report
+
+.PHONY: setup demo test lint lab clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kneedata import sample_data --store $(DEMO)/store
+	$(BIN)/kneedata report --store $(DEMO)/store \
+	    --diary sample_data/pain_diary.csv --shoes sample_data/shoes.csv \
+	    --routines sample_data/routines.csv --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check kneedata tests benchmarks sample_data
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -n 2 -q
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) $(DEMO) $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""kneedata: find out what tends to come before a runner's knee pain.
+
+The public API is re-exported here; submodules load on first use so that
+``import kneedata`` stays fast (statsmodels and matplotlib are only imported when a
+model or a plot is asked for).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from kneedata.errors import DataQualityWarning, FileFormatError, SchemaError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    # readers (io/)
+    "Activity": "kneedata.io.activity",
+    "read_activities": "kneedata.io.activity",
+    "read_pain_diary": "kneedata.io.diary",
+    "read_shoes": "kneedata.io.diary",
+    "read_routines": "kneedata.io.diary",
+    # store
+    "Store": "kneedata.store",
+    "ImportReport": "kneedata.store",
+    # diary -> episodes, shoes
+    "pain_episodes": "kneedata.episodes",
+    "assign_shoes": "kneedata.gear",
+    # metrics
+    "daily_load": "kneedata.metrics.load",
+    "load_metrics": "kneedata.metrics.load",
+    "session_spikes": "kneedata.metrics.load",
+    "gait_metrics": "kneedata.metrics.gait",
+    "shoe_usage": "kneedata.metrics.shoes",
+    "shoe_summary": "kneedata.metrics.shoes",
+    # analysis frame and models
+    "analysis_frame": "kneedata.frame",
+    "case_crossover": "kneedata.models",
+    "daily_model": "kneedata.models",
+    "recurrent_cox": "kneedata.models",
+    "ModelResult": "kneedata.models",
+    "simulate_runner_days": "kneedata.simulate",
+    "simulate_cohort": "kneedata.simulate",
+    # the runner's view
+    "plots": "kneedata.plots",
+    "write_report": "kneedata.report",
+}
+
+__all__ = [
+    "DataQualityWarning",
+    "FileFormatError",
+    "SchemaError",
+    "__version__",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'kneedata' has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    value = module if module_name.endswith("." + name) else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
