@@ -41,7 +41,7 @@ class Column:
 
 def label(name: str, table: dict[str, Column] | None = None) -> str:
     """Axis label with unit for a column name, e.g. ``"cadence (steps/min)"``."""
-    col = (table or ALL_COLUMNS()).get(name)
+    col = (table or all_columns()).get(name)
     pretty = name
     for suffix in ("_spm", "_m_s", "_km", "_m", "_mm", "_ms", "_s", "_min", "_bpm",
                    "_pct", "_deg", "_w", "_c", "_0_10", "_au", "_rpm"):
@@ -71,7 +71,8 @@ RECORDS: dict[str, Column] = {
     "vertical_ratio_pct": Column("%", "float64", "Vertical oscillation / step length x 100.", 0, 30),
     "power_w": Column("W", "float64", "Running or cycling power.", 0, 3000),
     "temperature_c": Column("degC", "float64", "Device temperature.", -40, 60),
-    "moving": Column("", "bool", "Timer running and speed above the moving threshold."),
+    "moving": Column("", "bool", "Timer running and speed above the moving threshold (0.5 m/s)."),
+    "timer_running": Column("", "bool", "Timer runs for most of the interval to the next sample (False across timer pauses)."),
 }
 
 # --- activity summary: one row per session (owner: kneedata/io/activity.py) ---------
@@ -102,10 +103,204 @@ ACTIVITIES: dict[str, Column] = {
     "source_file": Column("", "string", "Path of the file the activity was read from."),
     "source_format": Column("", "string", "fit, gpx or tcx."),
     "cadence_unit_source": Column("", "string", "How cadence was read: fit_strides_doubled, strides_doubled, steps_as_is, none, cycling_rpm."),
+    "avg_cadence_rpm": Column("1/min", "float64", "Average crank cadence, cycling only.", 0, 250),
+    "local_time_source": Column("", "string", "Where utc_offset_min came from: file, gps_timezone, assumed_utc."),
+    "n_records": Column("", "int64", "Number of samples in the records table."),
+    "n_pauses": Column("", "int64", "Number of timer pauses (stop/start events)."),
+    "totals_source": Column("", "string", "Headline figures from the 'watch' (file totals), the 'samples', or 'mixed'."),
+    "totals_detail": Column("", "string", "Source of each figure, e.g. 'distance_m=watch;ascent_m=samples' (gps: from the track)."),
+}
+
+# --- laps: one row per lap (owner: kneedata/io/activity.py) -------------------------
+LAPS: dict[str, Column] = {
+    "lap_index": Column("", "int64", "0, 1, ... in order within the session."),
+    "start_time_utc": Column("", "datetime64[ns, UTC]", "Lap start, tz-aware UTC."),
+    "distance_m": Column("m", "float64", "Lap distance.", 0, 1e6),
+    "timer_time_s": Column("s", "float64", "Lap time with the timer running.", 0, 1e6),
+    "elapsed_time_s": Column("s", "float64", "Lap wall-clock time.", 0, 1e6),
+    "avg_speed_m_s": Column("m/s", "float64", "Lap average speed.", 0, 15),
+    "avg_heart_rate_bpm": Column("beats/min", "float64", "Lap average heart rate.", 20, 250),
+    "avg_cadence_spm": Column("steps/min", "float64", "Lap average cadence, foot sports only.", 0, 300),
+    "avg_cadence_rpm": Column("1/min", "float64", "Lap average crank cadence, cycling only.", 0, 250),
+    "ascent_m": Column("m", "float64", "Lap ascent.", 0, 20000),
+    "descent_m": Column("m", "float64", "Lap descent.", 0, 20000),
+    "trigger": Column("", "string", "What ended the lap: manual, distance, time, session_end, ..."),
+}
+
+# --- diary, shoes, routines, episodes (owner: kneedata/io/diary.py, episodes.py) -----
+DIARY: dict[str, Column] = {
+    "date": Column("", "datetime64[ns]", "Local calendar day of the entry (tz-naive, midnight)."),
+    "time": Column("", "str", "Optional local clock time 'HH:MM'."),
+    "side": Column("", "str", "left, right or both (blank allowed only when pain_0_10 is 0)."),
+    "site": Column("", "str", "Where it hurt: around_kneecap, behind_kneecap, below_kneecap, above_kneecap, lateral, medial, back, whole_knee, other."),
+    "pain_0_10": Column("", "float64", "Pain score on a 0-10 numeric rating scale.", 0, 10),
+    "timing": Column("", "str", "When it hurt: during, after, next_morning, rest, stairs, other."),
+    "activity_id": Column("", "str", "Optional id of the run the entry refers to."),
+    "notes": Column("", "str", "Free text."),
+    "source_line": Column("", "int64", "Line (CSV) or row (xlsx) of the entry in the file; header is 1."),
+}
+SHOES: dict[str, Column] = {
+    "shoe_id": Column("", "str", "Short unique id chosen by the runner."),
+    "name": Column("", "str", "Name as in the watch/Strava gear list."),
+    "brand": Column("", "str", "Maker."),
+    "model": Column("", "str", "Model name."),
+    "drop_mm": Column("mm", "float64", "Heel-to-toe drop.", -5, 20),
+    "stack_mm": Column("mm", "float64", "Heel stack height.", 0, 80),
+    "first_used": Column("", "datetime64[ns]", "First local day worn (NaT: always available)."),
+    "retired": Column("", "datetime64[ns]", "Last local day worn (NaT: still in use)."),
+    "initial_km": Column("km", "float64", "Distance on the shoe before the first imported run (blank = 0).", 0, 10000),
+    "default_for": Column("", "str", "Optional assignment rule, e.g. 'sub_sport=trail' or 'sport=running'."),
+    "source_line": Column("", "int64", "Line (CSV) or row (xlsx) in the file; header is 1."),
+}
+ROUTINES: dict[str, Column] = {
+    "date": Column("", "datetime64[ns]", "Local calendar day of the session."),
+    "kind": Column("", "str", "strength, foam_rolling, physio, mobility or other."),
+    "minutes": Column("min", "float64", "Duration (NaN when not given).", 0, 600),
+    "exercises": Column("", "str", "Free text: what was done."),
+    "source_line": Column("", "int64", "Line (CSV) or row (xlsx) in the file; header is 1."),
+}
+EPISODES: dict[str, Column] = {
+    "episode_id": Column("", "int64", "1, 2, ... in order of onset."),
+    "onset_date": Column("", "datetime64[ns]", "First pain day of the episode (local)."),
+    "end_date": Column("", "datetime64[ns]", "Last pain day of the episode (local)."),
+    "side": Column("", "str", "left, right or both: union over the episode's pain days."),
+    "peak_pain_0_10": Column("", "float64", "Highest pain score in the episode.", 0, 10),
+    "n_pain_days": Column("", "int64", "Days with pain >= threshold in the episode."),
+    "end_known": Column("", "bool", "A pain-free day was observed >= washout_days after end_date."),
+    "onset_known": Column("", "bool", "The runner was known to be free of earlier episodes before onset."),
 }
 
 
-def ALL_COLUMNS() -> dict[str, Column]:  # noqa: N802 - reads like a constant
+# --- METRICS: derived tables (owner: kneedata/metrics/load.py, gait.py, shoes.py) ----
+# Formulas and references are in each function's docstring and DESIGN.md section 4.
+DAILY_LOAD: dict[str, Column] = {
+    "distance_km": Column("km", "float64", "Sum of run distances that local day; 0 = rest, NaN if a run lacks distance (daily_load).", 0, 500),
+    "duration_min": Column("min", "float64", "Sum of timer time (pauses excluded) that day (daily_load).", 0, 2000),
+    "n_runs": Column("", "int64", "Number of runs that day (daily_load).", 0, 20),
+    "longest_run_km": Column("km", "float64", "Longest single run that day (daily_load).", 0, 500),
+    "ascent_m": Column("m", "float64", "Sum of run ascent that day, from the activity totals (daily_load).", 0, 20000),
+    "descent_m": Column("m", "float64", "Sum of run descent that day, from the activity totals (daily_load).", 0, 20000),
+    "trimp": Column("AU", "float64", "Banister TRIMP: min x HRr x 0.64 e^(1.92 HRr) (women 0.86 e^(1.67 HRr)); Morton 1990 doi:10.1152/jappl.1990.69.3.1171 (daily_load).", 0, 2000),
+    "srpe_au": Column("AU", "float64", "Session RPE load: RPE (0-10) x minutes; NaN if a run that day lacks RPE; Foster 2001 doi:10.1519/00124278-200102000-00019 (daily_load).", 0, 20000),
+}
+LOAD_METRICS: dict[str, Column] = {
+    "missing_day": Column("", "bool", "Day treated as missing data (known, inferred gap or NaN load), never as rest (load_metrics)."),
+    "acute_7d": Column("load/week", "float64", "Sum of the last 7 days of the load column (load_metrics).", 0, None),
+    "chronic_28d": Column("load/week", "float64", "Mean weekly load of the last 28 days, acute week included (load_metrics).", 0, None),
+    "chronic_prev_21d": Column("load/week", "float64", "Mean weekly load of days t-27..t-7 (acute week excluded) (load_metrics).", 0, None),
+    "acwr_coupled": Column("", "float64", "acute_7d / chronic_28d = 4R/(R+3); coupled ratio, Lolli 2019 doi:10.1136/bjsports-2017-098110 (load_metrics).", 0, 10),
+    "acwr_uncoupled": Column("", "float64", "acute_7d / chronic_prev_21d (R) (load_metrics).", 0, 10),
+    "ewma_acute_7d": Column("load/day", "float64", "EWMA of daily load, lambda = 2/(7+1) = 0.25; Williams 2017 doi:10.1136/bjsports-2016-096589 (load_metrics).", 0, None),
+    "ewma_chronic_28d": Column("load/day", "float64", "EWMA of daily load, lambda = 2/(28+1) = 0.068966 (load_metrics).", 0, None),
+    "acwr_ewma": Column("", "float64", "ewma_acute_7d / ewma_chronic_28d; Williams 2017 doi:10.1136/bjsports-2016-096589 (load_metrics).", 0, 10),
+    "monotony_7d": Column("", "float64", "Foster monotony: mean / population SD of the 7 daily loads; Foster 1998 doi:10.1097/00005768-199807000-00023 (load_metrics).", 0, None),
+    "strain_7d": Column("load/week", "float64", "Foster strain: acute_7d x monotony_7d (load_metrics).", 0, None),
+    "ctl": Column("load/day", "float64", "Chronic training load (fitness), exponential time constant 42 d, starts at 0; Banister 1975 (load_metrics).", 0, None),
+    "atl": Column("load/day", "float64", "Acute training load (fatigue), exponential time constant 7 d, starts at 0 (load_metrics).", 0, None),
+    "tsb": Column("load/day", "float64", "Training stress balance: yesterday's ctl - atl (load_metrics).", None, None),
+    "weekly_change_pct": Column("%", "float64", "(acute_7d / acute_7d 7 days earlier - 1) x 100, rolling week (load_metrics).", -100, None),
+    "weekly_change_cat": Column("", "category", "Nielsen 2014 progression class <10%, 10-30%, >30% (>30%: HR 1.59); doi:10.2519/jospt.2014.5164 (load_metrics)."),
+}
+SESSION_SPIKES: dict[str, Column] = {
+    "activity_id": Column("", "str", "The run (session_spikes)."),
+    "date": Column("", "datetime64[ns]", "Local calendar day of the run (session_spikes)."),
+    "distance_km": Column("km", "float64", "Run distance (session_spikes).", 0, 500),
+    "longest_prev_30d_km": Column("km", "float64", "Longest run in the previous 30 days (d-30..d-1 and earlier runs the same day) (session_spikes).", 0, 500),
+    "spike_ratio": Column("", "float64", "distance_km / longest_prev_30d_km; Frandsen 2025 doi:10.1136/bjsports-2024-109380 (session_spikes).", 0, None),
+    "spike_pct": Column("%", "float64", "(spike_ratio - 1) x 100: how much longer than the longest recent run (session_spikes).", -100, None),
+    "spike_category": Column("", "category", "none <=10%, small >10-30% (HRR 1.64), moderate >30-100% (1.52), large >100% (2.28), first_run (no history); Frandsen 2025 (session_spikes)."),
+}
+GAIT: dict[str, Column] = {
+    "activity_id": Column("", "str", "The run (gait_metrics)."),
+    "date": Column("", "datetime64[ns]", "Local calendar day of the run (gait_metrics)."),
+    "moving_time_s": Column("s", "float64", "Time of moving samples used (gait_metrics).", 0, 1e6),
+    "cadence_moving_spm": Column("steps/min", "float64", "Time-weighted mean cadence over moving samples with cadence > 0 (gait_metrics).", 0, 300),
+    "speed_moving_m_s": Column("m/s", "float64", "Time-weighted mean speed over moving samples (gait_metrics).", 0, 15),
+    "step_length_m": Column("m", "float64", "Distance / steps over moving samples: sum(v dt) / sum(spm/60 dt), i.e. SL = v x 60 / spm (gait_metrics).", 0, 3),
+    "watch_step_length_m": Column("m", "float64", "The watch's own step length, step-weighted over the same samples (gait_metrics).", 0, 3),
+    "step_length_height_ratio": Column("", "float64", "step_length_m / body height; NaN without height_m (gait_metrics).", 0, 2),
+    "step_length_leg_ratio": Column("", "float64", "step_length_m / leg length (0.53 x height if not given) (gait_metrics).", 0, 4),
+    "steady_flat_time_s": Column("s", "float64", "Moving time on steady (speed CV < 5 % over 30 s), flat (|grade| < 2 %) samples: the overstride fit data (gait_metrics).", 0, 1e6),
+    "cadence_residual_spm": Column("steps/min", "float64", "Mean cadence residual of steady flat samples from the runner's own cadence ~ a + b x speed line (gait_metrics).", -60, 60),
+    "overstride_index": Column("", "float64", "cadence_residual_spm / SD of run residuals across runs; negative = longer steps than usual at that speed (proxy; Willson 2014 doi:10.1249/MSS.0000000000000254) (gait_metrics).", -10, 10),
+    "vertical_ratio_pct": Column("%", "float64", "Vertical oscillation / step length x 100, time-weighted (gait_metrics).", 0, 30),
+    "duty_factor": Column("", "float64", "Ground contact time / stride time = GCT[ms] x spm / 120000 (gait_metrics).", 0, 1),
+    "stance_balance_asym_pct": Column("%", "float64", "|mean stance time balance - 50| (gait_metrics).", 0, 50),
+    "cadence_drift_pct": Column("%", "float64", "Mean cadence of the last third of moving time vs the first third, x 100 - 100 (gait_metrics).", -50, 50),
+    "descent_m": Column("m", "float64", "Descent of altitude smoothed over +-25 m of distance (gait_metrics).", 0, 20000),
+    "downhill_time_s": Column("s", "float64", "Moving time at grade < -5 % (grade from altitude smoothed over distance) (gait_metrics).", 0, 1e6),
+    "gait_missing_reason": Column("", "str", "Why inputs were missing ('; '-joined, e.g. 'no cadence; no running dynamics'); NaN when none (gait_metrics)."),
+}
+SHOE_USAGE: dict[str, Column] = {
+    "activity_id": Column("", "str", "The run (shoe_usage)."),
+    "date": Column("", "datetime64[ns]", "Local calendar day of the run (shoe_usage)."),
+    "distance_km": Column("km", "float64", "Run distance (shoe_usage).", 0, 500),
+    "shoe_id": Column("", "str", "Shoe worn (activities shoe_id, else kneedata.gear.assign_shoes); NaN unassigned (shoe_usage)."),
+    "shoe_source": Column("", "str", "How the shoe was assigned: given, gear, period, rule, unassigned (shoe_usage)."),
+    "shoe_km_at_run": Column("km", "float64", "initial_km + km of earlier runs in this shoe, before this run (shoe_usage).", 0, 10000),
+    "shoe_age_days": Column("d", "float64", "Days since first_used (else the shoe's first run) (shoe_usage).", 0, 10000),
+    "new_shoe": Column("", "boolean", "shoe_km_at_run < 100 km: the first 100 km of a pair (shoe_usage)."),
+    "model_km_at_run": Column("km", "float64", "km already run in any pair of this brand+model before this run (shoe_usage).", 0, 100000),
+    "new_model": Column("", "boolean", "model_km_at_run < 100 km: the first 100 km of a model not used before (shoe_usage)."),
+    "n_shoes_30d": Column("", "int64", "Distinct shoes worn on runs in the 30 days ending with this run (rotation; Malisoux 2015 doi:10.1111/sms.12154) (shoe_usage).", 0, 50),
+    "drop_mm": Column("mm", "float64", "Heel-to-toe drop of the shoe (shoe_usage).", -5, 20),
+    "drop_change_mm": Column("mm", "float64", "drop_mm minus the previous run's shoe drop (shoe_usage).", -25, 25),
+}
+SHOE_SUMMARY: dict[str, Column] = {
+    "shoe_id": Column("", "str", "Shoe (shoe_summary)."),
+    "name": Column("", "str", "Name from the shoes table (shoe_summary)."),
+    "brand": Column("", "str", "Maker (shoe_summary)."),
+    "model": Column("", "str", "Model (shoe_summary)."),
+    "drop_mm": Column("mm", "float64", "Heel-to-toe drop (shoe_summary).", -5, 20),
+    "n_runs": Column("", "int64", "Runs in the data in this shoe (shoe_summary).", 0, None),
+    "distance_km": Column("km", "float64", "km run in this shoe in the data (the exposure for episode rates) (shoe_summary).", 0, None),
+    "total_km": Column("km", "float64", "initial_km + distance_km (shoe_summary).", 0, None),
+    "first_used": Column("", "datetime64[ns]", "first_used from the shoes table, else the first run (shoe_summary)."),
+    "last_used": Column("", "datetime64[ns]", "Local day of the last run in this shoe (shoe_summary)."),
+    "retired": Column("", "datetime64[ns]", "Retired date from the shoes table (shoe_summary)."),
+    "n_episodes": Column("", "float64", "Pain episodes whose onset followed a run in this shoe within 7 days (NaN without episodes) (shoe_summary).", 0, None),
+    "episodes_per_100km": Column("1/100 km", "float64", "n_episodes / (distance_km / 100) (shoe_summary).", 0, None),
+    "episodes_per_100km_low": Column("1/100 km", "float64", "Exact Poisson 95 % lower limit: chi2(0.025, 2k)/2 / (km/100) (Garwood 1936) (shoe_summary).", 0, None),
+    "episodes_per_100km_high": Column("1/100 km", "float64", "Exact Poisson 95 % upper limit: chi2(0.975, 2k+2)/2 / (km/100) (shoe_summary).", 0, None),
+}
+
+
+# --- store: columns the Store adds to the activity summary (owner: kneedata/store.py) --
+STORE_ACTIVITIES: dict[str, Column] = {
+    "name": Column("", "str", "Activity name from an export (Strava 'Activity Name'); NaN when none."),
+    "gear": Column("", "str", "Gear name from an export (Strava 'Activity Gear'); NaN when none."),
+    "rpe": Column("", "float64", "Perceived exertion 1-10 from an export (Strava 'Perceived Exertion').", 0, 10),
+    "strava_id": Column("", "str", "Strava 'Activity ID' of the export row joined to this activity."),
+    "strava_type": Column("", "str", "Strava 'Activity Type' (Run, Ride, Walk, ...)."),
+    "metadata_match": Column("", "str", "How the export row was joined: file (its Filename), basename, start_time (+-2 min, distance +-3 %); NaN when none."),
+    "source_files": Column("", "object", "Every file this activity was found in (kept source first, then duplicates)."),
+    "n_sources": Column("", "int64", "len(source_files)."),
+    "n_record_columns": Column("", "int64", "Record columns holding at least one value (richness, used to pick among duplicates)."),
+    "warnings": Column("", "object", "The reader's data-quality notes for this activity (list of str)."),
+}
+DUPLICATES: dict[str, Column] = {
+    "duplicate_of": Column("", "str", "activity_id of the kept activity for the same run."),
+    "duplicate_reason": Column("", "str", "Why: start and distance differences, and which source was kept."),
+}
+FILES: dict[str, Column] = {
+    "path": Column("", "str", "Absolute path; zip members as '<zip path>::<member>' (nested: '::' repeated)."),
+    "size": Column("bytes", "int64", "File size (zip members: uncompressed size)."),
+    "mtime_ns": Column("ns", "int64", "Modification time from stat (zip members: -1)."),
+    "sha256": Column("", "str", "SHA-256 of the file bytes as stored (empty when never read)."),
+    "status": Column("", "str", "imported, duplicate, failed or not_an_activity."),
+    "activity_ids": Column("", "object", "Activities read from the file (list of str)."),
+    "reason": Column("", "str", "Why the file was not imported, or its data-quality notes."),
+    "kind": Column("", "str", "activity, archive, strava_csv or other."),
+    "container": Column("", "str", "Key of the archive holding the member; empty for files on disk."),
+}
+IMPORT_REPORT: dict[str, Column] = {
+    "path": Column("", "str", "The file (see FILES.path)."),
+    "status": Column("", "str", "imported, duplicate, unchanged, failed or not_an_activity."),
+    "activity_ids": Column("", "object", "Activities from the file (duplicates: the kept activity)."),
+    "reason": Column("", "str", "Why not imported, or notes; empty when none."),
+}
+
+def all_columns() -> dict[str, Column]:
     """Every column of every table (later tables win on a name clash)."""
     merged: dict[str, Column] = {}
     for table in TABLES.values():
@@ -116,6 +311,21 @@ def ALL_COLUMNS() -> dict[str, Column]:  # noqa: N802 - reads like a constant
 TABLES: dict[str, dict[str, Column]] = {
     "records": RECORDS,
     "activities": ACTIVITIES,
+    "laps": LAPS,
+    "diary": DIARY,
+    "shoes": SHOES,
+    "routines": ROUTINES,
+    "episodes": EPISODES,
+    "daily_load": DAILY_LOAD,
+    "load_metrics": LOAD_METRICS,
+    "session_spikes": SESSION_SPIKES,
+    "gait": GAIT,
+    "shoe_usage": SHOE_USAGE,
+    "shoe_summary": SHOE_SUMMARY,
+    "store_activities": STORE_ACTIVITIES,
+    "duplicates": DUPLICATES,
+    "files": FILES,
+    "import_report": IMPORT_REPORT,
 }
 
 

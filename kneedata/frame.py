@@ -1,0 +1,713 @@
+"""The analysis frame: one row per runner-day, exposures next to outcomes.
+
+:func:`analysis_frame` joins what the metrics computed from the watch (daily load,
+load ratios, single-session spikes, gait, shoes) and what the runner logged
+(routines, pain diary) onto a complete calendar of local days, and marks on each
+day whether a pain episode started (``onset``) and whether the runner was at risk
+of a new one (``at_risk``). Every model in :mod:`kneedata.models` reads this frame,
+and :mod:`kneedata.simulate` writes frames in the same layout.
+
+Same-day exposures, lags built by the models
+--------------------------------------------
+The frame holds **same-day** values only: ``spike_large`` is True on the day a run
+with a large spike was run, ``n_strength`` counts the strength sessions *of that
+day*, ``distance_km`` is that day's distance. Windows and lags ("any large spike in
+days -7..-1", "strength sessions in the previous 7 days") are built by the models
+from these daily values, with the aggregation rule of :func:`window_kind`:
+
+- ``any``: flags (bool columns, ``spike_*``, ``new_shoe`` ...): 1 if the flag is set
+  on any day of the window, 0 if it is set on none, unknown (NaN) if it is set on
+  none and some day of the window is unknown.
+- ``sum``: counts and additive daily quantities (``n_*``, ``distance_km``,
+  ``duration_min``, ``descent_m``, ``trimp``, ``*_min`` of routines): the window
+  total; unknown (NaN) if any day of the window is unknown.
+- ``mean``: everything else (gait averages, shoe age, the already-windowed load
+  metrics such as ``acute_7d`` or ``acwr_uncoupled``): the mean over the days of
+  the window that have a value (gait only exists on running days); NaN if none.
+
+Keeping the frame same-day means one frame serves every window length and gap,
+and the hazard window of a case-crossover and the lags of a daily model are
+defined in exactly one place (:func:`window_aggregate`).
+
+Outcome columns
+---------------
+``max_pain_0_10`` is the highest pain score logged that day (NaN: no entry);
+``pain_day`` is ``max_pain_0_10 >= threshold``; ``diary_known`` says whether the
+day's pain status is known (a diary entry exists that day, or the diary is declared
+complete and the day lies between its first and last entry). From
+:func:`kneedata.pain_episodes`: ``in_episode`` (onset..end_date, the symptomatic
+span), ``episode_id``, ``onset``, ``n_prior_episodes``. ``at_risk`` is
+``diary_known`` and not in ``[onset + 1, end_date + washout_days]`` of any episode
+(no new onset can be declared there: a pain day would continue the episode), and
+on an onset day additionally requires that the episode's onset is known
+(``onset_known``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kneedata.errors import DataQualityWarning, SchemaError
+
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "ROUTINE_KINDS",
+    "WINDOW_KINDS",
+    "analysis_frame",
+    "validate_frame",
+    "window_aggregate",
+    "window_kind",
+]
+
+#: Outcome and bookkeeping columns of the frame (everything else is an exposure).
+OUTCOME_COLUMNS = (
+    "runner_id",
+    "date",
+    "max_pain_0_10",
+    "pain_day",
+    "diary_known",
+    "in_episode",
+    "episode_id",
+    "onset",
+    "at_risk",
+    "n_prior_episodes",
+    "bio_onset",
+)
+
+#: Routine kinds of the routines table; each gives ``n_<kind>`` and ``<kind>_min``.
+ROUTINE_KINDS = ("strength", "foam_rolling", "physio", "mobility", "other")
+
+#: Explicit window aggregation of the frame's exposure columns (see module doc).
+WINDOW_KINDS: dict[str, str] = {
+    # daily load: additive
+    "distance_km": "sum",
+    "duration_min": "sum",
+    "n_runs": "sum",
+    "ascent_m": "sum",
+    "descent_m": "sum",
+    "trimp": "sum",
+    "srpe_au": "sum",
+    "downhill_time_s": "sum",
+    "longest_run_km": "mean",
+    # load metrics: already windowed states -> mean over the window
+    "acute_7d": "mean",
+    "chronic_28d": "mean",
+    "chronic_prev_21d": "mean",
+    "acwr_coupled": "mean",
+    "acwr_uncoupled": "mean",
+    "acwr_ewma": "mean",
+    "ewma_acute_7d": "mean",
+    "ewma_chronic_28d": "mean",
+    "monotony_7d": "mean",
+    "strain_7d": "mean",
+    "ctl": "mean",
+    "atl": "mean",
+    "tsb": "mean",
+    "weekly_change_pct": "mean",
+    "weekly_change_10_30": "any",
+    "weekly_change_gt30": "any",
+    # spikes
+    "spike_ratio_max": "mean",
+    "spike_small": "any",
+    "spike_moderate": "any",
+    "spike_large": "any",
+    "first_run": "any",
+    # shoes
+    "new_shoe": "any",
+    "new_model": "any",
+    "shoe_km_at_run": "mean",
+    "shoe_age_days": "mean",
+    "n_shoes_30d": "mean",
+    "drop_mm": "mean",
+    "drop_change_mm": "mean",
+    # simulator-only null exposure
+    "null_exposure": "any",
+}
+for _kind in ROUTINE_KINDS:
+    _name = "other_routine" if _kind == "other" else _kind
+    WINDOW_KINDS[f"n_{_name}"] = "sum"
+    WINDOW_KINDS[f"{_name}_min"] = "sum"
+
+_DAILY_LOAD_COLUMNS = (
+    "distance_km", "duration_min", "n_runs", "longest_run_km", "ascent_m",
+    "descent_m", "trimp", "srpe_au",
+)
+# per-run gait columns -> daily aggregation ("mean" of the day's runs, "sum" for times)
+_GAIT_DAILY = {
+    "cadence_moving_spm": "mean",
+    "step_length_m": "mean",
+    "step_length_height_ratio": "mean",
+    "step_length_leg_ratio": "mean",
+    "overstride_index": "mean",
+    "vertical_ratio_pct": "mean",
+    "duty_factor": "mean",
+    "stance_balance_asym_pct": "mean",
+    "cadence_drift_pct": "mean",
+    "downhill_time_s": "sum",
+}
+_SHOE_DAILY = {
+    "new_shoe": "any",
+    "new_model": "any",
+    "shoe_km_at_run": "mean",
+    "shoe_age_days": "mean",
+    "n_shoes_30d": "max",
+    "drop_mm": "mean",
+    "drop_change_mm": "absmax",
+}
+
+
+def window_kind(column: str, dtype: Any = None) -> str:
+    """How a same-day exposure is summarised over a window of days.
+
+    Parameters
+    ----------
+    column
+        Frame column name.
+    dtype
+        The column's dtype; a bool column not listed in :data:`WINDOW_KINDS` is a
+        flag (``"any"``).
+
+    Returns
+    -------
+    str
+        ``"any"``, ``"sum"`` or ``"mean"``: the explicit entry of
+        :data:`WINDOW_KINDS`, else ``"any"`` for bool columns, ``"sum"`` for names
+        starting with ``n_``, ``"mean"`` otherwise.
+    """
+    if column in WINDOW_KINDS:
+        return WINDOW_KINDS[column]
+    if dtype is not None and pd.api.types.is_bool_dtype(dtype):
+        return "any"
+    if column.startswith("n_"):
+        return "sum"
+    return "mean"
+
+
+def window_aggregate(values: Any, kind: str, *, end_lag: int, length: int) -> np.ndarray:
+    """Aggregate a daily series over the window ``[t - end_lag - length + 1, t - end_lag]``.
+
+    Parameters
+    ----------
+    values
+        One runner's daily values on consecutive days (NaN = unknown) [any unit].
+    kind
+        ``"any"``, ``"sum"`` or ``"mean"`` (see :func:`window_kind`).
+    end_lag
+        Days between the window's last day and the index day ``t`` [d]; 1 means
+        the window ends yesterday.
+    length
+        Window length [d].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``out[t]`` for every day ``t``; NaN where the window starts before the
+        first day or the rule of ``kind`` says unknown.
+
+    Notes
+    -----
+    Computed from prefix sums, so the cost is O(n) whatever the window length.
+    ``any`` = 1 if some known day is non-zero, 0 if all ``length`` days are known
+    and zero, else NaN; ``sum`` = total if all days are known, else NaN;
+    ``mean`` = mean over the known days (NaN if none).
+    """
+    if kind not in ("any", "sum", "mean"):
+        raise ValueError(f"window kind must be 'any', 'sum' or 'mean', got {kind!r}")
+    if length < 1 or end_lag < 0:
+        raise ValueError(
+            f"window length must be >= 1 and end_lag >= 0, got length={length}, "
+            f"end_lag={end_lag}"
+        )
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    known = ~np.isnan(v)
+    zero = np.zeros(1)
+    cs_val = np.concatenate([zero, np.cumsum(np.where(known, v, 0.0))])
+    cs_known = np.concatenate([zero, np.cumsum(known)])
+    t = np.arange(n)
+    hi = t - end_lag + 1
+    lo = hi - length
+    ok = lo >= 0
+    hi_c = np.clip(hi, 0, n)
+    lo_c = np.clip(lo, 0, n)
+    n_known = cs_known[hi_c] - cs_known[lo_c]
+    out = np.full(n, np.nan)
+    if kind == "any":
+        cs_pos = np.concatenate([zero, np.cumsum(known & (v != 0))])
+        n_pos = cs_pos[hi_c] - cs_pos[lo_c]
+        out[ok & (n_pos > 0)] = 1.0
+        out[ok & (n_pos == 0) & (n_known == length)] = 0.0
+    else:
+        total = cs_val[hi_c] - cs_val[lo_c]
+        if kind == "sum":
+            sel = ok & (n_known == length)
+            out[sel] = total[sel]
+        else:
+            sel = ok & (n_known > 0)
+            out[sel] = total[sel] / n_known[sel]
+    return out
+
+
+def validate_frame(frame: pd.DataFrame, exposures: Iterable[str] = (), *, what: str = "frame") -> None:
+    """Check that a frame has the analysis-frame layout the models need.
+
+    Raises
+    ------
+    SchemaError
+        Naming the missing or mistyped columns and how to obtain a valid frame.
+    """
+    problems = []
+    needed = ["date", "onset", "at_risk", "in_episode"]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        problems.append(
+            f"{what}: missing column(s) {missing}; found {list(frame.columns)[:15]}. "
+            "Build the frame with kneedata.analysis_frame(...) or "
+            "kneedata.simulate_runner_days(...)."
+        )
+    for name in exposures:
+        if name not in frame.columns:
+            problems.append(
+                f"{what}: exposure {name!r} is not a column; exposures available: "
+                f"{[c for c in frame.columns if c not in OUTCOME_COLUMNS][:25]}"
+            )
+        elif not (pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])):
+            problems.append(
+                f"{what}: exposure {name!r} has dtype {frame[name].dtype}; it must be "
+                "numeric or bool (turn categories into 0/1 flag columns)."
+            )
+    if "date" in frame.columns and not missing:
+        if not pd.api.types.is_datetime64_any_dtype(frame["date"]):
+            problems.append(
+                f"{what}: column 'date' has dtype {frame['date'].dtype}; expected "
+                "datetime64 local dates (pd.to_datetime(frame['date']))."
+            )
+        keys = ["runner_id", "date"] if "runner_id" in frame.columns else ["date"]
+        n_dup = int(frame.duplicated(keys).sum())
+        if n_dup:
+            problems.append(
+                f"{what}: {n_dup} duplicated {'/'.join(keys)} row(s); one row per "
+                "runner-day is required (give each runner its own runner_id)."
+            )
+        for flag in ("onset", "at_risk", "in_episode"):
+            if frame[flag].isna().any():
+                problems.append(
+                    f"{what}: column {flag!r} has {int(frame[flag].isna().sum())} missing "
+                    "value(s); it must be True/False on every row."
+                )
+    if problems:
+        raise SchemaError(problems[0] if len(problems) == 1 else
+                          f"{len(problems)} problems: " + " | ".join(problems), problems)
+
+
+# ---------------------------------------------------------------- building blocks
+def _as_day(values: Any) -> pd.DatetimeIndex:
+    """Tz-naive midnight datetime64[ns] from dates, strings, or datetimes."""
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce"))
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize().as_unit("ns")
+
+
+def _activity_dates(activities: pd.DataFrame) -> pd.Series:
+    """Local date per activity (index aligned with ``activities``)."""
+    if "local_date" not in activities.columns:
+        raise SchemaError(
+            "activities: no 'local_date' column; found "
+            f"{list(activities.columns)[:15]}. Pass Store.activities() (or a frame "
+            "with one row per activity and its local_date)."
+        )
+    return pd.Series(_as_day(activities["local_date"]), index=activities.index)
+
+
+def _per_run_to_daily(
+    per_run: pd.DataFrame,
+    activities: pd.DataFrame,
+    rules: Mapping[str, str],
+    *,
+    what: str,
+) -> pd.DataFrame:
+    """Aggregate a per-run table onto local dates with one rule per column."""
+    table = per_run
+    if "local_date" in table.columns:
+        dates = pd.Series(_as_day(table["local_date"]), index=table.index)
+    else:
+        ids = table["activity_id"] if "activity_id" in table.columns else pd.Series(
+            table.index, index=table.index
+        )
+        if "activity_id" not in activities.columns:
+            raise SchemaError(
+                f"{what}: cannot match runs to days: neither a 'local_date' column "
+                "nor an 'activity_id' shared with the activities table."
+            )
+        lookup = pd.Series(
+            _activity_dates(activities).to_numpy(), index=activities["activity_id"].astype(str)
+        )
+        lookup = lookup[~lookup.index.duplicated()]
+        dates = pd.Series(lookup.reindex(ids.astype(str)).to_numpy(), index=table.index)
+    out: dict[str, pd.Series] = {}
+    keep = dates.notna().to_numpy()
+    day = dates[keep]
+    for column, rule in rules.items():
+        if column not in table.columns:
+            continue
+        col = table.loc[keep, column]
+        if rule == "any":
+            vals = col.astype("boolean").fillna(False).astype(bool)
+            out[column] = vals.groupby(day.to_numpy()).any()
+        else:
+            vals = pd.to_numeric(col, errors="coerce").astype(float)
+            grouped = vals.groupby(day.to_numpy())
+            if rule == "mean":
+                out[column] = grouped.mean()
+            elif rule == "sum":
+                out[column] = grouped.sum(min_count=1)
+            elif rule == "max":
+                out[column] = grouped.max()
+            elif rule == "absmax":
+                frame = pd.DataFrame({"v": vals.to_numpy(), "a": vals.abs().to_numpy(),
+                                      "d": day.to_numpy()})
+                frame = frame.dropna(subset=["v"])
+                idx = frame.groupby("d")["a"].idxmax()
+                out[column] = pd.Series(frame.loc[idx, "v"].to_numpy(), index=idx.index)
+    if not out:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="date", dtype="datetime64[ns]"))
+    daily = pd.DataFrame(out)
+    daily.index = pd.DatetimeIndex(daily.index).as_unit("ns").rename("date")
+    return daily
+
+
+def _spikes_daily(spikes: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
+    """Per-run spikes -> daily flags ``spike_small/moderate/large`` and the max ratio."""
+    table = spikes.copy()
+    cat = table["spike_category"].astype(str) if "spike_category" in table.columns else None
+    rules = {"spike_ratio_max": "max"}
+    table["spike_ratio_max"] = pd.to_numeric(table.get("spike_ratio"), errors="coerce")
+    for level in ("small", "moderate", "large"):
+        table[f"spike_{level}"] = (cat == level) if cat is not None else False
+        rules[f"spike_{level}"] = "any"
+    if cat is not None:
+        table["first_run"] = cat.isin(["first_run", "first", "no_history"])
+        rules["first_run"] = "any"
+    return _per_run_to_daily(table, activities, rules, what="session_spikes")
+
+
+def _routines_daily(routines: pd.DataFrame) -> pd.DataFrame:
+    """Routines table -> ``n_<kind>`` (sessions) and ``<kind>_min`` per day."""
+    for column in ("date", "kind"):
+        if column not in routines.columns:
+            raise SchemaError(
+                f"routines: no {column!r} column; found {list(routines.columns)}. "
+                "Read the file with kneedata.read_routines(path)."
+            )
+    dates = _as_day(routines["date"])
+    kinds = routines["kind"].astype(str).str.strip().str.lower()
+    minutes = pd.to_numeric(routines.get("minutes", pd.Series(np.nan, index=routines.index)),
+                            errors="coerce")
+    out = {}
+    for kind in ROUTINE_KINDS:
+        name = "other_routine" if kind == "other" else kind
+        sel = (kinds == kind).to_numpy()
+        if kind == "other":
+            sel = (~kinds.isin(ROUTINE_KINDS[:-1])).to_numpy()
+        d = dates[sel]
+        out[f"n_{name}"] = pd.Series(1.0, index=d).groupby(level=0).sum()
+        out[f"{name}_min"] = pd.Series(minutes.to_numpy()[sel], index=d).groupby(level=0).sum()
+    daily = pd.DataFrame(out)
+    daily.index = pd.DatetimeIndex(daily.index).as_unit("ns").rename("date")
+    return daily
+
+
+def _diary_outcomes(
+    days: pd.DatetimeIndex,
+    diary: pd.DataFrame,
+    *,
+    threshold: float,
+    washout_days: int,
+    complete: bool,
+) -> pd.DataFrame:
+    """Pain and episode columns on the calendar ``days``."""
+    from kneedata.episodes import pain_episodes
+
+    for column in ("date", "pain_0_10"):
+        if column not in diary.columns:
+            raise SchemaError(
+                f"diary: no {column!r} column; found {list(diary.columns)}. Read the "
+                "file with kneedata.read_pain_diary(path)."
+            )
+    n = len(days)
+    dates = _as_day(diary["date"])
+    pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
+    per_day = pd.Series(pain, index=dates).groupby(level=0).max()
+    max_pain = per_day.reindex(days).to_numpy(dtype=float)
+    has_entry = pd.Index(days).isin(dates)
+    if complete and len(dates.dropna()):
+        first, last = dates.min(), dates.max()
+        known = (days >= first) & (days <= last)
+        max_pain = np.where(known & np.isnan(max_pain), 0.0, max_pain)
+    else:
+        known = np.asarray(has_entry)
+    episodes = pain_episodes(diary, threshold=threshold, washout_days=washout_days,
+                             complete=complete)
+    in_episode = np.zeros(n, dtype=bool)
+    blocked = np.zeros(n, dtype=bool)
+    onset = np.zeros(n, dtype=bool)
+    onset_unknown = np.zeros(n, dtype=bool)
+    episode_id = np.full(n, np.nan)
+    prior = np.zeros(n, dtype=np.int64)
+    day_values = days.to_numpy()
+    for _, ep in episodes.sort_values("onset_date").iterrows():
+        start = np.datetime64(pd.Timestamp(ep["onset_date"]).normalize().as_unit("ns"))
+        end_ts = ep["end_date"] if pd.notna(ep["end_date"]) else ep["onset_date"]
+        end = np.datetime64(pd.Timestamp(end_ts).normalize().as_unit("ns"))
+        free_from = end + np.timedelta64(washout_days + 1, "D")
+        span = (day_values >= start) & (day_values <= end)
+        in_episode |= span
+        episode_id[span] = ep["episode_id"]
+        blocked |= (day_values > start) & (day_values < free_from)
+        at_onset = day_values == start
+        onset |= at_onset
+        if "onset_known" in ep.index and not bool(ep["onset_known"]):
+            onset_unknown |= at_onset
+        prior[day_values > start] += 1
+    at_risk = known & ~blocked & ~onset_unknown
+    return pd.DataFrame(
+        {
+            "max_pain_0_10": max_pain,
+            "pain_day": np.nan_to_num(max_pain, nan=-1.0) >= threshold,
+            "diary_known": np.asarray(known, dtype=bool),
+            "in_episode": in_episode,
+            "episode_id": pd.array(episode_id, dtype="Int64"),
+            "onset": onset,
+            "at_risk": at_risk,
+            "n_prior_episodes": prior,
+        },
+        index=days,
+    )
+
+
+def _is_tables(obj: Any) -> bool:
+    return isinstance(obj, Mapping) and isinstance(obj.get("activities"), pd.DataFrame)
+
+
+def _one_runner(
+    source: Any,
+    diary: pd.DataFrame,
+    *,
+    shoes: pd.DataFrame | None,
+    routines: pd.DataFrame | None,
+    runner_id: str,
+    threshold: float,
+    washout_days: int,
+    complete: bool,
+    sports: Iterable[str] | None,
+    height_m: float | None,
+    leg_length_m: float | None,
+    load_column: str,
+) -> pd.DataFrame:
+    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
+
+    gait: pd.DataFrame | None = None
+    if _is_tables(source):
+        activities = source["activities"]
+        gait = source.get("gait")
+        store = None
+    elif hasattr(source, "activities") and hasattr(source, "records"):
+        store = source
+        activities = store.activities()
+    else:
+        raise TypeError(
+            "analysis_frame: store_or_tables must be a kneedata.Store, a dict "
+            "{'activities': DataFrame, 'gait': DataFrame (optional)}, or a dict "
+            f"mapping runner_id to one of those; got {type(source).__name__}."
+        )
+    runs = activities
+    if sports is not None and "sport" in activities.columns:
+        runs = activities[activities["sport"].astype(str).str.lower().isin(list(sports))]
+    parts: list[pd.DataFrame] = []
+    if len(runs):
+        daily = daily_load(activities, sports=sports)
+        metrics = load_metrics(daily, column=load_column)
+        keep = [c for c in metrics.columns
+                if pd.api.types.is_numeric_dtype(metrics[c]) or pd.api.types.is_bool_dtype(metrics[c])]
+        metrics_daily = metrics[keep].copy()
+        metrics_daily.index = pd.DatetimeIndex(metrics_daily.index).as_unit("ns").rename("date")
+        if "weekly_change_pct" in metrics_daily.columns:
+            change = metrics_daily["weekly_change_pct"]
+            cat = metrics.get("weekly_change_cat")
+            if cat is not None:
+                cat_s = pd.Series(cat.to_numpy(), index=metrics_daily.index).astype(str)
+                unknown = pd.Series(cat.to_numpy(), index=metrics_daily.index).isna()
+                metrics_daily["weekly_change_10_30"] = (cat_s == "10-30%").where(~unknown)
+                metrics_daily["weekly_change_gt30"] = (cat_s == ">30%").where(~unknown)
+            else:
+                metrics_daily["weekly_change_10_30"] = ((change > 10) & (change <= 30)).where(change.notna())
+                metrics_daily["weekly_change_gt30"] = (change > 30).where(change.notna())
+            for flag in ("weekly_change_10_30", "weekly_change_gt30"):
+                metrics_daily[flag] = metrics_daily[flag].astype(float)
+        parts.append(metrics_daily)
+        parts.append(_spikes_daily(session_spikes(runs), runs))
+        if gait is None and store is not None:
+            from kneedata.metrics.gait import gait_metrics
+
+            gait = gait_metrics(store, height_m=height_m, leg_length_m=leg_length_m)
+        if gait is not None and len(gait):
+            parts.append(_per_run_to_daily(gait, runs, _GAIT_DAILY, what="gait_metrics"))
+        if shoes is not None and len(shoes):
+            from kneedata.metrics.shoes import shoe_usage
+
+            parts.append(_per_run_to_daily(shoe_usage(runs, shoes), runs, _SHOE_DAILY,
+                                           what="shoe_usage"))
+    routines_daily = _routines_daily(routines) if routines is not None and len(routines) else None
+
+    # calendar: the watch span united with the diary span
+    spans = []
+    if parts:
+        spans.append(parts[0].index)
+    diary_days = _as_day(diary["date"]).dropna() if "date" in diary.columns else pd.DatetimeIndex([])
+    if len(diary_days):
+        spans.append(diary_days)
+    if not spans:
+        raise SchemaError(
+            f"analysis_frame: runner {runner_id!r} has neither runs nor diary entries; "
+            "nothing to analyse."
+        )
+    first = min(s.min() for s in spans)
+    last = max(s.max() for s in spans)
+    days = pd.date_range(first, last, freq="D", name="date").as_unit("ns")
+    frame = pd.DataFrame(index=days)
+    watch = parts[0].index if parts else pd.DatetimeIndex([])
+    in_watch = (days >= watch.min()) & (days <= watch.max()) if len(watch) else np.zeros(len(days), bool)
+    for part in parts:
+        frame = frame.join(part.reindex(days), how="left")
+    flag_cols = [c for c in frame.columns if window_kind(c) == "any"]
+    for c in flag_cols:
+        vals = frame[c].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        frame[c] = pd.Series(np.where(in_watch, vals, np.nan), index=days) if not in_watch.all() else vals
+    for c in ("spike_ratio_max",) + tuple(_GAIT_DAILY) + tuple(k for k in _SHOE_DAILY if _SHOE_DAILY[k] != "any"):
+        if c in frame.columns:
+            frame[c] = frame[c].astype(float)
+    if "downhill_time_s" in frame.columns:
+        frame["downhill_time_s"] = frame["downhill_time_s"].where(~in_watch | frame["downhill_time_s"].notna(), 0.0)
+    if routines_daily is not None:
+        rd = routines_daily.reindex(days).fillna(0.0)
+        r_first, r_last = _as_day(routines["date"]).min(), _as_day(routines["date"]).max()
+        outside = (days < r_first) | (days > r_last)
+        if outside.any():
+            # before the first / after the last logged routine the log may not have been kept
+            pass
+        for c in rd.columns:
+            frame[c] = rd[c].to_numpy()
+    outcomes = _diary_outcomes(days, diary, threshold=threshold, washout_days=washout_days,
+                               complete=complete)
+    frame = frame.join(outcomes)
+    frame = frame.reset_index()
+    frame.insert(0, "runner_id", pd.Series(runner_id, index=frame.index, dtype="str"))
+    return frame
+
+
+def analysis_frame(
+    store_or_tables: Any,
+    diary: pd.DataFrame | Mapping[str, pd.DataFrame],
+    *,
+    shoes: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+    routines: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+    runner_id: str | None = None,
+    threshold: float = 3,
+    washout_days: int = 14,
+    complete: bool = False,
+    sports: Iterable[str] | None = ("running",),
+    height_m: float | None = None,
+    leg_length_m: float | None = None,
+    load_column: str = "distance_km",
+) -> pd.DataFrame:
+    """One row per runner-day: same-day exposures and pain-episode outcomes.
+
+    Parameters
+    ----------
+    store_or_tables
+        A :class:`kneedata.Store` (``.activities()``, ``.records(id)``), or a dict of
+        precomputed tables ``{"activities": DataFrame, "gait": DataFrame}`` (``gait``
+        optional: per-run output of :func:`kneedata.gait_metrics`), or, for several
+        runners, a dict mapping ``runner_id`` to one of those.
+    diary
+        Pain diary from :func:`kneedata.read_pain_diary` (or a dict by runner_id).
+    shoes, routines
+        Optional shoes and routines tables (or dicts by runner_id).
+    runner_id
+        Id written in the ``runner_id`` column for a single runner (default
+        ``"runner"``).
+    threshold
+        Pain score that makes a pain day [0-10].
+    washout_days
+        Pain-free days that end an episode and must precede an onset [d].
+    complete
+        Declare the diary complete: a day without an entry between the first and
+        the last entry is pain-free. Otherwise it is unknown (``diary_known`` False,
+        so not at risk).
+    sports
+        Sports counted as running for load, spikes, gait and shoes.
+    height_m, leg_length_m
+        Passed to :func:`kneedata.gait_metrics` [m].
+    load_column
+        Daily load summarised by :func:`kneedata.load_metrics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``runner_id``, ``date`` (datetime64[ns] local days, every day of the
+        union of the watch span and the diary span), the exposure columns of
+        :data:`kneedata.schema.FRAME` that the inputs allow (daily load, load
+        metrics, spike flags, gait, shoes, routines) and the outcome columns
+        (``max_pain_0_10``, ``pain_day``, ``diary_known``, ``in_episode``,
+        ``episode_id``, ``onset``, ``at_risk``, ``n_prior_episodes``). Days outside
+        the watch span have unknown (NaN) exposures, not zeros.
+
+    Notes
+    -----
+    Exposures are same-day values; models build windows and lags from them with
+    :func:`window_aggregate` (see the module docstring for the rules). The
+    ``onset`` and ``at_risk`` definitions are those of DESIGN.md section 5 and of
+    :func:`kneedata.pain_episodes`. A day's date is the runner's local date as
+    stored in ``activities.local_date`` (the timezone of the watch at the run).
+    Several runners: pass dicts keyed by runner_id, or concatenate single-runner
+    frames (each with its own ``runner_id``).
+    """
+    kwargs: dict[str, Any] = {
+        "threshold": threshold, "washout_days": washout_days, "complete": complete,
+        "sports": sports, "height_m": height_m, "leg_length_m": leg_length_m,
+        "load_column": load_column,
+    }
+    if isinstance(store_or_tables, Mapping) and not _is_tables(store_or_tables):
+        if not isinstance(diary, Mapping):
+            raise TypeError(
+                "analysis_frame: several runners were given (a dict of stores/tables); "
+                "pass diary (and shoes/routines) as dicts keyed by the same runner ids."
+            )
+        frames = []
+        for rid, source in store_or_tables.items():
+            if rid not in diary:
+                raise SchemaError(f"analysis_frame: no diary for runner {rid!r}; diary keys: {list(diary)}")
+            frames.append(_one_runner(
+                source, diary[rid],
+                shoes=(shoes or {}).get(rid) if isinstance(shoes, Mapping) else shoes,
+                routines=(routines or {}).get(rid) if isinstance(routines, Mapping) else routines,
+                runner_id=str(rid), **kwargs,
+            ))
+        return pd.concat(frames, ignore_index=True)
+    if isinstance(diary, Mapping) or isinstance(shoes, Mapping) or isinstance(routines, Mapping):
+        raise TypeError("analysis_frame: one runner's data with dict diary/shoes/routines; "
+                        "pass DataFrames for a single runner.")
+    return _one_runner(
+        store_or_tables, diary, shoes=shoes, routines=routines,
+        runner_id=runner_id or "runner", **kwargs,
+    )
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, DataQualityWarning, stacklevel=3)

@@ -1,0 +1,347 @@
+"""Which shoe each run was done in.
+
+:func:`assign_shoes` gives every foot run a ``shoe_id`` from, in this order:
+
+1. ``gear``: the activity's own gear name (Strava ``Activity Gear``; the store's
+   ``gear`` column) matched, ignoring case and spacing, to a shoe's ``shoe_id``,
+   then ``name``, then ``brand model``, then ``model``;
+2. ``period``: a date-range table (``shoe_id, start, end``) covering the run's
+   local day, when exactly one shoe in use that day has a period covering it;
+3. ``rule``: assignment rules (``default_for`` in the shoes table, e.g.
+   ``sub_sport=trail``), the most specific matching rule among the shoes in use
+   that day (and, if several periods covered the day, among those shoes only);
+4. otherwise ``unassigned``, counted in a :class:`~kneedata.errors.DataQualityWarning`.
+   A run is never guessed: ties between shoes leave it unassigned.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kneedata.errors import DataQualityWarning, SchemaError
+
+__all__ = ["Rule", "assign_shoes", "parse_rule"]
+
+_FIELDS = {"sport": 1, "sub_sport": 2, "distance_km": 2}   # field -> specificity weight
+_ANY = {"default", "all", "any", "*", "always"}
+_RUN_WORDS = {"running", "run", "runs"}
+_COND = re.compile(r"^\s*([a-z_]+)\s*(==|=|!=|<=|>=|<|>)\s*(.+?)\s*$")
+_RULE_HELP = ("write conditions like sport=running, sub_sport=trail or "
+              "distance_km>=25, joined by '&'")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A parsed assignment rule: all conditions must hold.
+
+    Attributes
+    ----------
+    text
+        The rule as written.
+    conditions
+        ``(field, operator, value)``; field is ``sport``, ``sub_sport`` (compared
+        as lower-case text with ``=`` / ``!=``) or ``distance_km`` (compared as a
+        number with ``< <= = >= >``) [km].
+    specificity
+        Sum of weights (sport 1, sub_sport 2, distance_km 2); a catch-all rule is 0.
+        Among matching rules the highest specificity wins.
+    """
+
+    text: str
+    conditions: tuple[tuple[str, str, str | float], ...]
+    specificity: int
+
+    def matches(self, sport: str, sub_sport: str, distance_km: float) -> bool:
+        """Whether a run with these properties satisfies every condition."""
+        for name, op, value in self.conditions:
+            if isinstance(value, float):
+                if np.isnan(distance_km):
+                    return False
+                ok = {"<": distance_km < value, "<=": distance_km <= value,
+                      ">": distance_km > value, ">=": distance_km >= value,
+                      "=": distance_km == value}[op]
+            else:
+                actual = sport if name == "sport" else sub_sport
+                ok = (actual == value) if op == "=" else (actual != value)
+            if not ok:
+                return False
+        return True
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse an assignment rule such as ``"sub_sport=trail"``.
+
+    Parameters
+    ----------
+    text
+        Conditions joined by ``&``, ``;`` or ``and``: ``field=value``,
+        ``field!=value`` (``sport``, ``sub_sport``) or ``distance_km<op>number``
+        (``<``, ``<=``, ``>``, ``>=``, ``=``) [km]. Shorthands: ``default``/``all``/
+        ``*`` (every run), ``running`` (``sport=running``), any other single word
+        ``w`` (``sub_sport=w``, e.g. ``trail``, ``treadmill``).
+
+    Returns
+    -------
+    Rule
+
+    Raises
+    ------
+    ValueError
+        The message says which part could not be read and how to write it.
+
+    Examples
+    --------
+    >>> parse_rule("sub_sport=trail").specificity
+    2
+    >>> parse_rule("running & distance_km >= 25").conditions
+    (('sport', '=', 'running'), ('distance_km', '>=', 25.0))
+    """
+    source = str(text).strip()
+    parts = [p.strip() for p in re.split(r"&|;|\band\b", source.lower()) if p.strip()]
+    if not parts:
+        raise ValueError(f"'{source}' is an empty rule ({_RULE_HELP})")
+    conditions: list[tuple[str, str, str | float]] = []
+    for part in parts:
+        word = re.sub(r"[\s-]+", "_", part)
+        if word in _ANY:
+            continue
+        if word in _RUN_WORDS:
+            conditions.append(("sport", "=", "running"))
+            continue
+        m = _COND.match(part)
+        if m is None:
+            if re.fullmatch(r"[a-z_]+", word):
+                conditions.append(("sub_sport", "=", word))
+                continue
+            raise ValueError(f"'{part}' in rule '{source}' cannot be read ({_RULE_HELP})")
+        name, op, value = m[1], "=" if m[2] == "==" else m[2], m[3]
+        if name not in _FIELDS:
+            raise ValueError(f"'{name}' in rule '{source}' is not a field a rule can "
+                             f"use (use {', '.join(_FIELDS)})")
+        if name == "distance_km":
+            try:
+                number = float(value.replace(",", "."))
+            except ValueError:
+                raise ValueError(f"'{value}' in rule '{source}' is not a number of "
+                                 "km (e.g. distance_km>=25)") from None
+            if op == "!=":
+                raise ValueError(f"'{part}' in rule '{source}': distance_km takes "
+                                 "<, <=, =, >= or >")
+            conditions.append((name, op, number))
+        else:
+            if op not in ("=", "!="):
+                raise ValueError(f"'{part}' in rule '{source}': {name} takes = or != "
+                                 f"(e.g. {name}=trail)")
+            conditions.append((name, op, re.sub(r"[\s-]+", "_", value.strip("'\""))))
+    return Rule(source, tuple(conditions),
+                sum(_FIELDS[name] for name, _, _ in conditions))
+
+
+def _key(value: object) -> str:
+    return " ".join(str(value).lower().split())
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Any date-like column -> tz-naive normalised datetime64[ns]."""
+    out = pd.to_datetime(values.astype(object).where(values.notna(), None))
+    if isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_localize(None)
+    return out.dt.normalize().astype("datetime64[ns]")
+
+
+def _optional(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(np.nan, index=frame.index, dtype="float64")
+
+
+def _gear_index(shoes: pd.DataFrame) -> list[dict[str, set[str]]]:
+    """Match keys by priority: shoe_id, name, 'brand model', model."""
+    levels: list[dict[str, set[str]]] = [{}, {}, {}, {}]
+    brand, model, name = (_optional(shoes, c) for c in ("brand", "model", "name"))
+    for i, sid in enumerate(shoes["shoe_id"]):
+        keys = [sid, name.iloc[i],
+                f"{brand.iloc[i]} {model.iloc[i]}"
+                if pd.notna(brand.iloc[i]) and pd.notna(model.iloc[i]) else None,
+                model.iloc[i]]
+        for level, key in zip(levels, keys, strict=True):
+            if key is not None and pd.notna(key) and _key(key):
+                level.setdefault(_key(key), set()).add(str(sid))
+    return levels
+
+
+def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
+                 periods: pd.DataFrame | None = None,
+                 rules: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Give each foot run a shoe, saying how it was decided.
+
+    Parameters
+    ----------
+    activities
+        One row per activity: ``sport``, ``local_date`` (datetime.date objects or
+        datetime64, the local day) required; ``sub_sport``, ``distance_m`` [m] and
+        ``gear`` (the export's gear name) optional (missing = NaN).
+    shoes
+        As from :func:`kneedata.io.diary.read_shoes`: ``shoe_id`` required;
+        ``name``, ``brand``, ``model``, ``first_used``, ``retired``,
+        ``default_for`` used when present.
+    periods
+        Optional date ranges ``shoe_id, start, end`` (end inclusive, NaT = open), as
+        from :func:`kneedata.io.diary.read_shoe_periods`.
+    rules
+        Optional mapping ``rule text -> shoe_id`` used *instead of* the shoes'
+        ``default_for`` column (see :func:`parse_rule` for the rule syntax).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``activities`` plus ``shoe_id`` and ``shoe_source``
+        (``gear`` | ``period`` | ``rule`` | ``unassigned``); both NaN for
+        activities that are not foot runs (``sport`` other than ``running``).
+
+    Notes
+    -----
+    Order: gear name, then period, then rule (see the module docstring). A shoe is
+    a candidate for period and rule assignment only on days from ``first_used`` to
+    ``retired`` (inclusive; NaT = open ended); the gear name, being a record of
+    the run itself, is taken as given. When periods of several shoes cover a day,
+    rules choose among those shoes only. A tie between shoes (equally specific
+    matching rules, or overlapping periods with no deciding rule) leaves the run
+    ``unassigned``. Unassigned runs and gear names found in no shoe are reported in
+    one :class:`~kneedata.errors.DataQualityWarning` each.
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, or periods/rules naming a shoe_id not in ``shoes``, or a
+        rule that cannot be read.
+    """
+    for frame, need, what in ((activities, ["sport", "local_date"], "activities"),
+                              (shoes, ["shoe_id"], "shoes")):
+        missing = [c for c in need if c not in frame.columns]
+        if missing:
+            raise SchemaError(f"The {what} table lacks the column(s) "
+                              f"{', '.join(missing)} needed to assign shoes; found: "
+                              f"{', '.join(map(str, frame.columns))}.")
+    shoe_ids = [str(s) for s in shoes["shoe_id"]]
+    known = set(shoe_ids)
+    problems: list[str] = []
+
+    first_used = _days(_optional(shoes, "first_used"))
+    retired = _days(_optional(shoes, "retired"))
+    lifetime = {sid: (first_used.iloc[i], retired.iloc[i])
+                for i, sid in enumerate(shoe_ids)}
+
+    period_rows: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
+    if periods is not None and len(periods):
+        missing = [c for c in ("shoe_id", "start") if c not in periods.columns]
+        if missing:
+            raise SchemaError(f"The shoe periods table lacks the column(s) "
+                              f"{', '.join(missing)}; expected shoe_id, start, end.")
+        starts, ends = _days(periods["start"]), _days(_optional(periods, "end"))
+        for i, sid in enumerate(periods["shoe_id"].astype(str)):
+            if sid not in known:
+                problems.append(f"shoe periods: shoe_id '{sid}' (period starting "
+                                f"{starts.iloc[i]:%Y-%m-%d}) is not in the shoes table "
+                                f"(known: {', '.join(shoe_ids)})")
+            period_rows.append((sid, starts.iloc[i], ends.iloc[i]))
+
+    rule_list: list[tuple[Rule, str]] = []
+    if rules is not None:
+        items = [(text, str(sid), "rules") for text, sid in rules.items()]
+    else:
+        items = [(text, sid, "default_for")
+                 for text, sid in zip(_optional(shoes, "default_for"), shoe_ids,
+                                      strict=True) if pd.notna(text)]
+    for text, sid, origin in items:
+        if sid not in known:
+            problems.append(f"{origin}: rule '{text}' names shoe_id '{sid}', which is "
+                            f"not in the shoes table (known: {', '.join(shoe_ids)})")
+            continue
+        try:
+            rule_list.append((parse_rule(str(text)), sid))
+        except ValueError as err:
+            problems.append(f"{origin} of shoe '{sid}': {err}")
+    if problems:
+        raise SchemaError("Cannot assign shoes:\n" + "\n".join(f"  - {p}"
+                                                               for p in problems),
+                          problems)
+
+    out = activities.copy()
+    sport = out["sport"].astype(object).map(lambda s: _key(s) if pd.notna(s) else "")
+    sub_sport = _optional(out, "sub_sport").astype(object).map(
+        lambda s: re.sub(r"[\s-]+", "_", _key(s)) if pd.notna(s) else "")
+    distance_km = pd.to_numeric(_optional(out, "distance_m"), errors="coerce") / 1000
+    gear = _optional(out, "gear")
+    dates = _days(out["local_date"])
+    is_run = (sport == "running").to_numpy()
+
+    levels = _gear_index(shoes)
+    shoe_col: list[object] = [np.nan] * len(out)
+    source_col: list[object] = [np.nan] * len(out)
+    unmatched_gear: Counter[str] = Counter()
+    ties: list[str] = []
+    for i in map(int, np.flatnonzero(is_run)):
+        source_col[i] = "unassigned"
+        g = gear.iloc[i]
+        if pd.notna(g) and _key(g):
+            hit = next((lv[_key(g)] for lv in levels if _key(g) in lv), None)
+            if hit is not None and len(hit) == 1:
+                shoe_col[i], source_col[i] = next(iter(hit)), "gear"
+                continue
+            unmatched_gear[str(g).strip()] += 1
+        day = dates.iloc[i]
+        if pd.isna(day):
+            continue
+        active = [sid for sid in shoe_ids
+                  if (pd.isna(lifetime[sid][0]) or lifetime[sid][0] <= day)
+                  and (pd.isna(lifetime[sid][1]) or day <= lifetime[sid][1])]
+        covering = sorted({sid for sid, start, end in period_rows
+                           if sid in active and start <= day
+                           and (pd.isna(end) or day <= end)})
+        if len(covering) == 1:
+            shoe_col[i], source_col[i] = covering[0], "period"
+            continue
+        candidates = set(covering) if covering else set(active)
+        matching = [(rule.specificity, sid) for rule, sid in rule_list
+                    if sid in candidates
+                    and rule.matches(sport.iloc[i], sub_sport.iloc[i],
+                                     float(distance_km.iloc[i]))]
+        if matching:
+            best = max(spec for spec, _ in matching)
+            winners = sorted({sid for spec, sid in matching if spec == best})
+            if len(winners) == 1:
+                shoe_col[i], source_col[i] = winners[0], "rule"
+                continue
+            ties.append(f"{day:%Y-%m-%d} ({' / '.join(winners)})")
+        elif len(covering) > 1:
+            ties.append(f"{day:%Y-%m-%d} ({' / '.join(covering)})")
+
+    out["shoe_id"] = pd.Series(shoe_col, index=out.index, dtype="str")
+    out["shoe_source"] = pd.Series(source_col, index=out.index, dtype="str")
+    if unmatched_gear:
+        listed = ", ".join(f"'{g}' ({n} run{'s' if n > 1 else ''})"
+                           for g, n in unmatched_gear.most_common(10))
+        warnings.warn(
+            f"{sum(unmatched_gear.values())} runs name gear that matches no single "
+            f"shoe's shoe_id, name or model: {listed}. They were assigned by period "
+            "or rule where possible; add these names to the shoes table's name "
+            "column to use them.", DataQualityWarning, stacklevel=2)
+    n_runs = int(is_run.sum())
+    n_unassigned = int((out["shoe_source"] == "unassigned").sum())
+    if n_unassigned:
+        tie_text = (f" {len(ties)} of them had several equally good shoes, e.g. "
+                    f"{', '.join(ties[:3])}." if ties else "")
+        warnings.warn(
+            f"{n_unassigned} of {n_runs} runs have no shoe (left unassigned, not "
+            f"guessed): no gear name, shoe period or rule applied.{tie_text} Add "
+            "gear names, a shoe periods table or default_for rules to assign them.",
+            DataQualityWarning, stacklevel=2)
+    return out

@@ -1,0 +1,853 @@
+"""One activity (session) as canonical tables, and the one entry point for watch files.
+
+:func:`read_activities` reads ``.fit``, ``.gpx`` and ``.tcx`` files (each optionally
+gzip-compressed), sniffing the content rather than trusting the extension, and returns
+one :class:`Activity` per session. Every reader builds its activities through
+:func:`build_activity`, the single place where sample-derived figures (timer, elapsed
+and moving time, distance, cadence, heart rate, climb, running dynamics, local date)
+are computed, so that a FIT file, a GPX file and a TCX file of the same run are
+summarised the same way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import re
+import warnings
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kneedata.errors import DataQualityWarning, FileFormatError
+from kneedata.schema import ACTIVITIES, LAPS, RECORDS
+
+__all__ = [
+    "ASCENT_HYSTERESIS_M",
+    "CYCLING_SPORTS",
+    "FOOT_SPORTS",
+    "MOVING_SPEED_M_S",
+    "Activity",
+    "build_activity",
+    "file_hash",
+    "is_cycling_sport",
+    "is_foot_sport",
+    "read_activities",
+    "read_activities_bytes",
+    "sample_totals",
+    "sniff_format",
+]
+
+#: Speed above which a sample counts as moving [m/s] (1.8 km/h: slower than any walk,
+#: faster than GPS drift while standing still).
+MOVING_SPEED_M_S = 0.5
+
+#: Hysteresis of the ascent/descent count [m]: a climb or drop only counts once the
+#: altitude has moved this far from the last turning point (GoldenCheetah's default
+#: elevation hysteresis); smaller wiggles are treated as altitude noise.
+ASCENT_HYSTERESIS_M = 3.0
+
+#: Sports whose cadence is counted in steps: FIT sport names (lower case) plus the
+#: names GPX/TCX writers use for them.
+FOOT_SPORTS = frozenset(
+    {
+        "running", "walking", "hiking", "trail_running", "trail", "run", "walk",
+        "hike", "mountaineering", "snowshoeing", "floor_climbing", "treadmill",
+        "track_running", "virtual_run", "virtual_running", "ultra_run",
+    }
+)
+
+#: Sports whose cadence is crank revolutions per minute (never doubled).
+CYCLING_SPORTS = frozenset(
+    {
+        "cycling", "biking", "bike", "ride", "e_biking", "ebiking", "road_biking",
+        "mountain_biking", "virtual_ride", "virtual_cycling", "indoor_cycling",
+        "gravel_cycling", "e_bike_ride", "hand_cycling",
+    }
+)
+
+#: Summary figures computed from samples unless the file states them.
+_FIGURES = (
+    "distance_m",
+    "timer_time_s",
+    "elapsed_time_s",
+    "moving_time_s",
+    "avg_cadence_spm",
+    "avg_cadence_rpm",
+    "avg_speed_m_s",
+    "avg_heart_rate_bpm",
+    "ascent_m",
+    "descent_m",
+    "avg_step_length_m",
+    "avg_stance_time_ms",
+    "avg_vertical_oscillation_mm",
+    "avg_vertical_ratio_pct",
+    "avg_stance_time_balance_pct",
+)
+#: The figures that decide the overall ``totals_source`` label.
+_HEADLINE = (
+    "distance_m",
+    "timer_time_s",
+    "elapsed_time_s",
+    "avg_cadence_spm",
+    "avg_cadence_rpm",
+    "avg_speed_m_s",
+    "avg_heart_rate_bpm",
+)
+_DYNAMICS = {
+    "avg_step_length_m": "step_length_m",
+    "avg_stance_time_ms": "stance_time_ms",
+    "avg_vertical_oscillation_mm": "vertical_oscillation_mm",
+    "avg_vertical_ratio_pct": "vertical_ratio_pct",
+    "avg_stance_time_balance_pct": "stance_time_balance_pct",
+}
+_FLOAT_RECORDS = [name for name, col in RECORDS.items() if col.dtype == "float64"]
+_BOOL_RECORDS = [name for name, col in RECORDS.items() if col.dtype == "bool"]
+
+
+@dataclass
+class Activity:
+    """One session of a watch file in canonical tables.
+
+    Attributes
+    ----------
+    summary
+        One value per field of :data:`kneedata.schema.ACTIVITIES` (``activity_id``,
+        ``sport``, ``start_time_utc``, ``local_date``, ``distance_m`` ...).
+    records
+        One row per sample, tz-aware UTC ``DatetimeIndex`` named ``timestamp``,
+        the columns of :data:`kneedata.schema.RECORDS` (NaN where the file lacks a
+        quantity).
+    laps
+        One row per lap, the columns of :data:`kneedata.schema.LAPS`.
+    warnings
+        What was salvaged, assumed or left out while reading, one message each.
+    """
+
+    summary: pd.Series
+    records: pd.DataFrame
+    laps: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------
+# sports
+
+
+def _norm_sport(sport: object) -> str:
+    if sport is None or (isinstance(sport, float) and math.isnan(sport)):
+        return "generic"
+    text = str(sport).strip().lower().replace(" ", "_").replace("-", "_")
+    return text or "generic"
+
+
+def is_foot_sport(sport: object) -> bool:
+    """True for sports whose cadence counts steps (running, walking, hiking, ...)."""
+    return _norm_sport(sport) in FOOT_SPORTS
+
+
+def is_cycling_sport(sport: object) -> bool:
+    """True for sports whose cadence is crank revolutions per minute."""
+    return _norm_sport(sport) in CYCLING_SPORTS
+
+
+# --------------------------------------------------------------------------------
+# sample-derived figures
+
+
+def _interval_running_s(t_s: np.ndarray, pauses_s: list[tuple[float, float]]) -> np.ndarray:
+    """Seconds of timer-running time in each interval [t_i, t_{i+1}) (last = 0)."""
+    n = len(t_s)
+    if n < 2:
+        return np.zeros(n)
+    start = t_s[:-1]
+    end = t_s[1:]
+    run = end - start
+    for p0, p1 in pauses_s:
+        overlap = np.minimum(end, p1) - np.maximum(start, p0)
+        run = run - np.clip(overlap, 0.0, None)
+    return np.append(np.clip(run, 0.0, None), 0.0)
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray, *, positive: bool) -> float:
+    ok = ~np.isnan(values) & (weights > 0)
+    if positive:
+        ok &= values > 0
+    total = weights[ok].sum()
+    if total <= 0:
+        return math.nan
+    return float((values[ok] * weights[ok]).sum() / total)
+
+
+def _climb(altitude_m: np.ndarray, hysteresis_m: float) -> tuple[float, float]:
+    """Total ascent and descent [m] between turning points at least ``hysteresis_m`` apart.
+
+    A climb is only confirmed once the altitude has dropped ``hysteresis_m`` below
+    its top (and a descent once it has risen that far above its bottom); the full
+    height from the previous turning point is then counted.
+    """
+    alt = altitude_m[~np.isnan(altitude_m)].tolist()
+    if len(alt) < 2:
+        return math.nan, math.nan
+    ascent = descent = 0.0
+    direction = 0  # +1 climbing, -1 descending, 0 not yet decided
+    low = high = anchor = extreme = alt[0]
+    for a in alt:
+        if direction == 0:
+            low, high = min(low, a), max(high, a)
+            if high - low >= hysteresis_m:
+                if a == high:
+                    direction, anchor, extreme = 1, low, high
+                else:
+                    direction, anchor, extreme = -1, high, low
+        elif direction > 0:
+            if a > extreme:
+                extreme = a
+            elif extreme - a >= hysteresis_m:
+                ascent += extreme - anchor
+                direction, anchor, extreme = -1, extreme, a
+        else:
+            if a < extreme:
+                extreme = a
+            elif a - extreme >= hysteresis_m:
+                descent += anchor - extreme
+                direction, anchor, extreme = 1, extreme, a
+    if direction > 0:
+        ascent += extreme - anchor
+    elif direction < 0:
+        descent += anchor - extreme
+    return ascent, descent
+
+
+def _haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Distance between consecutive fixes [m] (mean Earth radius 6371.0088 km)."""
+    lat_r = np.radians(lat)
+    lon_r = np.radians(lon)
+    dlat = np.diff(lat_r)
+    dlon = np.diff(lon_r)
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat_r[:-1]) * np.cos(lat_r[1:]) * np.sin(dlon / 2) ** 2
+    return 2 * 6371008.8 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _gps_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Cumulative distance along the GPS fixes [m]; NaN before the first fix."""
+    out = np.full(len(lat), np.nan)
+    ok = ~np.isnan(lat) & ~np.isnan(lon)
+    idx = np.flatnonzero(ok)
+    if len(idx) < 2:
+        return out
+    cum = np.concatenate([[0.0], np.cumsum(_haversine_m(lat[idx], lon[idx]))])
+    out[idx] = cum
+    return pd.Series(out).ffill().to_numpy()
+
+
+def _moving_mask(t_s: np.ndarray, speed: np.ndarray, distance: np.ndarray,
+                 running: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample and per-interval moving flags.
+
+    A sample is moving when the timer runs and its speed exceeds
+    :data:`MOVING_SPEED_M_S`; where the file has no speed, the speed over the
+    following interval (distance / time) stands in. An interval counts as moving
+    when its distance-based speed exceeds the threshold (so a gap in recording with
+    no distance gained is not moving time), falling back to the sample speed.
+    """
+    n = len(t_s)
+    interval_speed = np.full(n, np.nan)
+    if n >= 2:
+        dt_s = np.diff(t_s)
+        dd = np.diff(distance)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = np.where(dt_s > 0, dd / dt_s, np.nan)
+        interval_speed[:-1] = v
+    sample_speed = np.where(np.isnan(speed), interval_speed, speed)
+    with np.errstate(invalid="ignore"):
+        moving = running & (sample_speed > MOVING_SPEED_M_S)
+        interval_moving = np.where(
+            np.isnan(interval_speed), sample_speed > MOVING_SPEED_M_S,
+            interval_speed > MOVING_SPEED_M_S,
+        )
+    return moving, interval_moving
+
+
+def sample_totals(records: pd.DataFrame, *, pauses: Iterable[tuple[Any, Any]] = ()) -> dict[str, float]:
+    """Summary figures computed from the samples alone.
+
+    Parameters
+    ----------
+    records
+        A records table (see :data:`kneedata.schema.RECORDS`) with a tz-aware
+        ``DatetimeIndex``. When no ``pauses`` are given and it has the boolean
+        ``timer_running`` column that :func:`build_activity` writes (True when the
+        timer runs for most of the interval to the next sample), that column
+        decides: :math:`w_i = (t_{i+1} - t_i)` if ``timer_running[i]`` else 0.
+    pauses
+        ``(stop_utc, start_utc)`` timer pauses; ``start_utc`` may be ``None`` for a
+        timer that was never restarted.
+
+    Returns
+    -------
+    dict
+        ``distance_m`` [m], ``timer_time_s``, ``elapsed_time_s``, ``moving_time_s``
+        [s], ``avg_cadence_spm`` [steps/min], ``avg_cadence_rpm`` [1/min],
+        ``avg_speed_m_s`` [m/s], ``avg_heart_rate_bpm`` [1/min], ``ascent_m``,
+        ``descent_m`` [m] and the running-dynamics averages; NaN where the samples
+        lack the quantity.
+
+    Notes
+    -----
+    Each sample :math:`i` stands for the interval up to the next sample; its weight
+    :math:`w_i` is the timer-running part of that interval (pauses cut out, the last
+    sample weighs 0). Averages are :math:`\\sum_i w_i x_i / \\sum_i w_i` over samples
+    with a value: cadence keeps zeros (a stop at a crossing is part of the run, which
+    reproduces Garmin's own ``avg_running_cadence``), heart rate and running
+    dynamics skip zeros (no signal). Timer time is :math:`\\sum_i w_i`; moving time
+    sums :math:`w_i` over intervals faster than :data:`MOVING_SPEED_M_S`; distance is
+    the span of the cumulative distance; average speed is distance / timer time.
+    Ascent and descent count altitude changes between turning points that exceed
+    :data:`ASCENT_HYSTERESIS_M`.
+    """
+    t_s = _index_seconds(records.index)
+    pause_list = _pause_seconds(pauses)
+    weights = None
+    if not pause_list and "timer_running" in records.columns and len(t_s) >= 2:
+        flags = records["timer_running"].to_numpy(dtype=bool)
+        weights = np.append(np.diff(t_s) * flags[:-1], 0.0)
+    return _totals(records, t_s, pause_list, weights=weights)[0]
+
+
+def _index_seconds(index: pd.Index) -> np.ndarray:
+    if len(index) == 0:
+        return np.zeros(0)
+    idx = pd.DatetimeIndex(index)
+    if idx.tz is None:
+        idx = idx.tz_localize("UTC")
+    return np.asarray(idx.asi8, dtype=float) / _NS_PER_UNIT[idx.unit]
+
+
+_NS_PER_UNIT = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def _to_seconds(value: Any) -> float:
+    if value is None:
+        return math.inf
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return math.inf
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return (ts - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)
+
+
+def _pause_seconds(pauses: Iterable[tuple[Any, Any]]) -> list[tuple[float, float]]:
+    out = []
+    for stop, start in pauses:
+        p0 = _to_seconds(stop)
+        p1 = _to_seconds(start)
+        if math.isinf(p0) or p1 <= p0:
+            continue
+        out.append((p0, p1))
+    return out
+
+
+def _totals(records: pd.DataFrame, t_s: np.ndarray, pauses_s: list[tuple[float, float]],
+            *, weights: np.ndarray | None = None) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    n = len(t_s)
+
+    def col(name: str) -> np.ndarray:
+        if name in records.columns:
+            return records[name].to_numpy(dtype=float, na_value=np.nan)
+        return np.full(n, np.nan)
+
+    running = np.ones(n, dtype=bool)
+    for p0, p1 in pauses_s:
+        running &= ~((t_s > p0) & (t_s < p1))
+    w = _interval_running_s(t_s, pauses_s) if weights is None else weights
+    distance = col("distance_m")
+    moving, interval_moving = _moving_mask(t_s, col("speed_m_s"), distance, running)
+    out: dict[str, float] = {}
+    valid_d = distance[~np.isnan(distance)]
+    # span of the cumulative distance (a multisport leg starts where the last ended)
+    out["distance_m"] = float(valid_d.max() - valid_d[0]) if len(valid_d) else math.nan
+    out["timer_time_s"] = float(w.sum()) if n else math.nan
+    out["elapsed_time_s"] = float(t_s[-1] - t_s[0]) if n else math.nan
+    out["moving_time_s"] = float(w[interval_moving].sum()) if n else math.nan
+    out["avg_cadence_spm"] = _weighted_mean(col("cadence_spm"), w, positive=False)
+    out["avg_cadence_rpm"] = _weighted_mean(col("cadence_rpm"), w, positive=False)
+    timer = out["timer_time_s"]
+    out["avg_speed_m_s"] = out["distance_m"] / timer if timer and timer > 0 else math.nan
+    out["avg_heart_rate_bpm"] = _weighted_mean(col("heart_rate_bpm"), w, positive=True)
+    out["ascent_m"], out["descent_m"] = _climb(col("altitude_m"), ASCENT_HYSTERESIS_M)
+    for summary_name, record_name in _DYNAMICS.items():
+        out[summary_name] = _weighted_mean(col(record_name), w, positive=True)
+    return out, running, moving
+
+
+# --------------------------------------------------------------------------------
+# local time
+
+
+@lru_cache(maxsize=1)
+def _tz_finder() -> Any:
+    try:
+        from timezonefinder import TimezoneFinder
+    except ImportError:  # pragma: no cover - declared dependency
+        return None
+    return TimezoneFinder()
+
+
+def _zone_of_fix(lat: float, lon: float) -> str | None:
+    finder = _tz_finder()
+    if finder is None:
+        return None
+    try:
+        return finder.timezone_at(lng=float(lon), lat=float(lat))
+    except ValueError:
+        return None
+
+
+def _offset_in_zone(zone: str, when: pd.Timestamp) -> float | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        offset = when.tz_convert(ZoneInfo(zone)).utcoffset()
+    except (ZoneInfoNotFoundError, ValueError, KeyError):
+        return None
+    return None if offset is None else offset.total_seconds() / 60.0
+
+
+# --------------------------------------------------------------------------------
+# build
+
+
+def _first_fix(records: pd.DataFrame) -> tuple[float, float] | None:
+    lat = records["latitude_deg"].to_numpy(dtype=float)
+    lon = records["longitude_deg"].to_numpy(dtype=float)
+    ok = ~np.isnan(lat) & ~np.isnan(lon) & ((lat != 0) | (lon != 0))
+    idx = np.flatnonzero(ok)
+    if len(idx) == 0:
+        return None
+    return float(lat[idx[0]]), float(lon[idx[0]])
+
+
+def _normalise_records(records: pd.DataFrame, source_file: str, notes: list[str]) -> pd.DataFrame:
+    if not isinstance(records.index, pd.DatetimeIndex):
+        raise FileFormatError(
+            f"{source_file}: records must have a DatetimeIndex of sample times, found "
+            f"{type(records.index).__name__}; fix the reader to index records by 'timestamp'"
+        )
+    index = records.index
+    if index.tz is None:
+        index = index.tz_localize("UTC")
+    elif str(index.tz) != "UTC":
+        index = index.tz_convert("UTC")
+    data = {}
+    for name in _FLOAT_RECORDS:
+        if name in records.columns:
+            data[name] = records[name].to_numpy(dtype=float, na_value=np.nan)
+        else:
+            data[name] = np.full(len(records), np.nan)
+    out = pd.DataFrame(data, index=pd.DatetimeIndex(index, name="timestamp"))
+    if not out.index.is_monotonic_increasing:
+        out = out.sort_index(kind="stable")
+    if out.index.has_duplicates:
+        # Several messages for one second (Strava writes position and distance
+        # separately): merge them, keeping the first non-NaN value of each column.
+        out = out.groupby(level=0, sort=True).first()
+    return out
+
+
+def _normalise_laps(laps: pd.DataFrame | None) -> pd.DataFrame:
+    n = 0 if laps is None else len(laps)
+    data: dict[str, Any] = {}
+    for name, col in LAPS.items():
+        if name == "lap_index":
+            data[name] = np.arange(n, dtype="int64")
+            continue
+        if laps is not None and name in laps.columns:
+            values = laps[name].reset_index(drop=True)
+        else:
+            values = pd.Series([None] * n, dtype=object)
+        if col.dtype == "float64":
+            data[name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif col.dtype.startswith("datetime64"):
+            data[name] = pd.to_datetime(values, utc=True)
+        else:
+            data[name] = values.astype(pd.StringDtype()) if col.dtype == "string" else values
+    return pd.DataFrame(data, index=pd.RangeIndex(n))
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def build_activity(
+    records: pd.DataFrame,
+    *,
+    source_file: str,
+    source_format: str,
+    sport: str | None,
+    sub_sport: str | None,
+    activity_id: str,
+    cadence_unit_source: str,
+    laps: pd.DataFrame | None = None,
+    pauses: Iterable[tuple[Any, Any]] = (),
+    watch_totals: Mapping[str, Any] | None = None,
+    utc_offset_min: float | None = None,
+    device: str | None = None,
+    complete: bool = True,
+    warnings: list[str] | None = None,
+) -> Activity:
+    """Canonical :class:`Activity` from a reader's samples, pauses and stated totals.
+
+    Every reader (FIT, GPX, TCX) ends here, so every figure is derived one way.
+
+    Parameters
+    ----------
+    records
+        Samples indexed by a ``DatetimeIndex`` of UTC times (tz-naive is taken as
+        UTC), holding a subset of the columns of :data:`kneedata.schema.RECORDS`
+        already in canonical units (``cadence_spm`` in steps/min for foot sports,
+        ``cadence_rpm`` for cycling). Missing columns are added as NaN; other
+        columns are dropped. Not modified.
+    source_file, source_format
+        Where the samples came from (path or ``zip!member``) and ``"fit"``,
+        ``"gpx"`` or ``"tcx"``.
+    sport, sub_sport
+        Sport names; lower-cased (FIT names: ``running``, ``cycling``, ...).
+    activity_id
+        ``"<first 16 hex of sha256(file bytes)>-<session index>"``.
+    cadence_unit_source
+        How the reader interpreted cadence (``fit_strides_doubled``,
+        ``strides_doubled``, ``steps_as_is``, ``cycling_rpm``, ``none``).
+    laps
+        Per-lap table with any of the :data:`kneedata.schema.LAPS` columns.
+    pauses
+        ``(stop_utc, start_utc)`` timer pauses; ``start_utc=None`` means the timer
+        was not restarted. Samples strictly inside a pause are not timer-running.
+    watch_totals
+        Summary fields the file itself states (``distance_m``, ``timer_time_s``,
+        ``avg_cadence_spm``, ``start_time_utc`` ...), already in canonical units.
+        They win over the sample-derived figures; NaN/None entries are ignored.
+    utc_offset_min
+        Local time minus UTC [min] when the file states it (FIT
+        ``activity.local_timestamp``). Otherwise the IANA zone of the first GPS fix
+        (timezonefinder + zoneinfo) gives it, else UTC is assumed with a warning.
+    device
+        Manufacturer and product, free text.
+    complete
+        False when the file was damaged and only partly read.
+    warnings
+        Reader messages about this activity; build_activity adds its own and emits
+        all of them as one :class:`~kneedata.DataQualityWarning`.
+
+    Returns
+    -------
+    Activity
+        ``summary`` holds every field of :data:`kneedata.schema.ACTIVITIES`;
+        ``totals_source`` says whether the headline figures came from the
+        ``watch``, the ``samples`` or both (``mixed``) and ``totals_detail`` gives
+        the source of each figure.
+
+    Raises
+    ------
+    FileFormatError
+        When there are neither samples nor a stated start time.
+
+    Notes
+    -----
+    A sample is ``moving`` when the timer runs and its speed exceeds
+    :data:`MOVING_SPEED_M_S` = 0.5 m/s. Foot sports keep ``cadence_spm`` and get
+    NaN ``cadence_rpm``; cycling keeps ``cadence_rpm`` and gets NaN ``cadence_spm``
+    and ``avg_cadence_spm``; other sports (swimming, transition, generic) keep
+    neither. See :func:`sample_totals` for the formulas.
+    """
+    notes: list[str] = list(warnings or [])
+    sport_name = _norm_sport(sport)
+    sub_sport_name = _norm_sport(sub_sport)
+    recs = _normalise_records(records, source_file, notes)
+    foot = is_foot_sport(sport_name)
+    cycling = is_cycling_sport(sport_name)
+    if not foot:
+        if not np.isnan(recs["cadence_spm"].to_numpy()).all():
+            if cycling and np.isnan(recs["cadence_rpm"].to_numpy()).all():
+                notes.append(
+                    f"cadence given as steps/min for a {sport_name} activity was discarded; "
+                    "cycling cadence belongs in cadence_rpm"
+                )
+            recs["cadence_spm"] = np.nan
+    if not cycling:
+        recs["cadence_rpm"] = np.nan
+
+    distance_from_gps = False
+    if len(recs) and np.isnan(recs["distance_m"].to_numpy()).all():
+        gps = _gps_distance(recs["latitude_deg"].to_numpy(), recs["longitude_deg"].to_numpy())
+        if not np.isnan(gps).all():
+            recs["distance_m"] = gps
+            distance_from_gps = True
+
+    t_s = _index_seconds(recs.index)
+    pauses_s = _pause_seconds(pauses)
+    if len(recs):
+        totals, running, moving = _totals(recs, t_s, pauses_s)
+        # timer_running[i]: the timer runs for most of the interval to the next
+        # sample (the last sample: the timer runs at its time), so that
+        # sample_totals(records) reproduces timer time from the records alone.
+        weights = _interval_running_s(t_s, pauses_s)
+        gaps = np.append(np.diff(t_s), 0.0)
+        running = np.where(gaps > 0, weights > 0.5 * gaps, running)
+    else:
+        totals = dict.fromkeys(_FIGURES, math.nan)
+        running = np.zeros(0, dtype=bool)
+        moving = np.zeros(0, dtype=bool)
+    recs["moving"] = moving
+    recs["timer_running"] = running
+    if not foot:
+        totals["avg_cadence_spm"] = math.nan
+    if not cycling:
+        totals["avg_cadence_rpm"] = math.nan
+
+    stated = {k: v for k, v in (watch_totals or {}).items() if not _is_missing(v)}
+    detail: dict[str, str] = {}
+    for name in _FIGURES:
+        if name in stated:
+            if (name == "avg_cadence_spm" and not foot) or (name == "avg_cadence_rpm" and not cycling):
+                continue
+            totals[name] = float(stated[name])
+            detail[name] = "watch"
+        elif not math.isnan(totals.get(name, math.nan)):
+            detail[name] = "gps" if name == "distance_m" and distance_from_gps else "samples"
+    if "avg_speed_m_s" not in stated and "distance_m" in stated:
+        timer = totals["timer_time_s"]
+        if timer and timer > 0:
+            totals["avg_speed_m_s"] = totals["distance_m"] / timer
+            detail["avg_speed_m_s"] = "watch"
+    head = [detail[n] for n in _HEADLINE if n in detail]
+    if head and all(s == "watch" for s in head):
+        totals_source = "watch"
+    elif not any(s == "watch" for s in head):
+        totals_source = "samples"
+    else:
+        totals_source = "mixed"
+
+    if "start_time_utc" in stated:
+        start = pd.Timestamp(stated["start_time_utc"])
+        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    elif len(recs):
+        start = recs.index[0]
+    else:
+        raise FileFormatError(
+            f"{source_file}: the {sport_name} session holds no samples and no start time; "
+            "there is nothing to read - re-export the activity from the watch or app"
+        )
+
+    # local time
+    timezone: str | None = None
+    fix = _first_fix(recs) if len(recs) else None
+    if fix is not None:
+        timezone = _zone_of_fix(*fix)
+    if utc_offset_min is not None and not _is_missing(utc_offset_min):
+        offset = float(utc_offset_min)
+        local_time_source = "file"
+    elif timezone is not None and (zone_offset := _offset_in_zone(timezone, start)) is not None:
+        offset = zone_offset
+        local_time_source = "gps_timezone"
+    else:
+        offset = 0.0
+        timezone = "UTC"
+        local_time_source = "assumed_utc"
+        notes.append(
+            "no UTC offset in the file and no GPS fix: local date taken in UTC "
+            "(it may be a day off for runs near midnight)"
+        )
+    local_date = (start.tz_localize(None) + pd.Timedelta(minutes=offset)).date()
+
+    summary: dict[str, Any] = dict.fromkeys(ACTIVITIES)
+    summary.update(
+        activity_id=activity_id,
+        sport=sport_name,
+        sub_sport=sub_sport_name,
+        start_time_utc=start,
+        utc_offset_min=offset,
+        timezone=timezone,
+        local_date=local_date,
+        local_time_source=local_time_source,
+        device=device,
+        complete=bool(complete),
+        source_file=str(source_file),
+        source_format=source_format,
+        cadence_unit_source=cadence_unit_source,
+        n_records=int(len(recs)),
+        n_pauses=sum(1 for p0, p1 in pauses_s if len(t_s) and p0 < t_s[-1] and p1 > t_s[0]),
+        totals_source=totals_source,
+        totals_detail=";".join(f"{k}={v}" for k, v in detail.items()),
+    )
+    for name in _FIGURES:
+        summary[name] = totals.get(name, math.nan)
+    series = pd.Series(summary, dtype=object, name=activity_id)
+
+    if notes:
+        _warn(source_file, activity_id, notes)
+    return Activity(summary=series, records=recs, laps=_normalise_laps(laps), warnings=notes)
+
+
+def _warn(source_file: str, activity_id: str, notes: list[str]) -> None:
+    text = "; ".join(notes)
+    warnings.warn(
+        f"{source_file} (activity {activity_id}): {len(notes)} data-quality note(s): {text}",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+
+
+# --------------------------------------------------------------------------------
+# reading files
+
+
+def file_hash(data: bytes) -> str:
+    """First 16 hex digits of the SHA-256 of the (decompressed) file bytes."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+_ROOT_RE = re.compile(rb"<\s*([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
+
+
+def sniff_format(data: bytes) -> str | None:
+    """``"fit"``, ``"gpx"``, ``"tcx"`` or ``None`` from the content (not the name).
+
+    FIT: header size 12 or 14 and ``.FIT`` at byte 8. XML: the first element's
+    local name is ``gpx`` or ``TrainingCenterDatabase`` (a BOM, leading whitespace,
+    the XML declaration, comments and a DOCTYPE are skipped).
+    """
+    if len(data) >= 12 and data[8:12] == b".FIT":
+        return "fit"
+    head = data[:8192]
+    for bom in (b"\xef\xbb\xbf",):
+        if head.startswith(bom):
+            head = head[len(bom):]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            head = head.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    pos = 0
+    text = head
+    while True:
+        start = text.find(b"<", pos)
+        if start < 0:
+            return None
+        if text.startswith(b"<?", start):
+            end = text.find(b"?>", start)
+        elif text.startswith(b"<!--", start):
+            end = text.find(b"-->", start)
+        elif text.startswith(b"<!", start):
+            end = text.find(b">", start)
+        else:
+            match = _ROOT_RE.match(text, start)
+            if match is None:
+                return None
+            name = match.group(2).decode("ascii", "replace").lower()
+            if name == "gpx":
+                return "gpx"
+            if name == "trainingcenterdatabase":
+                return "tcx"
+            return None
+        if end < 0:
+            return None
+        pos = end + 1
+
+
+def _decompress(data: bytes, source_file: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as err:
+        # salvage what a truncated gzip stream holds
+        try:
+            partial = zlib.decompressobj(wbits=31).decompress(data)
+        except zlib.error:
+            partial = b""
+        if partial:
+            return partial
+        raise FileFormatError(
+            f"{source_file}: gzip-compressed but cannot be decompressed ({err}); "
+            "re-download or re-export the file"
+        ) from err
+
+
+def read_activities(path: str | Path, *, engine: str | None = None) -> list[Activity]:
+    """Read a watch file (``.fit``, ``.gpx``, ``.tcx``, each optionally ``.gz``).
+
+    Parameters
+    ----------
+    path
+        The file. Its content decides the format, not its name.
+    engine
+        FIT decoder: ``None`` or ``"fitdecode"`` (default), ``"fitparse"``, or
+        ``"garmin_fit_sdk"`` when that package is installed. Ignored for GPX/TCX.
+
+    Returns
+    -------
+    list of Activity
+        One per session; a multisport file gives one per leg.
+
+    Raises
+    ------
+    FileFormatError
+        For a file with no readable activity: 0 bytes, not FIT/GPX/TCX, a header
+        with no data.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as err:
+        raise FileFormatError(f"{path}: is a folder, not an activity file; pass the files inside it") from err
+    return read_activities_bytes(data, str(path), engine=engine)
+
+
+def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None = None) -> list[Activity]:
+    """Read a watch file held in memory (e.g. a zip member); see :func:`read_activities`.
+
+    ``source_file`` names the file in messages and in ``summary['source_file']``.
+    """
+    if len(data) == 0:
+        raise FileFormatError(
+            f"{source_file}: the file is empty (0 bytes); the export or copy did not "
+            "finish - export the activity again"
+        )
+    if data[:2] == b"\x1f\x8b":
+        data = _decompress(data, source_file)
+        if len(data) == 0:
+            raise FileFormatError(
+                f"{source_file}: the gzip archive holds an empty file (0 bytes); export the activity again"
+            )
+    kind = sniff_format(data)
+    digest = file_hash(data)
+    if kind == "fit":
+        from kneedata.io.fit import read_fit
+
+        return read_fit(data, source_file, digest, engine=engine)
+    if kind == "gpx":
+        from kneedata.io.gpx import read_gpx
+
+        return read_gpx(data, source_file, digest)
+    if kind == "tcx":
+        from kneedata.io.tcx import read_tcx
+
+        return read_tcx(data, source_file, digest)
+    start = data[:16]
+    raise FileFormatError(
+        f"{source_file}: not a FIT, GPX or TCX file (content starts with {start!r}); "
+        "pass a .fit, .gpx or .tcx file (optionally .gz) as exported by the watch or app"
+    )
+

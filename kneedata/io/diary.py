@@ -1,0 +1,978 @@
+"""Readers for the tables a runner keeps by hand: pain diary, shoes, routines.
+
+Each reader takes a ``.csv`` file (comma, semicolon or tab separated; UTF-8, with
+or without the byte-order mark Excel writes, or Windows-1252) or an ``.xlsx``
+workbook, and returns a validated :class:`pandas.DataFrame` with the columns of
+:data:`kneedata.schema.DIARY`, :data:`~kneedata.schema.SHOES` or
+:data:`~kneedata.schema.ROUTINES`, plus ``source_line``: the line (CSV) or row
+(xlsx) of each entry as the user sees it in the file, the header being line 1.
+
+They accept what people type: ISO dates (``2024-03-05``), ``05/03/2024`` when
+``dayfirst=True``, month names (``5 Mar 2024``), sides ``L``/``R``/``both``, pain as
+``3``, ``3/10`` or ``3.5``, several entries per day, blank optional cells, stray
+spaces, header names in any case (``Pain 0-10`` is ``pain_0_10``). Every bad cell
+of a file is reported at once in one :class:`~kneedata.errors.SchemaError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kneedata import schema
+from kneedata.errors import DataQualityWarning, FileFormatError, SchemaError
+
+__all__ = [
+    "HEADERS",
+    "KINDS",
+    "SIDES",
+    "SITES",
+    "TIMINGS",
+    "read_pain_diary",
+    "read_routines",
+    "read_shoe_periods",
+    "read_shoes",
+    "templates_readme",
+    "write_templates",
+]
+
+# --- vocabularies: canonical value -> (meaning, accepted spellings) ------------------
+SIDES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "left": ("left knee", ("l", "left", "left_knee", "lt")),
+    "right": ("right knee", ("r", "right", "right_knee", "rt")),
+    "both": ("both knees", ("b", "both", "bilateral", "l_r", "lr", "left_right",
+                            "left_and_right", "both_knees")),
+}
+SITES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "around_kneecap": ("front of the knee, around the kneecap (patellofemoral)",
+                       ("around_kneecap", "kneecap", "front", "anterior", "patella",
+                        "patellofemoral", "pfps", "around_the_kneecap")),
+    "behind_kneecap": ("behind / under the kneecap",
+                       ("behind_kneecap", "under_kneecap", "behind_the_kneecap",
+                        "under_the_kneecap", "retropatellar")),
+    "below_kneecap": ("just below the kneecap (patellar tendon)",
+                      ("below_kneecap", "below_the_kneecap", "patellar_tendon",
+                       "tendon", "jumpers_knee")),
+    "above_kneecap": ("just above the kneecap (quadriceps tendon)",
+                      ("above_kneecap", "above_the_kneecap", "quadriceps_tendon",
+                       "quad_tendon")),
+    "lateral": ("outside of the knee (e.g. iliotibial band)",
+                ("lateral", "outside", "outer", "it_band", "itb", "itbs",
+                 "iliotibial_band")),
+    "medial": ("inside of the knee", ("medial", "inside", "inner", "pes_anserine")),
+    "back": ("back of the knee", ("back", "posterior", "back_of_knee",
+                                  "back_of_the_knee", "behind_knee", "popliteal")),
+    "whole_knee": ("the whole knee, hard to pin down",
+                   ("whole_knee", "whole", "all_over", "general", "diffuse")),
+    "other": ("anywhere else: describe it in notes", ("other",)),
+}
+TIMINGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "during": ("while running", ("during", "during_run", "while_running", "in_run")),
+    "after": ("in the hours after a run", ("after", "after_run", "post", "post_run")),
+    "next_morning": ("the morning after a run", ("next_morning", "morning",
+                                                  "next_day", "am")),
+    "rest": ("at rest: sitting, lying, at night", ("rest", "at_rest", "resting",
+                                                   "sitting", "night")),
+    "stairs": ("on stairs or slopes", ("stairs", "on_stairs", "steps", "downstairs",
+                                       "upstairs")),
+    "other": ("any other time: describe it in notes", ("other",)),
+}
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "strength": ("strength training", ("strength", "gym", "weights", "strength_training",
+                                       "resistance")),
+    "foam_rolling": ("foam rolling / self massage", ("foam_rolling", "foam_roll",
+                                                     "foam_roller", "rolling",
+                                                     "self_massage")),
+    "physio": ("a physiotherapy session", ("physio", "physiotherapy", "physical_therapy",
+                                           "pt")),
+    "mobility": ("stretching, mobility, yoga", ("mobility", "stretching", "stretch",
+                                                "yoga")),
+    "other": ("anything else: describe it in exercises", ("other",)),
+}
+
+#: The exact header of each template file (kneedata.init writes these).
+HEADERS: dict[str, list[str]] = {
+    "pain_diary": ["date", "time", "side", "site", "pain_0_10", "timing", "activity_id",
+                   "notes"],
+    "shoes": ["shoe_id", "name", "brand", "model", "drop_mm", "stack_mm", "first_used",
+              "retired", "initial_km", "default_for"],
+    "routines": ["date", "kind", "minutes", "exercises"],
+    "shoe_periods": ["shoe_id", "start", "end"],
+}
+_REQUIRED: dict[str, list[str]] = {
+    "pain_diary": ["date", "side", "pain_0_10"],
+    "shoes": ["shoe_id"],
+    "routines": ["date", "kind"],
+    "shoe_periods": ["shoe_id", "start"],
+}
+_HEADER_ALIASES: dict[str, dict[str, str]] = {
+    "pain_diary": {"pain": "pain_0_10", "pain_score": "pain_0_10", "score": "pain_0_10",
+                   "pain_10": "pain_0_10", "knee": "side", "location": "site",
+                   "where": "site", "when": "timing", "note": "notes",
+                   "comment": "notes", "comments": "notes", "day": "date",
+                   "activity": "activity_id", "run_id": "activity_id"},
+    "shoes": {"id": "shoe_id", "shoe": "shoe_id", "drop": "drop_mm",
+              "stack": "stack_mm", "stack_height_mm": "stack_mm",
+              "stack_height": "stack_mm", "first_use": "first_used",
+              "start": "first_used", "retired_on": "retired",
+              "initial_distance_km": "initial_km", "km_before": "initial_km",
+              "rule": "default_for", "default": "default_for"},
+    "routines": {"type": "kind", "duration": "minutes", "duration_min": "minutes",
+                 "min": "minutes", "mins": "minutes", "exercise": "exercises",
+                 "day": "date"},
+    "shoe_periods": {"id": "shoe_id", "shoe": "shoe_id", "from": "start",
+                     "to": "end", "until": "end", "start_date": "start",
+                     "end_date": "end"},
+}
+_TABLE_WORDS = {"pain_diary": "pain diary", "shoes": "shoes table",
+                "routines": "routines table", "shoe_periods": "shoe periods table"}
+_MAX_LISTED = 40  # problems printed in the exception message (all are in .problems)
+
+
+# --- raw reading ---------------------------------------------------------------------
+@dataclass
+class _Raw:
+    """A file as rows of cells, before any interpretation."""
+
+    name: str                      # file name shown in messages
+    unit: str                      # "line" (CSV) or "row" (xlsx)
+    header_line: int
+    header: list[str]              # as typed
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+
+
+def _clean(value: Any) -> Any:
+    """Strip strings; blank strings become None."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:4096]:
+        raise FileFormatError(
+            f"{name} is not a text file (it contains binary data). Save the table as "
+            "CSV (comma-separated values) or as an Excel .xlsx workbook."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.warn(
+            f"{name} is not UTF-8; read it as Windows-1252 (Western European). If "
+            "accented letters look wrong, save the file as 'CSV UTF-8'.",
+            DataQualityWarning,
+            stacklevel=5,
+        )
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_csv_raw(text: str, name: str) -> _Raw:
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    raw: _Raw | None = None
+    previous_end = 0
+    try:
+        for record in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            cells = [_clean(c) for c in record]
+            if not any(c is not None for c in cells):
+                continue
+            if raw is None:
+                raw = _Raw(name, "line", start, [c or "" for c in cells])
+            else:
+                raw.rows.append((start, cells))
+    except csv.Error as err:
+        raise FileFormatError(
+            f"{name} line {reader.line_num}: the CSV text cannot be split into cells "
+            f"({err}). Check for an unclosed double quote in that line."
+        ) from err
+    if raw is None:
+        raise SchemaError(_empty_message(name))
+    return raw
+
+
+def _read_xlsx_raw(data: bytes, name: str, kind: str) -> _Raw:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many types for damaged files
+        raise FileFormatError(
+            f"{name} cannot be opened as an Excel workbook ({type(err).__name__}: "
+            f"{err}). Save it again from your spreadsheet as .xlsx or .csv."
+        ) from err
+    try:
+        wanted = {kind, kind.replace("_", " "), kind.replace("_", "")}
+        sheet = next((ws for ws in book.worksheets if ws.title.strip().lower() in wanted),
+                     book.worksheets[0])
+        sheet_name = f"{name} (sheet {sheet.title!r})" if len(book.worksheets) > 1 else name
+        raw: _Raw | None = None
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_clean(v) for v in values]
+            if not any(c is not None for c in cells):
+                continue
+            if raw is None:
+                raw = _Raw(sheet_name, "row", number, ["" if c is None else str(c)
+                                                       for c in cells])
+            else:
+                raw.rows.append((number, cells))
+    finally:
+        book.close()
+    if raw is None:
+        raise SchemaError(_empty_message(name))
+    return raw
+
+
+def _empty_message(name: str) -> str:
+    return (f"{name} is empty. It needs a header line naming the columns, then one "
+            "line per entry; `kneedata init FOLDER` writes ready-made templates.")
+
+
+def _read_raw(path: str | Path, kind: str) -> _Raw:
+    path = Path(path)
+    name = path.name
+    data = path.read_bytes()
+    suffix = path.suffix.lower()
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
+        raise FileFormatError(
+            f"{name} is an old Excel .xls workbook, which kneedata cannot read. In your "
+            "spreadsheet use 'Save as' and choose .xlsx or CSV."
+        )
+    if suffix in (".ods", ".numbers"):
+        raise FileFormatError(
+            f"{name}: {suffix} files cannot be read. Export the table as .xlsx or CSV."
+        )
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx_raw(data, name, kind)
+    if not data.strip():
+        raise SchemaError(_empty_message(name))
+    return _read_csv_raw(_decode(data, name), name)
+
+
+def _norm_token(text: str) -> str:
+    """Lower-case, every run of non-alphanumerics -> '_' ('Pain 0-10' -> 'pain_0_10')."""
+    return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
+
+
+# --- problem collection --------------------------------------------------------------
+class _Bad(Exception):
+    """One bad cell: the text after 'column X: '."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class _Problems:
+    def __init__(self, raw: _Raw, typed: dict[str, str]) -> None:
+        self.raw = raw
+        self.typed = typed          # canonical -> header as typed
+        self.items: list[str] = []
+
+    def where(self, line: int, column: str | None = None) -> str:
+        text = f"{self.raw.name} {self.raw.unit} {line}"
+        if column is not None:
+            typed = self.typed.get(column, column)
+            shown = column if _norm_token(typed) == column else f"{typed} ({column})"
+            text += f", column {shown}"
+        return text
+
+    def add(self, line: int, column: str | None, text: str) -> None:
+        self.items.append(f"{self.where(line, column)}: {text}")
+
+    def raise_if_any(self, what: str) -> None:
+        if not self.items:
+            return
+        n = len(self.items)
+        listed = "\n".join(f"  - {p}" for p in self.items[:_MAX_LISTED])
+        more = f"\n  ... and {n - _MAX_LISTED} more" if n > _MAX_LISTED else ""
+        head = (f"{self.raw.name}: {n} problem{'s' if n != 1 else ''} in the {what}; "
+                "nothing was read. Fix "
+                f"{'them' if n != 1 else 'it'} and read the file again:")
+        raise SchemaError(f"{head}\n{listed}{more}", self.items)
+
+
+# --- cell parsers (raise _Bad with the user-facing text) ----------------------------
+_ISO = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$")
+_NAMED_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%a %d %b %Y",
+                  "%A %d %B %Y")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_EARLIEST = dt.date(1970, 1, 1)
+
+
+def _date_or_bad(year: int, month: int, day: int, value: Any, how: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise _Bad(f"'{_show(value)}' is not a real {how} date (check the day and "
+                   "month)") from None
+
+
+def _parse_date(value: Any, dayfirst: bool) -> pd.Timestamp:
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, (int, float)):
+        raise _Bad(f"'{_show(value)}' is a number, not a date (format the column as a "
+                   "date in your spreadsheet, or type dates like 2024-03-05)")
+    else:
+        text = str(value).strip()
+        day = _parse_date_text(text, dayfirst)
+    if day < _EARLIEST:
+        raise _Bad(f"'{_show(value)}' is before 1970 (check the year)")
+    if day > dt.date.today() + dt.timedelta(days=1):
+        raise _Bad(f"'{_show(value)}' is in the future (check the year and month)")
+    return pd.Timestamp(day)
+
+
+def _parse_date_text(text: str, dayfirst: bool) -> dt.date:
+    if m := _ISO.match(text):
+        return _date_or_bad(int(m[1]), int(m[2]), int(m[3]), text, "year-month-day")
+    if m := _SLASHED.match(text):
+        a, b, year_text = int(m[1]), int(m[2]), m[3]
+        if len(year_text) != 4:
+            raise _Bad(f"'{text}' has a {len(year_text)}-digit year (write the year with "
+                       "four digits, e.g. 05/03/2024, or use 2024-03-05)")
+        year = int(year_text)
+        if dayfirst:
+            return _date_or_bad(year, b, a, text, "day/month/year")
+        if a > 12 and b <= 12:
+            iso = f"{year:04d}-{b:02d}-{a:02d}"
+            raise _Bad(f"'{text}' looks like day/month/year; dates with slashes are read "
+                       f"only when you pass dayfirst=True (or write it as {iso}, "
+                       "year-month-day)")
+        if b > 12 and a <= 12:
+            iso = f"{year:04d}-{a:02d}-{b:02d}"
+            raise _Bad(f"'{text}' looks like month/day/year, which kneedata does not "
+                       f"read (it could be misread); write it as {iso} "
+                       "(year-month-day)")
+        if a <= 12 and b <= 12:
+            raise _Bad(f"'{text}' is ambiguous: it could be {a} {_MONTHS[b - 1]} or "
+                       f"{b} {_MONTHS[a - 1]} {year}. Pass dayfirst=True if your dates "
+                       "are day/month/year, or write dates as year-month-day "
+                       "(2024-03-05)")
+        raise _Bad(f"'{text}' is not a date (write dates as 2024-03-05)")
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.replace(",", " "))
+    cleaned = " ".join(cleaned.split())
+    for fmt in _NAMED_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    raise _Bad(f"'{text}' is not a date (write dates as 2024-03-05, year-month-day)")
+
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?(?::(\d{2}))?\s*([ap])?\.?\s*(?:m\.?)?$")
+
+
+def _parse_time(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.time()
+    if isinstance(value, dt.time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    if isinstance(value, float) and 0 <= value < 1:  # Excel fraction of a day
+        minutes = round(value * 1440) % 1440
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    text = str(value).strip().lower()
+    m = _TIME.match(text)
+    if m and (m[2] is not None or m[4] is not None):
+        hour, minute, ampm = int(m[1]), int(m[2] or 0), m[4]
+        if ampm is not None:
+            if not 1 <= hour <= 12:
+                m = None
+            else:
+                hour = hour % 12 + (12 if ampm == "p" else 0)
+        if m and hour < 24 and minute < 60:
+            return f"{hour:02d}:{minute:02d}"
+    raise _Bad(f"'{_show(value)}' is not a clock time (write it like 07:30 or 7:30pm, "
+               "or leave it blank)")
+
+
+def _vocab_lookup(vocab: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+    return {alias: canon for canon, (_, aliases) in vocab.items()
+            for alias in (canon, *aliases)}
+
+
+_SIDE_LOOKUP = _vocab_lookup(SIDES)
+_SITE_LOOKUP = _vocab_lookup(SITES)
+_TIMING_LOOKUP = _vocab_lookup(TIMINGS)
+_KIND_LOOKUP = _vocab_lookup(KINDS)
+
+
+def _vocab_parser(lookup: dict[str, str], allowed: Iterable[str], hint: str,
+                  ) -> Callable[[Any], str]:
+    allowed_text = ", ".join(allowed)
+
+    def parse(value: Any) -> str:
+        key = _norm_token(_show(value))
+        if key in lookup:
+            return lookup[key]
+        raise _Bad(f"'{_show(value)}' is not one of {allowed_text}{hint}")
+
+    return parse
+
+
+_parse_side = _vocab_parser(_SIDE_LOOKUP, ["left", "right", "both (or L, R, B)"], "")
+_parse_site = _vocab_parser(_SITE_LOOKUP, SITES, " (use 'other' and describe it in "
+                            "notes if none fits; one site per entry: add a second "
+                            "entry for a second site)")
+_parse_timing = _vocab_parser(_TIMING_LOOKUP, TIMINGS, " (use 'other' and describe it "
+                              "in notes if none fits)")
+_parse_kind = _vocab_parser(_KIND_LOOKUP, KINDS, " (use 'other' and describe it in "
+                            "exercises if none fits)")
+
+_NUMBER = r"([+-]?\d+(?:[.,]\d+)?)"
+_PAIN = re.compile(rf"^{_NUMBER}\s*(?:/\s*(\d+(?:[.,]\d+)?))?$")
+_PAIN_FIX = "use a whole or decimal number from 0 to 10, e.g. 3 or 3/10"
+
+
+def _to_float(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def _parse_pain(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        score = float(value)
+    else:
+        m = _PAIN.match(str(value).strip())
+        if not m:
+            raise _Bad(f"'{_show(value)}' is not a pain score ({_PAIN_FIX})")
+        if m[2] is not None and _to_float(m[2]) != 10:
+            raise _Bad(f"'{_show(value)}' is not a score out of 10 ({_PAIN_FIX})")
+        score = _to_float(m[1])
+    if not 0 <= score <= 10:
+        raise _Bad(f"'{_show(value)}' is outside 0–10 ({_PAIN_FIX})")
+    return score
+
+
+def _number_parser(units: tuple[str, ...], low: float, high: float, what: str,
+                   example: str) -> Callable[[Any], float]:
+    unit_re = "|".join(re.escape(u) for u in units)
+    pattern = re.compile(rf"^{_NUMBER}\s*(?:{unit_re})?\.?$", re.IGNORECASE)
+
+    def parse(value: Any) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            m = pattern.match(str(value).strip())
+            if not m:
+                raise _Bad(f"'{_show(value)}' is not a number ({what}, e.g. {example})")
+            number = _to_float(m[1])
+        if not low <= number <= high:
+            raise _Bad(f"'{_show(value)}' is outside {low:g}–{high:g} ({what}, e.g. "
+                       f"{example})")
+        return number
+
+    return parse
+
+
+_MINUTES = re.compile(
+    r"^(?:(\d+(?:[.,]\d+)?)\s*h(?:ours?|rs?)?\s*)?(?:(\d+(?:[.,]\d+)?)\s*"
+    r"(?:m|min|mins|minutes?)?\.?)?$", re.IGNORECASE)
+_HMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _parse_minutes(value: Any) -> float:
+    if isinstance(value, dt.time):
+        minutes = value.hour * 60 + value.minute + value.second / 60
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        minutes = float(value)
+    else:
+        text = str(value).strip()
+        if m := _HMM.match(text):
+            minutes = int(m[1]) * 60 + int(m[2])
+        elif (m := _MINUTES.match(text)) and (m[1] or m[2]):
+            minutes = _to_float(m[1] or "0") * 60 + _to_float(m[2] or "0")
+        else:
+            raise _Bad(f"'{_show(value)}' is not a duration (write minutes, e.g. 30, "
+                       "or 1h15, or leave it blank)")
+    if not 0 < minutes <= 600:
+        raise _Bad(f"'{_show(value)}' is outside 1–600 minutes (write the session "
+                   "length in minutes, e.g. 30)")
+    return minutes
+
+
+def _text(value: Any) -> str:
+    return _show(value)
+
+
+# --- table assembly ------------------------------------------------------------------
+def _map_header(raw: _Raw, kind: str) -> tuple[dict[str, int], dict[str, str],
+                                               list[tuple[str, int]]]:
+    """Canonical name -> cell index; canonical -> typed; unknown (typed, index)."""
+    known = HEADERS[kind]
+    aliases = _HEADER_ALIASES[kind]
+    index: dict[str, int] = {}
+    typed: dict[str, str] = {}
+    unknown: list[tuple[str, int]] = []
+    clashes: list[str] = []
+    for i, cell in enumerate(raw.header):
+        key = _norm_token(cell)
+        if not key:
+            if any(i < len(cells) and cells[i] is not None for _, cells in raw.rows):
+                unknown.append((f"(unnamed column {i + 1})", i))
+            continue
+        canon = key if key in known else aliases.get(key)
+        if canon is None:
+            unknown.append((cell, i))
+        elif canon in index:
+            clashes.append(f"'{typed[canon]}' and '{cell}' both mean {canon}")
+        else:
+            index[canon] = i
+            typed[canon] = cell
+    found = ", ".join(c for c in raw.header if c) or "(none)"
+    if clashes:
+        raise SchemaError(
+            f"{raw.name} {raw.unit} {raw.header_line} (the header): "
+            f"{'; '.join(clashes)}. Keep one of each.")
+    missing = [c for c in _REQUIRED[kind] if c not in index]
+    if missing:
+        unknown_names = [u for u, _ in unknown]
+        hints = []
+        for col in missing:
+            close = difflib.get_close_matches(col, unknown_names, n=1, cutoff=0.5)
+            if close:
+                hints.append(f"rename '{close[0]}' to {col}?")
+        hint = f" ({' '.join(hints)})" if hints else ""
+        plural = "s" if len(missing) > 1 else ""
+        raise SchemaError(
+            f"{raw.name} is missing the required column{plural} "
+            f"{', '.join(missing)}{hint}. Found columns: {found}. The first line must "
+            f"be the header, e.g. {','.join(known)}")
+    return index, typed, unknown
+
+
+def _warn_unknown(raw: _Raw, kind: str, unknown: list[tuple[str, int]]) -> None:
+    if not unknown:
+        return
+    n = len(unknown)
+    names = ", ".join(f"'{u}'" for u, _ in unknown)
+    warnings.warn(
+        f"{raw.name}: {n} column{'s are' if n != 1 else ' is'} not part of the "
+        f"{_TABLE_WORDS[kind]} format and {'were' if n != 1 else 'was'} kept as text "
+        f"without checking: {names}. Known columns: {', '.join(HEADERS[kind])}.",
+        DataQualityWarning, stacklevel=4)
+
+
+Parser = Callable[[Any], Any]
+
+
+def _read_table(path: str | Path, kind: str, parsers: dict[str, Parser],
+                required_cells: Iterable[str], table: dict[str, schema.Column],
+                checks: Callable[[pd.DataFrame, _Problems], None] | None = None,
+                ) -> pd.DataFrame:
+    raw = _read_raw(path, kind)
+    index, typed, unknown = _map_header(raw, kind)
+    problems = _Problems(raw, typed)
+    required = set(required_cells)
+    width = len(raw.header)
+    columns: dict[str, list[Any]] = {c: [] for c in HEADERS[kind]}
+    extra: dict[str, list[Any]] = {u: [] for u, _ in unknown}
+    lines: list[int] = []
+    in_file_order = sorted(HEADERS[kind], key=lambda c: index.get(c, len(raw.header)))
+    for line, cells in raw.rows:
+        overflow = [c for c in cells[width:] if c is not None]
+        if overflow:
+            problems.add(line, None, f"has {width + len(overflow)} values but the header "
+                         f"has {width} columns (if a note contains a comma or "
+                         "semicolon, put the whole note in double quotes)")
+            continue
+        lines.append(line)
+        for col in in_file_order:
+            i = index.get(col)
+            value = cells[i] if i is not None and i < len(cells) else None
+            if value is None:
+                if col in required:
+                    problems.add(line, col, "the cell is empty (this column is required)")
+                columns[col].append(None)
+                continue
+            try:
+                columns[col].append(parsers.get(col, _text)(value))
+            except _Bad as bad:
+                problems.add(line, col, str(bad))
+                columns[col].append(None)
+        for name, i in unknown:
+            value = cells[i] if i < len(cells) else None
+            extra[name].append(None if value is None else _show(value))
+    frame = _assemble(columns, lines, table)
+    if checks is not None and not problems.items:
+        checks(frame, problems)
+    problems.raise_if_any(_TABLE_WORDS[kind])
+    _warn_unknown(raw, kind, unknown)
+    for name, values in extra.items():
+        frame[name] = pd.Series(values, dtype="str", index=frame.index)
+    if frame.empty:
+        warnings.warn(f"{raw.name} has a header but no entries; returning an empty "
+                      f"{_TABLE_WORDS[kind]}.", DataQualityWarning, stacklevel=3)
+    return frame
+
+
+def _assemble(columns: dict[str, list[Any]], lines: list[int],
+              table: dict[str, schema.Column]) -> pd.DataFrame:
+    data: dict[str, pd.Series] = {}
+    for name, col in table.items():
+        values = lines if name == "source_line" else columns[name]
+        if col.dtype.startswith("datetime64"):
+            data[name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)),
+                                   dtype="datetime64[ns]")
+        elif col.dtype == "float64":
+            data[name] = pd.Series([np.nan if v is None else v for v in values],
+                                   dtype="float64")
+        else:
+            data[name] = pd.Series(values, dtype=col.dtype)
+    return pd.DataFrame(data)
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys, kind="stable", na_position="last").reset_index(
+        drop=True)
+
+
+# --- public readers -----------------------------------------------------------------
+def read_pain_diary(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+    """Read a pain diary (``.csv`` or ``.xlsx``) into a validated table.
+
+    Parameters
+    ----------
+    path
+        The file. Header (any case; ``Pain 0-10`` and ``pain`` mean ``pain_0_10``):
+        ``date,time,side,site,pain_0_10,timing,activity_id,notes``. Required columns:
+        ``date``, ``side``, ``pain_0_10``; missing optional columns are added empty.
+    dayfirst
+        Read slashed dates such as ``05/03/2024`` as day/month/year. Without it,
+        slashed dates are refused (never guessed); ISO ``2024-03-05`` always works.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per entry (several per day allowed), sorted by date, time, line:
+        ``date`` (datetime64[ns], the local day), ``time`` ('HH:MM' or NaN),
+        ``side`` (left|right|both; NaN only when pain is 0), ``site`` (see
+        :data:`SITES`), ``pain_0_10`` [0-10 numeric rating scale], ``timing`` (see
+        :data:`TIMINGS`), ``activity_id``, ``notes``, ``source_line`` (line as the
+        user sees it in the file; the header is line 1). Extra columns are kept
+        (as text, after these) with a :class:`~kneedata.errors.DataQualityWarning`.
+
+    Raises
+    ------
+    SchemaError
+        Empty file, missing required columns, or bad cells: all of them listed,
+        each as ``"<file> line <n>, column <col>: '<value>' <what is wrong> (<fix>)"``.
+    FileFormatError
+        Not a text/CSV or .xlsx file (e.g. old .xls).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "pain_diary.csv").write_text(
+    ...     "date,side,pain_0_10\\n2024-03-05,L,3/10\\n2024-03-05,right,2\\n")
+    >>> read_pain_diary(folder / "pain_diary.csv")[["date", "side", "pain_0_10"]]
+            date   side  pain_0_10
+    0 2024-03-05   left        3.0
+    1 2024-03-05  right        2.0
+    """
+    parsers: dict[str, Parser] = {
+        "date": lambda v: _parse_date(v, dayfirst),
+        "time": _parse_time,
+        "side": _parse_side,
+        "site": _parse_site,
+        "pain_0_10": _parse_pain,
+        "timing": _parse_timing,
+    }
+
+    def checks(frame: pd.DataFrame, problems: _Problems) -> None:
+        blank_side = frame["side"].isna() & (frame["pain_0_10"] > 0)
+        for line, pain in zip(frame.loc[blank_side, "source_line"],
+                              frame.loc[blank_side, "pain_0_10"], strict=True):
+            problems.add(int(line), "side", f"the cell is empty but pain_0_10 is "
+                         f"{pain:g} (write left, right or both; it may be blank only "
+                         "when pain is 0)")
+
+    frame = _read_table(path, "pain_diary", parsers, ["date", "pain_0_10"],
+                        schema.DIARY, checks)
+    return _sorted(frame, ["date", "time", "source_line"])
+
+
+def read_shoes(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+    """Read the shoes table (``.csv`` or ``.xlsx``).
+
+    Parameters
+    ----------
+    path
+        Header: ``shoe_id,name,brand,model,drop_mm,stack_mm,first_used,retired,
+        initial_km,default_for``; only ``shoe_id`` is required. ``name`` should be
+        the name the watch or Strava export shows as the run's gear.
+        ``default_for`` is an optional assignment rule (see
+        :func:`kneedata.gear.parse_rule`), e.g. ``sub_sport=trail``.
+    dayfirst
+        Read slashed dates as day/month/year (see :func:`read_pain_diary`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`kneedata.schema.SHOES` in file order: ``drop_mm`` [mm],
+        ``stack_mm`` [mm], ``first_used``/``retired`` (datetime64[ns] local days,
+        NaT when blank), ``initial_km`` [km] (blank means 0: a new shoe),
+        ``source_line``.
+
+    Raises
+    ------
+    SchemaError
+        Duplicate ``shoe_id``, ``retired`` before ``first_used``, a rule that cannot
+        be read, numbers out of range, ... all listed at once.
+    """
+    from kneedata.gear import parse_rule
+
+    def parse_default(value: Any) -> str:
+        text = _show(value)
+        try:
+            parse_rule(text)
+        except ValueError as err:
+            raise _Bad(str(err)) from None
+        return text
+
+    parsers: dict[str, Parser] = {
+        "drop_mm": _number_parser(("mm",), -5, 20, "heel-to-toe drop in mm", "8"),
+        "stack_mm": _number_parser(("mm",), 0, 80, "heel stack height in mm", "33"),
+        "first_used": lambda v: _parse_date(v, dayfirst),
+        "retired": lambda v: _parse_date(v, dayfirst),
+        "initial_km": _number_parser(("km",), 0, 10000,
+                                     "km already on the shoe, 0 if new", "120"),
+        "default_for": parse_default,
+    }
+
+    def checks(frame: pd.DataFrame, problems: _Problems) -> None:
+        first_line: dict[str, int] = {}
+        for sid, line in zip(frame["shoe_id"], frame["source_line"], strict=True):
+            key = str(sid).lower()
+            if key in first_line:
+                problems.add(int(line), "shoe_id", f"'{sid}' is already used on "
+                             f"{problems.raw.unit} {first_line[key]} (each shoe needs "
+                             "its own id; ids are compared ignoring case)")
+            else:
+                first_line[key] = int(line)
+        backwards = frame["retired"] < frame["first_used"]
+        for _, row in frame[backwards].iterrows():
+            problems.add(int(row["source_line"]), "retired",
+                         f"'{row['retired']:%Y-%m-%d}' is before first_used "
+                         f"{row['first_used']:%Y-%m-%d} (swap them, or fix the year)")
+
+    frame = _read_table(path, "shoes", parsers, ["shoe_id"], schema.SHOES, checks)
+    frame["initial_km"] = frame["initial_km"].fillna(0.0)
+    return frame
+
+
+def read_routines(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+    """Read strength / foam-rolling / physio / mobility sessions (``.csv``/``.xlsx``).
+
+    Parameters
+    ----------
+    path
+        Header: ``date,kind,minutes,exercises``; ``date`` and ``kind`` are
+        required. ``kind`` is one of :data:`KINDS` (``foam rolling``, ``gym``,
+        ``yoga`` ... are understood). ``minutes`` may be ``30``, ``30 min``,
+        ``1h15`` or ``1:15``, or blank.
+    dayfirst
+        Read slashed dates as day/month/year (see :func:`read_pain_diary`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (datetime64[ns] local day), ``kind``, ``minutes`` [min] (NaN when
+        blank), ``exercises``, ``source_line``; sorted by date then line.
+    """
+    parsers: dict[str, Parser] = {
+        "date": lambda v: _parse_date(v, dayfirst),
+        "kind": _parse_kind,
+        "minutes": _parse_minutes,
+    }
+    frame = _read_table(path, "routines", parsers, ["date", "kind"], schema.ROUTINES)
+    return _sorted(frame, ["date", "source_line"])
+
+
+SHOE_PERIODS: dict[str, schema.Column] = {
+    "shoe_id": schema.Column("", "str", "Shoe worn for every run in the period."),
+    "start": schema.Column("", "datetime64[ns]", "First local day of the period."),
+    "end": schema.Column("", "datetime64[ns]", "Last local day (inclusive); NaT = open."),
+    "source_line": schema.Column("", "int64", "Line (CSV) or row (xlsx); header is 1."),
+}
+
+
+def read_shoe_periods(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+    """Read a date-range table saying which shoe was worn when (``.csv``/``.xlsx``).
+
+    Parameters
+    ----------
+    path
+        Header ``shoe_id,start,end``; ``end`` (inclusive) may be blank for "still
+        wearing". Periods of different shoes may overlap (a rotation); the
+        ``default_for`` rules then decide between them (see
+        :func:`kneedata.gear.assign_shoes`).
+    dayfirst
+        Read slashed dates as day/month/year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``shoe_id``, ``start``, ``end`` (datetime64[ns] local days), ``source_line``.
+    """
+    parsers: dict[str, Parser] = {
+        "start": lambda v: _parse_date(v, dayfirst),
+        "end": lambda v: _parse_date(v, dayfirst),
+    }
+
+    def checks(frame: pd.DataFrame, problems: _Problems) -> None:
+        for _, row in frame[frame["end"] < frame["start"]].iterrows():
+            problems.add(int(row["source_line"]), "end",
+                         f"'{row['end']:%Y-%m-%d}' is before start "
+                         f"{row['start']:%Y-%m-%d} (swap them, or fix the year)")
+
+    frame = _read_table(path, "shoe_periods", parsers, ["shoe_id", "start"],
+                        SHOE_PERIODS, checks)
+    return _sorted(frame, ["start", "source_line"])
+
+
+# --- templates -------------------------------------------------------------------------
+_EXAMPLES: dict[str, list[str]] = {
+    "pain_diary": ["2025-03-04", "07:30", "left", "around_kneecap", "3", "next_morning",
+                   "", "stiff going downstairs after yesterday's 14 km hilly run"],
+    "shoes": ["peg40", "Pegasus 40 blue", "Nike", "Pegasus 40", "10", "33",
+              "2024-09-01", "", "0", "sport=running"],
+    "routines": ["2025-03-05", "strength", "25",
+                 "3x12 step-downs; 3x10 single-leg squats; 3x30 s side plank"],
+}
+
+
+def _vocab_lines(vocab: dict[str, tuple[str, tuple[str, ...]]]) -> str:
+    return "\n".join(f"      {name:<15} {meaning}" for name, (meaning, _) in vocab.items())
+
+
+def templates_readme() -> str:
+    """The text of the README.txt written by :func:`write_templates`."""
+    return f"""\
+kneedata: your own tables
+=========================
+
+Keep these three files in a spreadsheet (save as CSV or .xlsx) or a text editor.
+The first line of each file is the header: keep it as it is. Each file has one
+example line: replace it with your own entries. Blank optional cells are fine.
+
+Dates: write 2025-03-04 (year-month-day). Day/month/year (04/03/2025) is read only
+when you ask for it (dayfirst=True); kneedata never guesses a date. A date is
+your local calendar day.
+
+pain_diary.csv  - one line per pain report; several lines per day are fine
+  date         required. The day it hurt.
+  time         optional. Clock time, e.g. 07:30 or 7:30pm.
+  side         required when pain is above 0: left, right or both (L, R, B).
+  site         optional. Where it hurt, one of:
+{_vocab_lines(SITES)}
+  pain_0_10    required. 0 = no pain, 10 = worst imaginable. 3, 3.5 and 3/10 all
+               work. Write 0 on days you checked and had no pain: without
+               such lines kneedata cannot tell a pain-free day from a day you
+               did not write anything.
+  timing       optional. When it hurt, one of:
+{_vocab_lines(TIMINGS)}
+  activity_id  optional. The run the pain followed, if you know its id.
+  notes        optional. Anything else (put text with commas in "double quotes").
+
+shoes.csv  - one line per pair of shoes
+  shoe_id      required. A short unique name you choose, e.g. peg40.
+  name         The name your watch / Strava shows as the run's gear; runs are
+               matched to shoes by this name (or by shoe_id or model).
+  brand        e.g. Nike.       model   e.g. Pegasus 40.
+  drop_mm      Heel-to-toe drop in mm, e.g. 10.
+  stack_mm     Heel stack height in mm, e.g. 33.
+  first_used   First day you ran in them.   retired   Last day (blank: still in use).
+  initial_km   km already on the shoes before your first imported run (blank = 0).
+  default_for  Optional rule for runs without a gear name, e.g.
+                 sport=running          every run (your everyday shoe)
+                 sub_sport=trail        trail runs
+                 sub_sport=treadmill    treadmill runs
+                 sport=running & distance_km>=25   long runs
+               The most specific matching rule wins; if two shoes in use that day
+               are equally good matches the run is left unassigned, never guessed.
+
+routines.csv  - one line per strength / rolling / physio / mobility session
+  date         required.
+  kind         required, one of:
+{_vocab_lines(KINDS)}
+  minutes      optional. 30, 30 min, 1h15 or 1:15.
+  exercises    optional. What you did.
+
+How pain episodes are counted (defaults): a pain day is a day with pain_0_10 of 3
+or more. An episode starts on a pain day with no pain day in the previous 14 days,
+and ends with its last pain day once 14 days have passed without pain. Days you
+did not write down are unknown, not pain-free, unless you say the diary is
+complete (every day without a line was pain-free).
+"""
+
+
+def write_templates(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Write empty, documented templates a new user can fill in.
+
+    Parameters
+    ----------
+    folder
+        Created if missing. Receives ``pain_diary.csv``, ``shoes.csv``,
+        ``routines.csv`` (exact headers of the contract, one realistic example row
+        each) and ``README.txt`` (every column and its allowed values).
+    overwrite
+        Replace files that already exist. Without it nothing is written when any
+        of the four files exists.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order above.
+
+    Raises
+    ------
+    FileExistsError
+        A file exists and ``overwrite`` is False (the message names it).
+    """
+    folder = Path(folder)
+    names = ["pain_diary", "shoes", "routines"]
+    paths = [folder / f"{n}.csv" for n in names] + [folder / "README.txt"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        listed = ", ".join(str(p) for p in existing)
+        raise FileExistsError(
+            f"Not overwriting {listed}: {'it already exists' if len(existing) == 1 else 'they already exist'}. "
+            "Choose another folder, or pass overwrite=True to replace "
+            f"{'it' if len(existing) == 1 else 'them'}.")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, path in zip(names, paths, strict=False):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(HEADERS[name])
+        writer.writerow(_EXAMPLES[name])
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+    paths[-1].write_text(templates_readme(), encoding="utf-8")
+    return paths

@@ -1,0 +1,684 @@
+"""FIT reader: one :class:`~kneedata.io.activity.Activity` per session.
+
+Decoding is delegated to an engine (``fitdecode`` by default, ``fitparse`` on request,
+``garmin_fit_sdk`` when installed); everything after decoding - units, cadence
+doubling, pauses, session split, timestamp anchoring, damage salvage - is done here
+once, the same way for every engine.
+
+Conversions (FIT profile -> :data:`kneedata.schema.RECORDS`):
+
+- ``position_lat/long`` semicircles -> degrees (x 180 / 2**31);
+- ``enhanced_speed``/``enhanced_altitude`` preferred over ``speed``/``altitude``;
+- foot sports: ``cadence_spm = 2 x (cadence + fractional_cadence)`` (FIT running
+  cadence counts strides); the Stryd developer field ``Cadence`` (also strides) is
+  used where the native field is missing; session ``avg_running_cadence`` /
+  ``avg_cadence`` + ``avg_fractional_cadence`` doubled the same way;
+- cycling: ``cadence_rpm = cadence + fractional_cadence`` (never doubled);
+- ``step_length`` mm -> m; stance time [ms], vertical oscillation [mm], vertical
+  ratio [%], stance time balance [%] kept.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kneedata.errors import FileFormatError
+from kneedata.io.activity import (
+    Activity,
+    build_activity,
+    is_cycling_sport,
+    is_foot_sport,
+)
+
+__all__ = ["ENGINES", "read_fit"]
+
+#: Seconds between the Unix epoch and the FIT epoch (1989-12-31T00:00:00Z).
+FIT_EPOCH_S = 631065600
+#: FIT date_time values below this are seconds since device power-on, not UTC.
+FIT_DATETIME_MIN = 0x10000000
+_SEMICIRCLE_DEG = 180.0 / 2**31
+
+#: Record fields read, in row order. Capitalised names are developer fields (Stryd).
+_RECORD_FIELDS = (
+    "timestamp", "position_lat", "position_long", "distance", "enhanced_speed",
+    "speed", "enhanced_altitude", "altitude", "heart_rate", "cadence",
+    "fractional_cadence", "step_length", "stance_time", "stance_time_balance",
+    "vertical_oscillation", "vertical_ratio", "power", "temperature", "Cadence",
+    "Power",
+)
+_RI = {name: i for i, name in enumerate(_RECORD_FIELDS)}
+_N_RF = len(_RECORD_FIELDS)
+#: Other messages kept (as dicts of every field).
+_KEEP = frozenset({"session", "lap", "event", "activity", "file_id", "device_info", "sport"})
+_TIMER_EVENTS = {"start", "stop", "stop_all", "stop_disable", "stop_disable_all"}
+#: date_time fields anchored together with the timestamps.
+_TIME_FIELDS = ("timestamp", "start_time", "time_created")
+
+
+@dataclass
+class _Decoded:
+    """What an engine hands back: raw rows and messages, plus how reading ended."""
+
+    rows: list[list[Any]] = field(default_factory=list)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    n_files: int = 0
+
+
+# --------------------------------------------------------------------------------
+# engines
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, tuple):
+        for v in value:
+            if v is not None:
+                return v
+        return None
+    return value
+
+
+def _decode_fitdecode(data: bytes, source_file: str) -> _Decoded:
+    import fitdecode
+
+    out = _Decoded()
+    rows = out.rows
+    messages = out.messages
+    ri = _RI
+    n_rf = _N_RF
+    keep = _KEEP
+    offset = 0  # where the FIT file being read starts in ``data``
+    check = fitdecode.CrcCheck.RAISE
+    while offset < len(data):
+        reader = fitdecode.FitReader(
+            io.BytesIO(data[offset:]),
+            processor=None,
+            check_crc=check,
+            error_handling=fitdecode.ErrorHandling.IGNORE,
+        )
+        file_start = next_start = offset
+        restart: int | None = None
+        try:
+            for frame in reader:
+                ftype = frame.frame_type
+                if ftype == fitdecode.FIT_FRAME_DATA:
+                    name = frame.name
+                    if name == "record":
+                        row = [None] * n_rf
+                        for fd in frame.fields:
+                            j = ri.get(fd.name)
+                            if j is not None:
+                                row[j] = fd.value
+                        rows.append(row)
+                    elif name in keep:
+                        messages.setdefault(name, []).append(
+                            {fd.name: _scalar(fd.value) for fd in frame.fields}
+                        )
+                elif ftype == fitdecode.FIT_FRAME_HEADER:
+                    out.n_files += 1
+                    file_start = next_start
+                    next_start = file_start + frame.header_size + frame.body_size + 2
+        except fitdecode.FitCRCError as err:
+            if "header" in str(err):
+                out.errors.append(
+                    f"FIT header CRC mismatch in the FIT file at byte {file_start}; read "
+                    "from there on without CRC checks"
+                )
+                check = fitdecode.CrcCheck.DISABLED
+                restart = file_start
+            else:
+                out.errors.append(
+                    f"file CRC mismatch in the FIT file at byte {file_start} (its data "
+                    "were read; the file was altered or damaged)"
+                )
+                restart = next_start
+        except (fitdecode.FitError, ValueError, KeyError, IndexError, AssertionError,
+                TypeError, AttributeError, struct.error) as err:
+            out.errors.append(
+                f"decoding stopped in the FIT file at byte {file_start} "
+                f"({type(err).__name__}: {err}); data before the damage were kept"
+            )
+        finally:
+            reader.close()
+        if restart is None:
+            break
+        offset = restart
+    return out
+
+
+def _decode_fitparse(data: bytes, source_file: str) -> _Decoded:
+    import fitparse
+
+    out = _Decoded()
+    ri = _RI
+    try:
+        fitfile = fitparse.FitFile(io.BytesIO(data), check_crc=True)
+        for message in fitfile.get_messages():
+            name = message.name
+            if name != "record" and name not in _KEEP:
+                continue
+            values: dict[str, Any] = {}
+            for fd in message.fields:
+                tname = getattr(fd.type, "name", None)
+                if tname in ("date_time", "local_date_time"):
+                    values[fd.name] = fd.raw_value
+                else:
+                    values[fd.name] = fd.value
+            if name == "record":
+                row: list[Any] = [None] * _N_RF
+                for key, value in values.items():
+                    j = ri.get(key)
+                    if j is not None:
+                        row[j] = value
+                out.rows.append(row)
+            else:
+                out.messages.setdefault(name, []).append(
+                    {k: _scalar(v) for k, v in values.items()}
+                )
+        out.n_files = 1
+    except Exception as err:  # fitparse raises many kinds; salvage what was read
+        out.errors.append(f"decoding stopped: {type(err).__name__}: {err}")
+    return out
+
+
+def _decode_garmin_fit_sdk(data: bytes, source_file: str) -> _Decoded:
+    try:
+        from garmin_fit_sdk import Decoder, Stream
+    except ImportError as err:
+        raise FileFormatError(
+            f"{source_file}: engine 'garmin_fit_sdk' is not installed; use engine=None "
+            "(fitdecode) or pip install garmin-fit-sdk"
+        ) from err
+    out = _Decoded()
+    decoder = Decoder(Stream.from_byte_array(bytearray(data)))
+    messages: Any
+    errors: Any
+    messages, errors = decoder.read(
+        convert_datetimes_to_dates=False,
+        convert_types_to_strings=True,
+        expand_components=True,
+        merge_heart_rates=False,
+    )
+    out.errors.extend(f"decoding stopped: {e}" for e in errors)
+    out.n_files = 1
+    plural = {
+        "session": "session_mesgs", "lap": "lap_mesgs", "event": "event_mesgs",
+        "activity": "activity_mesgs", "file_id": "file_id_mesgs",
+        "device_info": "device_info_mesgs", "sport": "sport_mesgs",
+    }
+    for name, key in plural.items():
+        for m in messages.get(key, []):
+            d = {k: _scalar(v) for k, v in m.items() if isinstance(k, str)}
+            if name == "file_id" and "garmin_product" not in d and "product" in d:
+                d["garmin_product"] = d["product"]
+            out.messages.setdefault(name, []).append(d)
+    dev_names = {
+        fd.get("key", i): fd.get("field_name")
+        for i, fd in enumerate(messages.get("field_description_mesgs", []))
+    }
+    for m in messages.get("record_mesgs", []):
+        row: list[Any] = [None] * _N_RF
+        for key, value in m.items():
+            j = _RI.get(key) if isinstance(key, str) else None
+            if j is not None:
+                row[j] = value
+        for key, value in (m.get("developer_fields") or {}).items():
+            j = _RI.get(dev_names.get(key) or "")
+            if j is not None and row[j] is None:
+                row[j] = value
+        out.rows.append(row)
+    return out
+
+
+#: Engine name -> decoder.
+ENGINES: dict[str, Callable[[bytes, str], _Decoded]] = {
+    "fitdecode": _decode_fitdecode,
+    "fitparse": _decode_fitparse,
+    "garmin_fit_sdk": _decode_garmin_fit_sdk,
+}
+
+
+# --------------------------------------------------------------------------------
+# helpers
+
+
+def _num(value: Any) -> float:
+    value = _scalar(value)
+    if value is None or isinstance(value, (str, bytes)):
+        return math.nan
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out if math.isfinite(out) else math.nan
+
+
+def _first_num(msg: dict[str, Any], *names: str, positive: bool = False) -> float:
+    for name in names:
+        v = _num(msg.get(name))
+        if not math.isnan(v) and (not positive or v > 0):
+            return v
+    return math.nan
+
+
+def _rows_to_array(rows: list[list[Any]]) -> np.ndarray:
+    if not rows:
+        return np.empty((0, _N_RF))
+    try:
+        return np.array(rows, dtype=float)
+    except (TypeError, ValueError):
+        return np.array([[_num(v) for v in row] for row in rows], dtype=float)
+
+
+def _text(value: Any) -> str | None:
+    value = _scalar(value)
+    if value is None:
+        return None
+    return str(value).strip().lower() or None
+
+
+def _device(messages: dict[str, list[dict[str, Any]]]) -> str | None:
+    parts: list[str] = []
+    for m in messages.get("file_id", [])[:1]:
+        maker = m.get("manufacturer")
+        product = m.get("garmin_product", m.get("product_name", m.get("product")))
+        parts = [str(p) for p in (maker, product) if p is not None]
+    for m in messages.get("device_info", []):
+        if m.get("device_index") in ("creator", 0) and m.get("software_version") is not None:
+            parts.append(f"sw {m['software_version']}")
+            break
+    return " ".join(parts) or None
+
+
+# --------------------------------------------------------------------------------
+# reader
+
+
+def read_fit(data: bytes, source_file: str, file_hash: str, *, engine: str | None = None) -> list[Activity]:
+    """Read FIT bytes into one :class:`Activity` per session.
+
+    Parameters
+    ----------
+    data
+        The (decompressed) FIT file, possibly several chained FIT files.
+    source_file
+        Name used in messages and ``summary['source_file']``.
+    file_hash
+        First 16 hex of the SHA-256 of ``data``; activity ids are
+        ``f"{file_hash}-{session_index}"``.
+    engine
+        ``None``/``"fitdecode"`` (default), ``"fitparse"`` or ``"garmin_fit_sdk"``.
+
+    Returns
+    -------
+    list of Activity
+        One per session, in time order. A file without session messages gives one
+        activity built from its records (sport from the ``sport`` or ``lap``
+        message).
+
+    Raises
+    ------
+    FileFormatError
+        When the header states no data (a file never finalised), the file ends
+        after the header, or nothing at all can be decoded.
+
+    Notes
+    -----
+    Damage (truncation, bad CRC, an undefined local message, a corrupt chained
+    header) stops decoding; everything decoded before it is kept and the
+    activities get ``complete=False`` and a note in ``Activity.warnings``.
+
+    Device-relative timestamps (< 0x10000000, e.g. Forerunner 70) are anchored
+    using the ``activity`` message's ``local_timestamp`` (an absolute local-clock
+    time) paired with its relative ``timestamp``; the result is the local wall
+    clock, stored as if it were UTC with ``utc_offset_min = 0`` (the true offset is
+    unknown, so ``local_date`` is right but ``start_time_utc`` may be off by the
+    zone offset). Without that pair, ``file_id.time_created`` (if absolute) is
+    taken as the first sample's time. Either way a note says so.
+    """
+    name = (engine or "fitdecode").lower().replace("-", "_")
+    if name not in ENGINES:
+        raise ValueError(
+            f"unknown FIT engine {engine!r}; choose one of {sorted(ENGINES)} (None = fitdecode)"
+        )
+    header_size = data[0]
+    data_size = int.from_bytes(data[4:8], "little") if len(data) >= 8 else 0
+    if data_size == 0:
+        raise FileFormatError(
+            f"{source_file}: the FIT header says the file holds 0 bytes of data (the "
+            "device never finalised it); re-export the activity from the watch or app"
+        )
+    if len(data) <= header_size:
+        raise FileFormatError(
+            f"{source_file}: the FIT file ends after its {header_size}-byte header (no "
+            "data); the copy is incomplete - export the activity again"
+        )
+    decoded = ENGINES[name](data, source_file)
+    notes = list(decoded.errors)
+    complete = not decoded.errors
+    if not decoded.rows and not decoded.messages.get("session"):
+        reason = "; ".join(decoded.errors) or "no records and no session messages"
+        raise FileFormatError(
+            f"{source_file}: no activity data could be decoded from the FIT file "
+            f"({reason}); check that it is an activity file and not damaged"
+        )
+    return _assemble(decoded, source_file, file_hash, notes, complete)
+
+
+def _assemble(decoded: _Decoded, source_file: str, file_hash: str,
+              notes: list[str], complete: bool) -> list[Activity]:
+    messages = decoded.messages
+    arr = _rows_to_array(decoded.rows)
+    ts = arr[:, _RI["timestamp"]]
+    keep = ~np.isnan(ts)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} records without a timestamp dropped")
+        arr = arr[keep]
+        ts = arr[:, _RI["timestamp"]]
+
+    # device-relative timestamps
+    shift, utc_offset_anchor = _anchor(ts, messages, notes)
+    if shift:
+        rel = ts < FIT_DATETIME_MIN
+        ts = np.where(rel, ts + shift, ts)
+        for msgs in messages.values():
+            for m in msgs:
+                for key in _TIME_FIELDS:
+                    v = m.get(key)
+                    if isinstance(v, (int, float)) and 0 <= v < FIT_DATETIME_MIN:
+                        m[key] = v + shift
+
+    sessions = sorted(
+        (s for s in messages.get("session", []) if _num(s.get("start_time")) > 0),
+        key=lambda s: _num(s.get("start_time")),
+    )
+    # Implausible sample times (e.g. a corrupt record dated decades later) are dropped.
+    if len(ts):
+        ts, arr = _drop_outlier_times(ts, arr, sessions, notes)
+
+    order = np.argsort(ts, kind="stable")
+    if not np.all(order == np.arange(len(ts))):
+        ts = ts[order]
+        arr = arr[order]
+
+    utc_offset = utc_offset_anchor if utc_offset_anchor is not None else _utc_offset(messages)
+    pauses = _pauses(messages.get("event", []))
+    device = _device(messages)
+    laps_all = messages.get("lap", [])
+
+    if not sessions:
+        sport, sub_sport = _sport_without_session(messages)
+        notes.append("no session message: totals computed from the records")
+        sessions_iter: list[dict[str, Any] | None] = [None]
+        bounds = [(-math.inf, math.inf)]
+        sports = [(sport, sub_sport)]
+    else:
+        sessions_iter = list(sessions)
+        starts = [_num(s.get("start_time")) for s in sessions]
+        bounds = []
+        for i, start in enumerate(starts):
+            lo = -math.inf if i == 0 else start
+            hi = starts[i + 1] if i + 1 < len(starts) else math.inf
+            bounds.append((lo, hi))
+        sports = [(_text(s.get("sport")) or "generic", _text(s.get("sub_sport")) or "generic") for s in sessions]
+
+    activities = []
+    for index, (session, (lo, hi), (sport, sub_sport)) in enumerate(zip(sessions_iter, bounds, sports, strict=True)):
+        sel = (ts >= lo) & (ts < hi)
+        records = _records_frame(ts[sel], arr[sel], sport)
+        foot = is_foot_sport(sport)
+        cycling = is_cycling_sport(sport)
+        if foot:
+            has_cad = not np.isnan(records["cadence_spm"].to_numpy()).all()
+            cadence_source = "fit_strides_doubled" if has_cad else "none"
+        elif cycling:
+            cadence_source = "cycling_rpm"
+        else:
+            cadence_source = "none"
+        totals = _session_totals(session, sport) if session is not None else {}
+        laps = _laps_frame([lap for lap in laps_all if lo <= _num(lap.get("start_time", lap.get("timestamp"))) < hi], sport)
+        activities.append(
+            build_activity(
+                records,
+                source_file=source_file,
+                source_format="fit",
+                sport=sport,
+                sub_sport=sub_sport,
+                activity_id=f"{file_hash}-{index}",
+                cadence_unit_source=cadence_source,
+                laps=laps,
+                pauses=pauses,
+                watch_totals=totals,
+                utc_offset_min=utc_offset,
+                device=device,
+                complete=complete,
+                warnings=list(notes),
+            )
+        )
+    return activities
+
+
+def _to_utc(fit_s: float) -> pd.Timestamp:
+    return pd.Timestamp((fit_s + FIT_EPOCH_S) * 1e9, tz="UTC")
+
+
+def _anchor(ts: np.ndarray, messages: dict[str, list[dict[str, Any]]],
+            notes: list[str]) -> tuple[float, float | None]:
+    """Shift [s] that turns device-relative times into absolute ones (0 if none)."""
+    relative = bool(len(ts)) and bool((ts < FIT_DATETIME_MIN).any())
+    if not relative:
+        for s in messages.get("session", []):
+            if 0 <= _num(s.get("start_time")) < FIT_DATETIME_MIN:
+                relative = True
+    if not relative:
+        return 0.0, None
+    for act in messages.get("activity", []):
+        t = _num(act.get("timestamp"))
+        local = _num(act.get("local_timestamp"))
+        if 0 <= t < FIT_DATETIME_MIN and local >= FIT_DATETIME_MIN:
+            notes.append(
+                "device-relative timestamps (< 0x10000000) anchored to the activity "
+                "message's local_timestamp: times are the watch's local clock, the UTC "
+                "offset is unknown"
+            )
+            return local - t, 0.0
+    for fid in messages.get("file_id", []):
+        created = _num(fid.get("time_created"))
+        if created >= FIT_DATETIME_MIN and len(ts):
+            first_rel = float(ts[ts < FIT_DATETIME_MIN].min())
+            notes.append(
+                "device-relative timestamps (< 0x10000000) anchored to "
+                "file_id.time_created, taken as the first sample's time"
+            )
+            return created - first_rel, None
+    notes.append(
+        "device-relative timestamps (< 0x10000000) and no absolute time in the file: "
+        "dates are seconds since device power-on counted from 1989-12-31, not real dates"
+    )
+    return 0.0, None
+
+
+def _drop_outlier_times(ts: np.ndarray, arr: np.ndarray, sessions: list[dict[str, Any]],
+                        notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Drop samples dated far outside the activity (a corrupt timestamp)."""
+    med = float(np.median(ts))
+    lo, hi = med - 2 * 86400.0, med + 2 * 86400.0
+    if sessions:
+        starts = [_num(s.get("start_time")) for s in sessions]
+        ends = [_num(s.get("start_time")) + _first_num(s, "total_elapsed_time", "total_timer_time") for s in sessions]
+        ends = [e for e in ends if not math.isnan(e)]
+        lo = min(lo, min(starts) - 3600.0)
+        hi = max(hi, max(ends, default=hi) + 3600.0)
+    bad = (ts < lo) | (ts > hi)
+    if bad.any():
+        notes.append(
+            f"{int(bad.sum())} records dated outside the activity (corrupt timestamps) dropped"
+        )
+        ts = ts[~bad]
+        arr = arr[~bad]
+    return ts, arr
+
+
+def _utc_offset(messages: dict[str, list[dict[str, Any]]]) -> float | None:
+    for act in messages.get("activity", []):
+        t = _num(act.get("timestamp"))
+        local = _num(act.get("local_timestamp"))
+        if t >= FIT_DATETIME_MIN and local >= FIT_DATETIME_MIN:
+            minutes = (local - t) / 60.0
+            quarter = round(minutes / 15.0) * 15.0
+            if -720 <= quarter <= 840:
+                return quarter
+    return None
+
+
+def _pauses(events: list[dict[str, Any]]) -> list[tuple[pd.Timestamp, pd.Timestamp | None]]:
+    timer = [
+        (_num(e.get("timestamp")), e.get("event_type"))
+        for e in events
+        if e.get("event") == "timer" and e.get("event_type") in _TIMER_EVENTS
+        and not math.isnan(_num(e.get("timestamp")))
+    ]
+    timer.sort(key=lambda x: x[0])
+    out: list[tuple[pd.Timestamp, pd.Timestamp | None]] = []
+    stopped_at: float | None = None
+    for t, kind in timer:
+        if kind == "start":
+            if stopped_at is not None and t > stopped_at:
+                out.append((_to_utc(stopped_at), _to_utc(t)))
+            stopped_at = None
+        elif stopped_at is None:
+            stopped_at = t
+    if stopped_at is not None:
+        out.append((_to_utc(stopped_at), None))
+    return out
+
+
+def _sport_without_session(messages: dict[str, list[dict[str, Any]]]) -> tuple[str, str]:
+    for key in ("sport", "lap"):
+        for m in messages.get(key, []):
+            sport = _text(m.get("sport"))
+            if sport:
+                return sport, _text(m.get("sub_sport")) or "generic"
+    return "generic", "generic"
+
+
+def _records_frame(ts: np.ndarray, arr: np.ndarray, sport: str) -> pd.DataFrame:
+    n = len(ts)
+    c = {name: arr[:, i] for name, i in _RI.items()}
+
+    def pick(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(a), b, a)
+
+    cadence = c["cadence"] + np.nan_to_num(c["fractional_cadence"])
+    if np.isnan(cadence).all():
+        cadence = c["Cadence"]
+    else:
+        cadence = pick(cadence, c["Cadence"])
+    nan = np.full(n, np.nan)
+    foot = is_foot_sport(sport)
+    cycling = is_cycling_sport(sport)
+    index = pd.DatetimeIndex(
+        pd.to_datetime((ts + FIT_EPOCH_S) * 1e9, utc=True), name="timestamp"
+    ) if n else pd.DatetimeIndex([], tz="UTC", name="timestamp")
+    frame = pd.DataFrame(
+        {
+            "distance_m": c["distance"],
+            "speed_m_s": pick(c["enhanced_speed"], c["speed"]),
+            "cadence_spm": 2.0 * cadence if foot else nan,
+            "cadence_rpm": cadence if cycling else nan,
+            "heart_rate_bpm": c["heart_rate"],
+            "altitude_m": pick(c["enhanced_altitude"], c["altitude"]),
+            "latitude_deg": c["position_lat"] * _SEMICIRCLE_DEG,
+            "longitude_deg": c["position_long"] * _SEMICIRCLE_DEG,
+            "step_length_m": c["step_length"] / 1000.0,
+            "stance_time_ms": c["stance_time"],
+            "stance_time_balance_pct": c["stance_time_balance"],
+            "vertical_oscillation_mm": c["vertical_oscillation"],
+            "vertical_ratio_pct": c["vertical_ratio"],
+            "power_w": pick(c["power"], c["Power"]),
+            "temperature_c": c["temperature"],
+        },
+        index=index,
+    )
+    return frame
+
+
+def _cadence_total(msg: dict[str, Any], sport: str, *, running_name: str, plain_name: str,
+                   fraction_name: str) -> tuple[float, float]:
+    """(avg_cadence_spm, avg_cadence_rpm) stated by a session or lap message."""
+    whole = _first_num(msg, running_name, plain_name)
+    if math.isnan(whole):
+        return math.nan, math.nan
+    value = whole + np.nan_to_num(_num(msg.get(fraction_name)))
+    if is_foot_sport(sport):
+        return 2.0 * value, math.nan
+    if is_cycling_sport(sport):
+        return math.nan, value
+    return math.nan, math.nan
+
+
+def _positive(value: float) -> float:
+    return value if value > 0 else math.nan
+
+
+def _session_totals(s: dict[str, Any], sport: str) -> dict[str, Any]:
+    spm, rpm = _cadence_total(
+        s, sport, running_name="avg_running_cadence", plain_name="avg_cadence",
+        fraction_name="avg_fractional_cadence",
+    )
+    # a stated average cadence of 0 means "no cadence sensor", not a standstill
+    spm, rpm = _positive(spm), _positive(rpm)
+    distance = _num(s.get("total_distance"))
+    speed = _first_num(s, "enhanced_avg_speed", "avg_speed", positive=True)
+    out: dict[str, Any] = {
+        "start_time_utc": _to_utc(_num(s["start_time"])),
+        "distance_m": distance,
+        "timer_time_s": _num(s.get("total_timer_time")),
+        "elapsed_time_s": _num(s.get("total_elapsed_time")),
+        "avg_speed_m_s": speed,
+        "avg_heart_rate_bpm": _positive(_num(s.get("avg_heart_rate"))),
+        "avg_cadence_spm": spm,
+        "avg_cadence_rpm": rpm,
+        "ascent_m": _num(s.get("total_ascent")),
+        "descent_m": _num(s.get("total_descent")),
+        "avg_step_length_m": _positive(_num(s.get("avg_step_length"))) / 1000.0,
+        "avg_stance_time_ms": _positive(_num(s.get("avg_stance_time"))),
+        "avg_vertical_oscillation_mm": _positive(_num(s.get("avg_vertical_oscillation"))),
+        "avg_vertical_ratio_pct": _positive(_num(s.get("avg_vertical_ratio"))),
+        "avg_stance_time_balance_pct": _positive(_num(s.get("avg_stance_time_balance"))),
+    }
+    return out
+
+
+def _laps_frame(laps: list[dict[str, Any]], sport: str) -> pd.DataFrame:
+    rows = []
+    for lap in sorted(laps, key=lambda m: _num(m.get("start_time", m.get("timestamp")))):
+        spm, rpm = _cadence_total(
+            lap, sport, running_name="avg_running_cadence", plain_name="avg_cadence",
+            fraction_name="avg_fractional_cadence",
+        )
+        start = _num(lap.get("start_time"))
+        rows.append(
+            {
+                "start_time_utc": _to_utc(start) if not math.isnan(start) else pd.NaT,
+                "distance_m": _num(lap.get("total_distance")),
+                "timer_time_s": _num(lap.get("total_timer_time")),
+                "elapsed_time_s": _num(lap.get("total_elapsed_time")),
+                "avg_speed_m_s": _first_num(lap, "enhanced_avg_speed", "avg_speed", positive=True),
+                "avg_heart_rate_bpm": _positive(_num(lap.get("avg_heart_rate"))),
+                "avg_cadence_spm": spm,
+                "avg_cadence_rpm": rpm,
+                "ascent_m": _num(lap.get("total_ascent")),
+                "descent_m": _num(lap.get("total_descent")),
+                "trigger": _text(lap.get("lap_trigger")),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,250 @@
+"""Tolerant but safe XML parsing for GPX and TCX files.
+
+Watch and app exports are often not quite well-formed XML: a UTF-8 byte-order mark,
+blank lines or spaces before ``<?xml`` (Polar TCX), namespace prefixes that are used
+but never declared (``gpxdata:`` in mapstogpx.com GPX files). :func:`parse_xml`
+repairs exactly these, and salvages the part of a truncated file that was read
+before the damage. What it never does is expand entities or load anything a
+document type declaration points at: a file with a DTD is refused
+(:class:`~kneedata.FileFormatError`), so "billion laughs" and external-entity
+attacks cannot run.
+
+Elements are matched by their *local* name (the part after the namespace), so the
+readers work whatever prefix or namespace URI a writer picked (``gpxtpx:hr``,
+``ns3:hr``, ``TPX`` in the default namespace ...).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
+from kneedata.errors import FileFormatError
+
+__all__ = ["ParsedXML", "child", "child_text", "children", "local_name", "parse_xml"]
+
+#: expat error code for "unbound prefix" (xml.parsers.expat.errors.XML_ERROR_UNBOUND_PREFIX)
+_UNBOUND_PREFIX = 27
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_WHITESPACE = b" \t\r\n"
+_PREFIX_USE_RE = re.compile(rb"</?([A-Za-z_][\w.\-]*):[A-Za-z_]")
+_ATTR_PREFIX_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*\s*=")
+_PREFIX_DECL_RE = re.compile(rb"xmlns:([A-Za-z_][\w.\-]*)\s*=")
+_ROOT_TAG_RE = re.compile(rb"<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
+_ENCODING_RE = re.compile(rb"""(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+@dataclass
+class ParsedXML:
+    """The result of :func:`parse_xml`.
+
+    Attributes
+    ----------
+    root
+        The document element (for a damaged file: everything parsed before the
+        damage).
+    complete
+        False when the file was damaged (truncated, or not well-formed part-way
+        through) and only its beginning was read.
+    repairs
+        What was fixed so that the file could be read at all (BOM, leading
+        whitespace, undeclared prefixes), one message each. Nothing was lost.
+    damage
+        For an incomplete file: the parser's message and where it stopped.
+    """
+
+    root: ET.Element
+    complete: bool = True
+    repairs: list[str] = field(default_factory=list)
+    damage: str | None = None
+
+
+def local_name(tag: object) -> str:
+    """The element name without its namespace: ``'{http://...}hr'`` -> ``'hr'``.
+
+    Undeclared prefixes that :func:`parse_xml` bound to a placeholder namespace
+    come out the same way; a tag that is not a string (comments, processing
+    instructions) gives ``''``.
+    """
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def children(elem: ET.Element, name: str) -> list[ET.Element]:
+    """Direct children of ``elem`` whose local name is ``name``."""
+    return [c for c in elem if local_name(c.tag) == name]
+
+
+def child(elem: ET.Element, name: str) -> ET.Element | None:
+    """The first direct child of ``elem`` with local name ``name``, else None."""
+    for c in elem:
+        if local_name(c.tag) == name:
+            return c
+    return None
+
+
+def child_text(elem: ET.Element, name: str) -> str | None:
+    """Stripped text of the first direct child named ``name`` (None if absent/empty)."""
+    c = child(elem, name)
+    if c is None or c.text is None:
+        return None
+    text = c.text.strip()
+    return text or None
+
+
+def _normalise_start(data: bytes, repairs: list[str]) -> bytes:
+    """Strip a BOM and whitespace before the first ``<``; re-encode UTF-16 as UTF-8."""
+    if data[:2] in _UTF16_BOMS:
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return data  # let the parser report it
+        data = text.encode("utf-8")
+        data = _ENCODING_RE.sub(rb"\1\2UTF-8\2", data, count=1)
+        repairs.append("UTF-16 text re-encoded as UTF-8")
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM):]
+        repairs.append("UTF-8 byte-order mark removed")
+    stripped = data.lstrip(_WHITESPACE)
+    if len(stripped) != len(data):
+        repairs.append(f"{len(data) - len(stripped)} whitespace characters before the XML declaration removed")
+    return stripped
+
+
+def _root_tag_end(data: bytes) -> int | None:
+    """Byte offset just after the root element's name, skipping the prolog."""
+    pos = 0
+    while True:
+        start = data.find(b"<", pos)
+        if start < 0:
+            return None
+        if data.startswith(b"<?", start):
+            end = data.find(b"?>", start)
+            if end < 0:
+                return None
+            pos = end + 2
+        elif data.startswith(b"<!--", start):
+            end = data.find(b"-->", start)
+            if end < 0:
+                return None
+            pos = end + 3
+        elif data.startswith(b"<!", start):
+            return None  # a DOCTYPE: refused by the parser anyway
+        else:
+            match = _ROOT_TAG_RE.match(data, start)
+            return match.end() if match else None
+
+
+def _bind_undeclared_prefixes(data: bytes, repairs: list[str]) -> bytes | None:
+    """Declare every used-but-undeclared namespace prefix on the root element.
+
+    Each prefix ``p`` is bound to the placeholder URI ``urn:kneedata:undeclared:p``;
+    matching by local name then finds ``p:cadence`` like any other ``cadence``.
+    Returns None when nothing could be bound.
+    """
+    used = {m.group(1) for m in _PREFIX_USE_RE.finditer(data)}
+    used |= {m.group(1) for m in _ATTR_PREFIX_RE.finditer(data)}
+    declared = {m.group(1) for m in _PREFIX_DECL_RE.finditer(data)}
+    missing = sorted(used - declared - {b"xml", b"xmlns"})
+    if not missing:
+        return None
+    at = _root_tag_end(data)
+    if at is None:
+        return None
+    decl = b"".join(b' xmlns:%s="urn:kneedata:undeclared:%s"' % (p, p) for p in missing)
+    names = ", ".join(p.decode("ascii", "replace") + ":" for p in missing)
+    repairs.append(f"undeclared namespace prefix(es) {names} bound to placeholder namespaces")
+    return data[:at] + decl + data[at:]
+
+
+def _parse(data: bytes) -> tuple[ET.Element | None, ET.ParseError | None]:
+    """Parse with defusedxml (DTDs, entities and external references forbidden).
+
+    Returns the root (possibly partial) and the parse error, if any.
+    """
+    builder = ET.TreeBuilder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    try:
+        parser.feed(data)
+        parser.close()
+    except ET.ParseError as err:
+        return builder.close(), err
+    return builder.close(), None
+
+
+def parse_xml(data: bytes, source_file: str, *, kind: str = "XML") -> ParsedXML:
+    """Parse a GPX/TCX document tolerantly, never expanding entities.
+
+    Parameters
+    ----------
+    data
+        The file's bytes (already decompressed).
+    source_file
+        Named in error messages.
+    kind
+        What the file should be (``"GPX"``, ``"TCX"``), for error messages.
+
+    Returns
+    -------
+    ParsedXML
+        Root element, whether the whole file was read, and what was repaired.
+
+    Raises
+    ------
+    FileFormatError
+        Empty file; not XML; a document type declaration, entity declaration or
+        external reference (refused, never expanded); or damage before the root
+        element was reached.
+
+    Notes
+    -----
+    Repairs, in order: a UTF-16 file is re-encoded as UTF-8; a UTF-8 byte-order
+    mark and whitespace before the first ``<`` are removed (a strict parser rejects
+    an XML declaration that is not at the very start); if the parser reports an
+    unbound prefix, every prefix used but not declared is declared on the root
+    element with a placeholder namespace and the file is parsed again. A file that
+    breaks off part-way keeps everything parsed before the damage
+    (``complete=False``).
+    """
+    if not data.strip(b" \t\r\n\x00" + _UTF8_BOM):
+        what = "is empty (0 bytes)" if not data else f"holds only whitespace ({len(data)} bytes)"
+        raise FileFormatError(
+            f"{source_file}: the {kind} file {what}; the export or copy did not finish - "
+            "export the activity again"
+        )
+    repairs: list[str] = []
+    text = _normalise_start(data, repairs)
+    try:
+        root, err = _parse(text)
+        if err is not None and err.code == _UNBOUND_PREFIX:
+            fixed = _bind_undeclared_prefixes(text, repairs)
+            if fixed is not None:
+                root, err = _parse(fixed)
+    except DefusedXmlException as refused:
+        raise FileFormatError(
+            f"{source_file}: the {kind} file declares a document type, entities or an "
+            f"external reference ({type(refused).__name__}); kneedata never expands XML "
+            "entities from files (they can exhaust memory or read local files). "
+            "Export the activity again from the watch or app, or remove the <!DOCTYPE ...> block"
+        ) from refused
+    if err is None and root is not None:
+        return ParsedXML(root=root, complete=True, repairs=repairs)
+    line, column = getattr(err, "position", (0, 0))
+    if root is None or len(root) == 0:
+        raise FileFormatError(
+            f"{source_file}: not a readable {kind} file: the XML parser stopped at line "
+            f"{line}, column {column} ({err}) before any content was read; check that the "
+            f"file is a {kind} export and not damaged"
+        ) from err
+    return ParsedXML(
+        root=root,
+        complete=False,
+        repairs=repairs,
+        damage=f"the XML breaks off at line {line}, column {column} ({err})",
+    )

@@ -1,0 +1,604 @@
+"""Plots of what the metrics and models computed (seaborn + matplotlib).
+
+Every function takes its data first and every option keyword-only, draws on the
+``ax`` it is given (or a new figure), and returns the :class:`~matplotlib.axes.Axes`
+it drew on. Axis labels carry units taken from the glossary in
+:mod:`kneedata.schema`. Nothing heavy is computed here: the inputs are the tables
+that :mod:`kneedata.metrics` and :mod:`kneedata.models` return.
+
+Functions
+---------
+timeline
+    Daily distance as bars, pain-diary entries on a 0-10 twin axis, episodes shaded.
+acute_chronic
+    Acute and chronic load as lines and an acute:chronic ratio on a second axis,
+    with the caveats that come with any such ratio.
+cadence_speed
+    Cadence against speed with the runner's own curve; runs in the weeks before an
+    episode highlighted.
+shoe_km
+    Kilometres per shoe, and pain episodes per 100 km per shoe with intervals.
+forest
+    Odds ratios with confidence intervals on a log axis.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kneedata.errors import SchemaError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "ACWR_CAVEAT",
+    "acute_chronic",
+    "axis_label",
+    "before_episodes",
+    "cadence_speed",
+    "forest",
+    "shoe_km",
+    "timeline",
+]
+
+#: Printed with every acute:chronic ratio (DESIGN.md section 4).
+ACWR_CAVEAT = (
+    "Caveat: the ratio is mathematically coupled (the acute week is part of the "
+    "chronic window unless uncoupled) and hides its numerator and denominator - "
+    "read the two loads, not just the ratio. In 5,205 runners (Frandsen 2025) "
+    "the ratio showed no link with injury; single-run spikes did."
+)
+
+# Unit of a column when the glossary does not (yet) know it, by name suffix.
+_SUFFIX_UNITS = (
+    ("_spm", "steps/min"),
+    ("_m_s", "m/s"),
+    ("_km", "km"),
+    ("_mm", "mm"),
+    ("_ms", "ms"),
+    ("_min", "min"),
+    ("_bpm", "beats/min"),
+    ("_pct", "%"),
+    ("_deg", "deg"),
+    ("_0_10", "0-10"),
+    ("_au", "AU"),
+    ("_m", "m"),
+    ("_s", "s"),
+)
+
+
+def axis_label(name: str) -> str:
+    """Axis label with unit for a column name, e.g. ``"cadence (steps/min)"``.
+
+    Uses :func:`kneedata.schema.label` (the glossary); when the glossary has no
+    unit for ``name``, the unit is read from the name's suffix (``_km`` -> km).
+
+    Parameters
+    ----------
+    name
+        Column name from a kneedata table.
+
+    Returns
+    -------
+    str
+    """
+    from kneedata.schema import label
+
+    text = label(name)
+    if "(" in text:
+        return text
+    for suffix, unit in _SUFFIX_UNITS:
+        if name.endswith(suffix):
+            return f"{text} ({unit})"
+    return text
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def _check_argument(param: str, options: Iterable[Any], value: Any) -> None:
+    """Raise the same worded ValueError for every bad option (as seaborn does)."""
+    options = list(options)
+    if value not in options:
+        raise ValueError(
+            f"The value for `{param}` must be one of {options}, but {value!r} was passed."
+        )
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], *, what: str, fix: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{what}: column(s) {missing} not found; the frame has "
+            f"{list(frame.columns)[:12]}{' ...' if frame.shape[1] > 12 else ''}. {fix}"
+        )
+
+
+def _new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=figsize, layout="constrained")
+    return new
+
+
+def _as_dates(values: Any) -> pd.DatetimeIndex:
+    """Local calendar dates as a tz-naive, normalised DatetimeIndex."""
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(values).to_numpy()))
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize()
+
+
+def _daily_dates(daily: pd.DataFrame) -> pd.DatetimeIndex:
+    if isinstance(daily.index, pd.DatetimeIndex):
+        return _as_dates(daily.index)
+    if "date" in daily.columns:
+        return _as_dates(daily["date"])
+    raise SchemaError(
+        "daily frame: expected a DatetimeIndex named 'date' (or a 'date' column) of "
+        f"local calendar days, found index {type(daily.index).__name__}. "
+        "Pass the output of kneedata.daily_load / load_metrics."
+    )
+
+
+def _palette() -> list[Any]:
+    import seaborn as sns
+
+    return list(sns.color_palette("colorblind"))
+
+
+def before_episodes(
+    dates: Any, episodes: pd.DataFrame | None, *, days: int = 28
+) -> np.ndarray:
+    """Which dates fall in the ``days`` days before an episode onset.
+
+    Parameters
+    ----------
+    dates
+        Local calendar dates (anything :func:`pandas.to_datetime` reads).
+    episodes
+        Output of :func:`kneedata.pain_episodes` (``onset_date`` column).
+    days
+        Window length before each onset (onset day excluded) [d].
+
+    Returns
+    -------
+    numpy.ndarray of bool, one per date: ``onset - days <= date < onset``.
+    """
+    d = _as_dates(dates).to_numpy()
+    mask = np.zeros(len(d), dtype=bool)
+    if episodes is None or len(episodes) == 0:
+        return mask
+    _require(episodes, ["onset_date"], what="episodes", fix="Pass kneedata.pain_episodes(diary).")
+    window = np.timedelta64(int(days), "D")
+    for onset in _as_dates(episodes["onset_date"]).to_numpy():
+        mask |= (d >= onset - window) & (d < onset)
+    return mask
+
+
+# --- timeline -----------------------------------------------------------------------
+
+
+def timeline(
+    daily: pd.DataFrame,
+    *,
+    episodes: pd.DataFrame | None = None,
+    diary: pd.DataFrame | None = None,
+    column: str = "distance_km",
+    ax: Axes | None = None,
+) -> Axes:
+    """Daily distance as bars, pain entries on a 0-10 twin axis, episodes shaded.
+
+    Parameters
+    ----------
+    daily
+        One row per local day, DatetimeIndex ``date`` (output of
+        :func:`kneedata.daily_load` or :func:`kneedata.load_metrics`).
+    episodes
+        Output of :func:`kneedata.pain_episodes` (``onset_date``, ``end_date``):
+        each episode is shaded from onset to end day inclusive; an episode whose
+        end is unknown is shaded to the last day of ``daily``.
+    diary
+        Output of :func:`kneedata.read_pain_diary` (``date``, ``pain_0_10``):
+        every entry is a point on the right-hand axis (0-10).
+    column
+        Daily column drawn as bars [km].
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes with the bars; the pain axis is its twin (``ax.figure.axes``).
+    """
+    _require(daily, [column], what="timeline daily frame",
+             fix="Pass kneedata.daily_load(activities).")
+    dates = _daily_dates(daily)
+    ax = _new_ax(ax, (11, 3.8))
+    colors = _palette()
+    values = pd.to_numeric(daily[column], errors="coerce").to_numpy(dtype=float)
+    ax.bar(dates, values, width=1.0, color=colors[0], linewidth=0, label=axis_label(column))
+    ax.set_ylabel(axis_label(column))
+    ax.set_xlabel("date (local)")
+    ax.set_ylim(bottom=0)
+    handles, labels = ax.get_legend_handles_labels()
+
+    if episodes is not None and len(episodes):
+        import matplotlib.dates as mdates
+
+        _require(episodes, ["onset_date", "end_date"], what="episodes",
+                 fix="Pass kneedata.pain_episodes(diary).")
+        last = dates.max() if len(dates) else None
+        onsets = _as_dates(episodes["onset_date"])
+        ends = pd.DatetimeIndex(pd.to_datetime(episodes["end_date"].to_numpy()))
+        for i, (start, end) in enumerate(zip(onsets, ends, strict=True)):
+            stop = end if not pd.isna(end) else last
+            if stop is None or pd.isna(stop):
+                stop = start
+            half_day = pd.Timedelta(hours=12)
+            span = ax.axvspan(float(mdates.date2num(start - half_day)),
+                              float(mdates.date2num(stop + half_day)),
+                              color=colors[3], alpha=0.18, linewidth=0,
+                              label="pain episode" if i == 0 else None)
+            if i == 0:
+                handles.append(span)
+                labels.append("pain episode")
+
+    if diary is not None and len(diary):
+        _require(diary, ["date", "pain_0_10"], what="pain diary",
+                 fix="Pass kneedata.read_pain_diary(path).")
+        pain_ax = ax.twinx()
+        pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
+        points = pain_ax.scatter(_as_dates(diary["date"]), pain, s=14, color=colors[1],
+                                 zorder=3, label="pain entry")
+        pain_ax.set_ylim(-0.3, 10.3)
+        pain_ax.set_yticks(range(0, 11, 2))
+        pain_ax.set_ylabel(axis_label("pain_0_10"))
+        handles.append(points)
+        labels.append("pain entry")
+    if handles:
+        ax.legend(handles, labels, loc="upper left", fontsize="small", frameon=False)
+    ax.set_title("Running and knee pain, day by day")
+    return ax
+
+
+# --- acute vs chronic ---------------------------------------------------------------
+
+
+#: The two loads behind each ratio: (numerator, denominator, time unit, legend texts).
+_RATIO_PARTS = {
+    "acwr_uncoupled": ("acute_7d", "chronic_prev_21d", "week",
+                       "acute: last 7 days", "chronic: weekly mean of days -27..-7"),
+    "acwr_coupled": ("acute_7d", "chronic_28d", "week",
+                     "acute: last 7 days", "chronic: weekly mean of the last 28 days"),
+    "acwr_ewma": ("ewma_acute_7d", "ewma_chronic_28d", "day",
+                  "acute: EWMA, 7 days", "chronic: EWMA, 28 days"),
+}
+
+
+def acute_chronic(
+    load: pd.DataFrame,
+    *,
+    ratio: str = "acwr_uncoupled",
+    ax: Axes | None = None,
+) -> Axes:
+    """Acute and chronic load as lines, their ratio on a second axis, and its caveat.
+
+    Parameters
+    ----------
+    load
+        Output of :func:`kneedata.load_metrics` (DatetimeIndex ``date``).
+    ratio
+        ``"acwr_uncoupled"`` (acute_7d / chronic_prev_21d), ``"acwr_coupled"``
+        (acute_7d / chronic_28d) or ``"acwr_ewma"`` (ewma_acute_7d /
+        ewma_chronic_28d). The two lines drawn are always that ratio's own
+        numerator and denominator.
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes with the two loads [load unit per week, or per day for the
+        EWMA]; the ratio (with a reference line at 1) is on its twin.
+
+    Notes
+    -----
+    The title carries :data:`ACWR_CAVEAT`: the coupled ratio contains the acute
+    week in its denominator (coupled = 4R/(R+3) of the uncoupled R), and any ratio
+    hides whether the numerator rose or the denominator fell, so both loads are
+    drawn next to it.
+
+    References
+    ----------
+    Lolli L, et al. Mathematical coupling causes spurious correlation within the
+    conventional acute-to-chronic workload ratio calculations. Br J Sports Med
+    2019;53:921-922. doi:10.1136/bjsports-2017-098110
+    Impellizzeri FM, et al. Acute:chronic workload ratio: conceptual issues and
+    fundamental pitfalls. Int J Sports Physiol Perform 2020;15:907-913.
+    doi:10.1123/ijspp.2019-0864
+    """
+    _check_argument("ratio", list(_RATIO_PARTS), ratio)
+    acute, chronic, per, acute_text, chronic_text = _RATIO_PARTS[ratio]
+    _require(load, [acute, chronic, ratio], what="acute_chronic load frame",
+             fix="Pass kneedata.load_metrics(kneedata.daily_load(activities)).")
+    dates = _daily_dates(load)
+    load_column = str(load.attrs.get("load_column", "distance_km"))
+    base = axis_label(load_column)
+    unit = base[base.rfind("(") + 1:-1] if base.endswith(")") else load_column
+    ax = _new_ax(ax, (11, 4.2))
+    colors = _palette()
+    ax.plot(dates, load[acute].to_numpy(dtype=float), color=colors[0], label=acute_text)
+    ax.plot(dates, load[chronic].to_numpy(dtype=float), color=colors[2], label=chronic_text)
+    ax.set_ylabel(f"load ({unit}/{per})")
+    ax.set_xlabel("date (local)")
+    ax.set_ylim(bottom=0)
+    handles, labels = ax.get_legend_handles_labels()
+    ratio_ax = ax.twinx()
+    (line,) = ratio_ax.plot(dates, load[ratio].to_numpy(dtype=float), color=colors[3],
+                            linestyle="--", linewidth=1,
+                            label=f"ratio {ratio.replace('_', ' ')}")
+    ratio_ax.axhline(1.0, color=colors[3], linewidth=0.5, alpha=0.6)
+    ratio_ax.set_ylabel(f"{ratio.replace('_', ' ')} (ratio)")
+    ratio_ax.set_ylim(bottom=0)
+    handles.append(line)
+    labels.append(line.get_label())
+    ax.legend(handles, labels, loc="upper left", fontsize="small", frameon=False)
+    ax.set_title("Acute vs chronic load\n" + textwrap.fill(ACWR_CAVEAT, 125), fontsize=9,
+                 loc="left")
+    return ax
+
+
+# --- cadence vs speed ---------------------------------------------------------------
+
+_SPEED_COLUMNS = ("speed_m_s", "speed_moving_m_s", "avg_speed_moving_m_s", "avg_speed_m_s")
+_CADENCE_COLUMNS = ("cadence_spm", "cadence_moving_spm", "avg_cadence_spm")
+_DATE_COLUMNS = ("local_date", "date")
+
+
+def _first_present(frame: pd.DataFrame, candidates: Iterable[str], what: str) -> str:
+    candidates = list(candidates)
+    for name in candidates:
+        if name in frame.columns:
+            return name
+    raise SchemaError(
+        f"cadence_speed: no {what} column; looked for {candidates}, the frame has "
+        f"{list(frame.columns)[:12]}. Pass records (speed_m_s, cadence_spm) or "
+        f"kneedata.gait_metrics(store) output, or name the column with x=/y=."
+    )
+
+
+def cadence_speed(
+    samples_or_runs: pd.DataFrame,
+    *,
+    curve: pd.DataFrame | Callable[[np.ndarray], np.ndarray] | None = None,
+    highlight: pd.DataFrame | np.ndarray | pd.Series | None = None,
+    highlight_days: int = 28,
+    x: str | None = None,
+    y: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Cadence against speed, the runner's own curve, runs before episodes highlighted.
+
+    Parameters
+    ----------
+    samples_or_runs
+        Records (``speed_m_s``, ``cadence_spm``) or one row per run
+        (:func:`kneedata.gait_metrics`: a moving speed and ``cadence_moving_spm``).
+    curve
+        The runner's own speed-cadence curve: a frame whose first two columns are
+        speed [m/s] and cadence [steps/min] (drawn as a line, sorted by speed), or a
+        callable mapping speed [m/s] to cadence [steps/min] (evaluated over the
+        speeds present).
+    highlight
+        Which points to highlight: a boolean mask (one per row), or an episodes
+        frame (``onset_date``), in which case rows whose ``local_date`` falls in the
+        ``highlight_days`` days before an onset are highlighted.
+    highlight_days
+        Window before each onset when ``highlight`` is an episodes frame [d].
+    x, y
+        Column names for speed and cadence when they are not the usual ones.
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Collections: first the other points, then the highlighted ones (if any).
+    """
+    data = samples_or_runs
+    xcol = x or _first_present(data, _SPEED_COLUMNS, "speed")
+    ycol = y or _first_present(data, _CADENCE_COLUMNS, "cadence")
+    _require(data, [xcol, ycol], what="cadence_speed", fix="Name existing columns with x=/y=.")
+    xs = pd.to_numeric(data[xcol], errors="coerce").to_numpy(dtype=float)
+    ys = pd.to_numeric(data[ycol], errors="coerce").to_numpy(dtype=float)
+
+    if highlight is None:
+        mask = np.zeros(len(data), dtype=bool)
+    elif isinstance(highlight, pd.DataFrame):
+        datecol = _first_present(data, _DATE_COLUMNS, "date")
+        mask = before_episodes(data[datecol], highlight, days=highlight_days)
+    else:
+        if isinstance(highlight, pd.Series):
+            highlight = highlight.reindex(data.index, fill_value=False)
+        mask = np.asarray(highlight, dtype=bool)
+        if mask.shape != (len(data),):
+            raise ValueError(
+                f"cadence_speed: highlight has {mask.size} values but the data has "
+                f"{len(data)} rows; pass one boolean per row or an episodes frame."
+            )
+
+    ax = _new_ax(ax, (6.5, 4.5))
+    colors = _palette()
+    many = len(data) > 2000
+    size = 4 if many else 18
+    alpha = 0.25 if many else 0.7
+    ax.scatter(xs[~mask], ys[~mask], s=size, alpha=alpha, color=colors[0], linewidth=0,
+               rasterized=many, label="runs" if not many else "samples")
+    if mask.any():
+        label = (f"{highlight_days} days before an episode"
+                 if isinstance(highlight, pd.DataFrame) else "highlighted")
+        ax.scatter(xs[mask], ys[mask], s=size * 1.6, alpha=min(1.0, alpha + 0.2),
+                   color=colors[3], linewidth=0, rasterized=many, label=label)
+
+    if curve is not None:
+        if callable(curve) and not isinstance(curve, pd.DataFrame):
+            finite = xs[np.isfinite(xs)]
+            lo, hi = (finite.min(), finite.max()) if finite.size else (2.0, 5.0)
+            grid = np.linspace(lo, hi, 100)
+            cx, cy = grid, np.asarray(curve(grid), dtype=float)
+        else:
+            if curve.shape[1] < 2:
+                raise SchemaError(
+                    "cadence_speed: curve needs two columns, speed [m/s] then cadence "
+                    f"[steps/min]; found {list(curve.columns)}."
+                )
+            ordered = curve.sort_values(curve.columns[0])
+            cx = ordered.iloc[:, 0].to_numpy(dtype=float)
+            cy = ordered.iloc[:, 1].to_numpy(dtype=float)
+        ax.plot(cx, cy, color="black", linewidth=1.5, label="your usual cadence at each speed")
+
+    ax.set_xlabel(axis_label("speed_m_s"))
+    ax.set_ylabel(axis_label("cadence_spm"))
+    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    ax.set_title("Cadence against speed")
+    return ax
+
+
+# --- shoes --------------------------------------------------------------------------
+
+
+def shoe_km(
+    summary: pd.DataFrame,
+    *,
+    km: str = "distance_km",
+    rate: str = "episodes_per_100km",
+    ci: tuple[str, str] = ("episodes_per_100km_low", "episodes_per_100km_high"),
+    name: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Kilometres per shoe (bars) and pain episodes per 100 km per shoe (points + CI).
+
+    Parameters
+    ----------
+    summary
+        One row per shoe (:func:`kneedata.shoe_summary`).
+    km
+        Column with the kilometres run in each shoe [km].
+    rate
+        Column with pain-episode onsets per 100 km in that shoe [1/100 km]; left
+        out when the column is absent.
+    ci
+        Columns with the lower and upper confidence limits of ``rate``.
+    name
+        Column naming the shoe (default ``name`` if present, else ``shoe_id``).
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Horizontal bars for km (bottom axis); the rate is drawn on a twin
+        (``twiny``) Axes sharing the shoe rows.
+    """
+    _require(summary, [km], what="shoe_km summary", fix="Pass kneedata.shoe_summary(...).")
+    if name is None:
+        name = "name" if "name" in summary.columns else "shoe_id"
+    raw = summary[name] if name in summary.columns else pd.Series(summary.index)
+    labels = [str(v) if not pd.isna(v) and str(v).strip() else "unassigned" for v in raw]
+    rows = np.arange(len(summary))
+    ax = _new_ax(ax, (8, 0.45 * len(summary) + 1.6))
+    colors = _palette()
+    ax.barh(rows, summary[km].to_numpy(dtype=float), color=colors[0], alpha=0.8,
+            height=0.6, label=axis_label(km))
+    ax.set_yticks(rows, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(axis_label(km))
+    ax.set_title("Kilometres and pain episodes per shoe")
+    if rate in summary.columns:
+        r = summary[rate].to_numpy(dtype=float)
+        rate_ax = ax.twiny()
+        if ci[0] in summary.columns and ci[1] in summary.columns:
+            lo = summary[ci[0]].to_numpy(dtype=float)
+            hi = summary[ci[1]].to_numpy(dtype=float)
+            err = np.vstack([np.clip(r - lo, 0, None), np.clip(hi - r, 0, None)])
+        else:
+            err = None
+        rate_ax.errorbar(r, rows, xerr=err, fmt="o", color=colors[3], capsize=3,
+                         label="episodes per 100 km (95% CI)")
+        rate_ax.set_xlabel("pain episodes per 100 km (95% CI)", color=colors[3])
+        rate_ax.set_xlim(left=0)
+        rate_ax.tick_params(axis="x", colors=colors[3])
+    return ax
+
+
+# --- forest -------------------------------------------------------------------------
+
+
+def forest(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Odds ratios with confidence intervals on a log axis, reference line at 1.
+
+    Parameters
+    ----------
+    table
+        :attr:`kneedata.ModelResult.table`: ``term``, ``odds_ratio``, ``ci_low``,
+        ``ci_high`` and ``n_episodes`` (``p_adjusted`` optional).
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One point and one interval per term (top to bottom in table order); terms
+        that could not be estimated are labelled ``(not estimable)``. Interval ends
+        beyond the axis are drawn to the edge with an arrow.
+    """
+    _require(table, ["term", "odds_ratio", "ci_low", "ci_high"], what="forest table",
+             fix="Pass ModelResult.table from kneedata.case_crossover or daily_model.")
+    odds = table["odds_ratio"].to_numpy(dtype=float)
+    lo = table["ci_low"].to_numpy(dtype=float)
+    hi = table["ci_high"].to_numpy(dtype=float)
+    ok = np.isfinite(odds) & (odds > 0)
+    terms = [str(t) + ("" if good else " (not estimable)")
+             for t, good in zip(table["term"], ok, strict=True)]
+    rows = np.arange(len(table))
+    ax = _new_ax(ax, (7, 0.45 * len(table) + 1.6))
+    colors = _palette()
+
+    finite = np.concatenate([odds[ok], lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]])
+    low_lim = min(0.5, float(finite.min()) / 1.5) if finite.size else 0.1
+    high_lim = max(2.0, float(finite.max()) * 1.5) if finite.size else 10.0
+    low_lim, high_lim = max(low_lim, 1e-3), min(high_lim, 1e3)
+    lo_draw = np.where(np.isfinite(lo) & (lo > 0), lo, low_lim).clip(low_lim, high_lim)
+    hi_draw = np.where(np.isfinite(hi), hi, high_lim).clip(low_lim, high_lim)
+
+    ax.axvline(1.0, color="grey", linewidth=1, linestyle="--", zorder=1)
+    ax.hlines(rows[ok], lo_draw[ok], hi_draw[ok], color=colors[0], linewidth=2, zorder=2)
+    ax.scatter(odds[ok], rows[ok], color=colors[0], s=36, zorder=3, marker="s")
+    for row in rows[ok]:
+        if hi_draw[row] >= high_lim and (not np.isfinite(hi[row]) or hi[row] > high_lim):
+            ax.annotate("", xy=(high_lim, row), xytext=(high_lim / 1.4, row),
+                        arrowprops={"arrowstyle": "->", "color": colors[0]})
+        if lo_draw[row] <= low_lim and (not np.isfinite(lo[row]) or lo[row] < low_lim):
+            ax.annotate("", xy=(low_lim, row), xytext=(low_lim * 1.4, row),
+                        arrowprops={"arrowstyle": "->", "color": colors[0]})
+    ax.set_xscale("log")
+    ax.set_xlim(low_lim, high_lim)
+    ax.set_yticks(rows, terms)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xlabel("odds ratio (95% CI, log scale; 1 = no association)")
+    title = "What preceded pain: odds ratios"
+    if "n_episodes" in table.columns and table["n_episodes"].notna().any():
+        n = pd.to_numeric(table["n_episodes"], errors="coerce").dropna().astype(int)
+        n_text = str(n.iloc[0]) if n.nunique() == 1 else f"{n.min()}-{n.max()}"
+        title += f" (n = {n_text} episodes)"
+    ax.set_title(title)
+    return ax
