@@ -42,8 +42,8 @@ from kneedata.errors import SchemaError
 
 __all__ = ["diary_status", "pain_days", "pain_episodes"]
 
-_SIDE_SETS = {"left": frozenset("L"), "right": frozenset("R"), "both": frozenset("LR")}
-_SET_SIDE = {frozenset("L"): "left", frozenset("R"): "right", frozenset("LR"): "both"}
+_SIDE_BITS = {"left": 1, "right": 2, "both": 3}
+_BITS_SIDE = {1: "left", 2: "right", 3: "both"}
 _DAY = np.timedelta64(1, "D")
 
 
@@ -71,20 +71,22 @@ def _entries(diary: pd.DataFrame) -> pd.DataFrame:
     pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").astype("float64")
     side = (diary["side"] if "side" in diary.columns
             else pd.Series(np.nan, index=diary.index)).astype(object)
+    bad_date = dates.isna().to_numpy()
+    bad_pain = (pain.isna() | (pain < 0) | (pain > 10)).to_numpy()
+    bad_side = (side.notna() & ~side.isin(list(_SIDE_BITS))).to_numpy()
     problems: list[str] = []
     line = diary["source_line"] if "source_line" in diary.columns else None
-    for pos in range(len(diary)):
+    for pos in map(int, np.flatnonzero(bad_date | bad_pain | bad_side)):
         where = (f"line {line.iloc[pos]}" if line is not None
                  else f"row {diary.index[pos]!r}")
-        if pd.isna(dates.iloc[pos]):
+        if bad_date[pos]:
             problems.append(f"diary {where}: date is missing")
-        value = pain.iloc[pos]
-        if np.isnan(value) or not 0 <= value <= 10:
+        if bad_pain[pos]:
             problems.append(f"diary {where}: pain_0_10 "
                             f"'{diary['pain_0_10'].iloc[pos]}' is not a score 0–10")
-        s = side.iloc[pos]
-        if pd.notna(s) and s not in _SIDE_SETS:
-            problems.append(f"diary {where}: side '{s}' is not left, right or both")
+        if bad_side[pos]:
+            problems.append(f"diary {where}: side '{side.iloc[pos]}' is not left, "
+                            "right or both")
     if problems:
         raise SchemaError(f"The diary has {len(problems)} bad value(s):\n"
                           + "\n".join(f"  - {p}" for p in problems), problems)
@@ -92,11 +94,14 @@ def _entries(diary: pd.DataFrame) -> pd.DataFrame:
                          "pain_0_10": pain.to_numpy(), "side": side.to_numpy()})
 
 
-def _side_union(sides: pd.Series) -> object:
-    union: frozenset[str] = frozenset()
-    for s in sides.dropna():
-        union |= _SIDE_SETS[s]
-    return _SET_SIDE.get(union, np.nan)
+def _side_union(sides: pd.Series, by: pd.Series | np.ndarray) -> pd.Series:
+    """Union of sides per group (left + right = both; NaN when no side is known)."""
+    bits = sides.map(_SIDE_BITS).fillna(0).astype("int64").to_numpy()
+    frame = pd.DataFrame({"by": np.asarray(by), "left": (bits & 1) > 0,
+                          "right": (bits & 2) > 0})
+    anyof = frame.groupby("by", sort=True)[["left", "right"]].any()
+    code = anyof["left"].astype("int64") + 2 * anyof["right"].astype("int64")
+    return code.map(_BITS_SIDE).astype("str")
 
 
 def _daily(entries: pd.DataFrame, threshold: float) -> pd.DataFrame:
@@ -105,7 +110,7 @@ def _daily(entries: pd.DataFrame, threshold: float) -> pd.DataFrame:
     out = pd.DataFrame({"pain_0_10": grouped["pain_0_10"].max(),
                         "n_entries": grouped.size().astype("int64")})
     painful = entries[entries["pain_0_10"] >= threshold]
-    side = painful.groupby("date")["side"].agg(_side_union)
+    side = _side_union(painful["side"], painful["date"])
     out["side"] = side.reindex(out.index).astype("str")
     out.index = pd.DatetimeIndex(out.index, name="date")
     return out
@@ -168,7 +173,7 @@ def _episodes(daily: pd.DataFrame, threshold: float, washout_days: int,
         "episode_id": np.arange(1, n + 1, dtype="int64"),
         "onset_date": pd.Series(onsets, dtype="datetime64[ns]"),
         "end_date": pd.Series(ends, dtype="datetime64[ns]"),
-        "side": pd.Series(by_episode["side"].agg(_side_union).to_numpy(), dtype="str"),
+        "side": pd.Series(_side_union(pain["side"], number).to_numpy(), dtype="str"),
         "peak_pain_0_10": by_episode["pain_0_10"].max().to_numpy(dtype="float64"),
         "n_pain_days": by_episode.size().to_numpy(dtype="int64"),
         "end_known": end_known,

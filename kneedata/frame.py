@@ -21,13 +21,24 @@ from these daily values, with the aggregation rule of :func:`window_kind`:
 - ``sum``: counts and additive daily quantities (``n_*``, ``distance_km``,
   ``duration_min``, ``descent_m``, ``trimp``, ``*_min`` of routines): the window
   total; unknown (NaN) if any day of the window is unknown.
-- ``mean``: everything else (gait averages, shoe age, the already-windowed load
-  metrics such as ``acute_7d`` or ``acwr_uncoupled``): the mean over the days of
-  the window that have a value (gait only exists on running days); NaN if none.
+- ``last``: rolling summaries that are already windows themselves (``acute_7d``,
+  ``chronic_28d``, the ACWRs, ``ctl``/``atl``/``tsb``, ``monotony_7d``,
+  ``weekly_change_*``, ``n_shoes_30d``): the value on the window's last day
+  (``acute_7d`` on day ``t-1`` is exactly the load of days ``t-7..t-1``). In the
+  daily models a lag ``L`` of such a column is its value on day ``t-L``.
+- ``mean``: everything else (gait averages, shoe km and age, drop): the mean over
+  the days of the window that have a value (gait only exists on running days);
+  NaN if none.
 
 Keeping the frame same-day means one frame serves every window length and gap,
 and the hazard window of a case-crossover and the lags of a daily model are
 defined in exactly one place (:func:`window_aggregate`).
+
+Routines
+--------
+A routines log is taken as complete between its first and last entry: a day
+without a logged strength session there had none (0); before the first and after
+the last entry the counts are unknown (NaN).
 
 Outcome columns
 ---------------
@@ -45,19 +56,19 @@ on an onset day additionally requires that the episode's onset is known
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kneedata.errors import DataQualityWarning, SchemaError
+from kneedata.errors import SchemaError
 
 __all__ = [
     "OUTCOME_COLUMNS",
     "ROUTINE_KINDS",
     "WINDOW_KINDS",
+    "WINDOW_KIND_NAMES",
     "analysis_frame",
     "validate_frame",
     "window_aggregate",
@@ -82,6 +93,9 @@ OUTCOME_COLUMNS = (
 #: Routine kinds of the routines table; each gives ``n_<kind>`` and ``<kind>_min``.
 ROUTINE_KINDS = ("strength", "foam_rolling", "physio", "mobility", "other")
 
+#: The window rules (see the module docstring).
+WINDOW_KIND_NAMES = ("any", "sum", "mean", "last")
+
 #: Explicit window aggregation of the frame's exposure columns (see module doc).
 WINDOW_KINDS: dict[str, str] = {
     # daily load: additive
@@ -94,23 +108,24 @@ WINDOW_KINDS: dict[str, str] = {
     "srpe_au": "sum",
     "downhill_time_s": "sum",
     "longest_run_km": "mean",
-    # load metrics: already windowed states -> mean over the window
-    "acute_7d": "mean",
-    "chronic_28d": "mean",
-    "chronic_prev_21d": "mean",
-    "acwr_coupled": "mean",
-    "acwr_uncoupled": "mean",
-    "acwr_ewma": "mean",
-    "ewma_acute_7d": "mean",
-    "ewma_chronic_28d": "mean",
-    "monotony_7d": "mean",
-    "strain_7d": "mean",
-    "ctl": "mean",
-    "atl": "mean",
-    "tsb": "mean",
-    "weekly_change_pct": "mean",
-    "weekly_change_10_30": "any",
-    "weekly_change_gt30": "any",
+    # load metrics: already rolling summaries (states) -> their value on the
+    # window's last day (acute_7d on day t-1 covers exactly days t-7..t-1)
+    "acute_7d": "last",
+    "chronic_28d": "last",
+    "chronic_prev_21d": "last",
+    "acwr_coupled": "last",
+    "acwr_uncoupled": "last",
+    "acwr_ewma": "last",
+    "ewma_acute_7d": "last",
+    "ewma_chronic_28d": "last",
+    "monotony_7d": "last",
+    "strain_7d": "last",
+    "ctl": "last",
+    "atl": "last",
+    "tsb": "last",
+    "weekly_change_pct": "last",
+    "weekly_change_10_30": "last",
+    "weekly_change_gt30": "last",
     # spikes
     "spike_ratio_max": "mean",
     "spike_small": "any",
@@ -122,7 +137,7 @@ WINDOW_KINDS: dict[str, str] = {
     "new_model": "any",
     "shoe_km_at_run": "mean",
     "shoe_age_days": "mean",
-    "n_shoes_30d": "mean",
+    "n_shoes_30d": "last",
     "drop_mm": "mean",
     "drop_change_mm": "mean",
     # simulator-only null exposure
@@ -175,7 +190,7 @@ def window_kind(column: str, dtype: Any = None) -> str:
     Returns
     -------
     str
-        ``"any"``, ``"sum"`` or ``"mean"``: the explicit entry of
+        ``"any"``, ``"sum"``, ``"mean"`` or ``"last"``: the explicit entry of
         :data:`WINDOW_KINDS`, else ``"any"`` for bool columns, ``"sum"`` for names
         starting with ``n_``, ``"mean"`` otherwise.
     """
@@ -196,7 +211,7 @@ def window_aggregate(values: Any, kind: str, *, end_lag: int, length: int) -> np
     values
         One runner's daily values on consecutive days (NaN = unknown) [any unit].
     kind
-        ``"any"``, ``"sum"`` or ``"mean"`` (see :func:`window_kind`).
+        ``"any"``, ``"sum"``, ``"mean"`` or ``"last"`` (see :func:`window_kind`).
     end_lag
         Days between the window's last day and the index day ``t`` [d]; 1 means
         the window ends yesterday.
@@ -214,10 +229,11 @@ def window_aggregate(values: Any, kind: str, *, end_lag: int, length: int) -> np
     Computed from prefix sums, so the cost is O(n) whatever the window length.
     ``any`` = 1 if some known day is non-zero, 0 if all ``length`` days are known
     and zero, else NaN; ``sum`` = total if all days are known, else NaN;
-    ``mean`` = mean over the known days (NaN if none).
+    ``mean`` = mean over the known days (NaN if none); ``last`` = the value on
+    the window's last day (NaN if unknown).
     """
-    if kind not in ("any", "sum", "mean"):
-        raise ValueError(f"window kind must be 'any', 'sum' or 'mean', got {kind!r}")
+    if kind not in WINDOW_KIND_NAMES:
+        raise ValueError(f"window kind must be one of {WINDOW_KIND_NAMES}, got {kind!r}")
     if length < 1 or end_lag < 0:
         raise ValueError(
             f"window length must be >= 1 and end_lag >= 0, got length={length}, "
@@ -237,6 +253,10 @@ def window_aggregate(values: Any, kind: str, *, end_lag: int, length: int) -> np
     lo_c = np.clip(lo, 0, n)
     n_known = cs_known[hi_c] - cs_known[lo_c]
     out = np.full(n, np.nan)
+    if kind == "last":
+        sel = ok & (hi >= 1)
+        out[sel] = v[hi[sel] - 1]
+        return out
     if kind == "any":
         cs_pos = np.concatenate([zero, np.cumsum(known & (v != 0))])
         n_pos = cs_pos[hi_c] - cs_pos[lo_c]
@@ -334,8 +354,10 @@ def _per_run_to_daily(
 ) -> pd.DataFrame:
     """Aggregate a per-run table onto local dates with one rule per column."""
     table = per_run
-    if "local_date" in table.columns:
-        dates = pd.Series(_as_day(table["local_date"]), index=table.index)
+    date_col = "date" if "date" in table.columns else (
+        "local_date" if "local_date" in table.columns else None)
+    if date_col is not None:
+        dates = pd.Series(_as_day(table[date_col]), index=table.index)
     else:
         ids = table["activity_id"] if "activity_id" in table.columns else pd.Series(
             table.index, index=table.index
@@ -361,8 +383,8 @@ def _per_run_to_daily(
             vals = col.astype("boolean").fillna(False).astype(bool)
             out[column] = vals.groupby(day.to_numpy()).any()
         else:
-            vals = pd.to_numeric(col, errors="coerce").astype(float)
-            grouped = vals.groupby(day.to_numpy())
+            numbers: pd.Series = pd.to_numeric(col, errors="coerce").astype(float)
+            grouped = numbers.groupby(day.to_numpy())
             if rule == "mean":
                 out[column] = grouped.mean()
             elif rule == "sum":
@@ -370,7 +392,7 @@ def _per_run_to_daily(
             elif rule == "max":
                 out[column] = grouped.max()
             elif rule == "absmax":
-                frame = pd.DataFrame({"v": vals.to_numpy(), "a": vals.abs().to_numpy(),
+                frame = pd.DataFrame({"v": numbers.to_numpy(), "a": numbers.abs().to_numpy(),
                                       "d": day.to_numpy()})
                 frame = frame.dropna(subset=["v"])
                 idx = frame.groupby("d")["a"].idxmax()
@@ -387,12 +409,13 @@ def _spikes_daily(spikes: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFram
     table = spikes.copy()
     cat = table["spike_category"].astype(str) if "spike_category" in table.columns else None
     rules = {"spike_ratio_max": "max"}
-    table["spike_ratio_max"] = pd.to_numeric(table.get("spike_ratio"), errors="coerce")
+    ratio: Any = table["spike_ratio"] if "spike_ratio" in table.columns else np.nan
+    table["spike_ratio_max"] = pd.to_numeric(ratio, errors="coerce")
     for level in ("small", "moderate", "large"):
         table[f"spike_{level}"] = (cat == level) if cat is not None else False
         rules[f"spike_{level}"] = "any"
     if cat is not None:
-        table["first_run"] = cat.isin(["first_run", "first", "no_history"])
+        table["first_run"] = cat == "first_run"
         rules["first_run"] = "any"
     return _per_run_to_daily(table, activities, rules, what="session_spikes")
 
@@ -431,8 +454,8 @@ def _diary_outcomes(
     washout_days: int,
     complete: bool,
 ) -> pd.DataFrame:
-    """Pain and episode columns on the calendar ``days``."""
-    from kneedata.episodes import pain_episodes
+    """Pain and episode columns on the calendar ``days`` (from :func:`kneedata.episodes.diary_status`)."""
+    from kneedata.episodes import diary_status, pain_episodes
 
     for column in ("date", "pain_0_10"):
         if column not in diary.columns:
@@ -440,52 +463,27 @@ def _diary_outcomes(
                 f"diary: no {column!r} column; found {list(diary.columns)}. Read the "
                 "file with kneedata.read_pain_diary(path)."
             )
-    n = len(days)
-    dates = _as_day(diary["date"])
-    pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
-    per_day = pd.Series(pain, index=dates).groupby(level=0).max()
-    max_pain = per_day.reindex(days).to_numpy(dtype=float)
-    has_entry = pd.Index(days).isin(dates)
-    if complete and len(dates.dropna()):
-        first, last = dates.min(), dates.max()
-        known = (days >= first) & (days <= last)
-        max_pain = np.where(known & np.isnan(max_pain), 0.0, max_pain)
-    else:
-        known = np.asarray(has_entry)
+    status = diary_status(diary, threshold=threshold, washout_days=washout_days,
+                          complete=complete, start=days[0], end=days[-1])
+    status = status.reindex(days)
     episodes = pain_episodes(diary, threshold=threshold, washout_days=washout_days,
                              complete=complete)
-    in_episode = np.zeros(n, dtype=bool)
-    blocked = np.zeros(n, dtype=bool)
-    onset = np.zeros(n, dtype=bool)
-    onset_unknown = np.zeros(n, dtype=bool)
-    episode_id = np.full(n, np.nan)
-    prior = np.zeros(n, dtype=np.int64)
-    day_values = days.to_numpy()
-    for _, ep in episodes.sort_values("onset_date").iterrows():
-        start = np.datetime64(pd.Timestamp(ep["onset_date"]).normalize().as_unit("ns"))
-        end_ts = ep["end_date"] if pd.notna(ep["end_date"]) else ep["onset_date"]
-        end = np.datetime64(pd.Timestamp(end_ts).normalize().as_unit("ns"))
-        free_from = end + np.timedelta64(washout_days + 1, "D")
-        span = (day_values >= start) & (day_values <= end)
-        in_episode |= span
-        episode_id[span] = ep["episode_id"]
-        blocked |= (day_values > start) & (day_values < free_from)
-        at_onset = day_values == start
-        onset |= at_onset
-        if "onset_known" in ep.index and not bool(ep["onset_known"]):
-            onset_unknown |= at_onset
-        prior[day_values > start] += 1
-    at_risk = known & ~blocked & ~onset_unknown
+    onsets = np.sort(pd.DatetimeIndex(episodes["onset_date"]).as_unit("ns").to_numpy())
+    prior = np.searchsorted(onsets, days.as_unit("ns").to_numpy(), side="left")
+    max_pain = status["pain_0_10"].to_numpy(dtype=float)
+    known = status["coverage_known"].fillna(False).to_numpy(dtype=bool)
+    if complete:
+        max_pain = np.where(known & np.isnan(max_pain), 0.0, max_pain)
     return pd.DataFrame(
         {
             "max_pain_0_10": max_pain,
-            "pain_day": np.nan_to_num(max_pain, nan=-1.0) >= threshold,
-            "diary_known": np.asarray(known, dtype=bool),
-            "in_episode": in_episode,
-            "episode_id": pd.array(episode_id, dtype="Int64"),
-            "onset": onset,
-            "at_risk": at_risk,
-            "n_prior_episodes": prior,
+            "pain_day": status["pain_day"].fillna(False).to_numpy(dtype=bool),
+            "diary_known": known,
+            "in_episode": status["in_episode"].fillna(False).to_numpy(dtype=bool),
+            "episode_id": status["episode_id"].astype("Int64").array,
+            "onset": status["onset"].fillna(False).to_numpy(dtype=bool),
+            "at_risk": status["at_risk"].fillna(False).to_numpy(dtype=bool),
+            "n_prior_episodes": prior.astype(np.int64),
         },
         index=days,
     )
@@ -493,6 +491,90 @@ def _diary_outcomes(
 
 def _is_tables(obj: Any) -> bool:
     return isinstance(obj, Mapping) and isinstance(obj.get("activities"), pd.DataFrame)
+
+
+def _resolve_source(source: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, Any]:
+    if _is_tables(source):
+        gait = source.get("gait")
+        return source["activities"], gait, None
+    if hasattr(source, "activities") and hasattr(source, "records"):
+        return source.activities(), None, source
+    raise TypeError(
+        "analysis_frame: store_or_tables must be a kneedata.Store, a dict "
+        "{'activities': DataFrame, 'gait': DataFrame (optional)}, or a dict "
+        f"mapping runner_id to one of those; got {type(source).__name__}."
+    )
+
+
+def _watch_daily(
+    activities: pd.DataFrame,
+    gait: pd.DataFrame | None,
+    store: Any,
+    shoes: pd.DataFrame | None,
+    *,
+    sports: Iterable[str] | None,
+    height_m: float | None,
+    leg_length_m: float | None,
+    load_column: str,
+    missing_gap_days: int | None,
+) -> pd.DataFrame | None:
+    """Daily exposures from the watch: load, load metrics, spikes, gait, shoes."""
+    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
+
+    runs = activities
+    if sports is not None and "sport" in activities.columns:
+        wanted = [x.lower() for x in ([sports] if isinstance(sports, str) else sports)]
+        runs = activities[activities["sport"].astype(str).str.lower().isin(wanted)]
+    if len(runs) == 0:
+        return None
+    daily = daily_load(activities, sports=sports)
+    metrics = load_metrics(daily, column=load_column, infer_missing_gap_days=missing_gap_days)
+    days = pd.DatetimeIndex(metrics.index).as_unit("ns").rename("date")
+    out = pd.DataFrame(index=days)
+    for c in metrics.columns:
+        if c in ("weekly_change_cat", "missing_day"):
+            continue
+        if pd.api.types.is_numeric_dtype(metrics[c]) and not pd.api.types.is_bool_dtype(metrics[c]):
+            out[c] = metrics[c].to_numpy(dtype=float)
+    missing = (metrics["missing_day"].fillna(False).to_numpy(dtype=bool)
+               if "missing_day" in metrics.columns else np.zeros(len(days), dtype=bool))
+    for c in _DAILY_LOAD_COLUMNS:
+        if c in out.columns:
+            out.loc[missing, c] = np.nan
+    if "weekly_change_cat" in metrics.columns:
+        cat = pd.Series(metrics["weekly_change_cat"].to_numpy(), index=days)
+        unknown = cat.isna().to_numpy()
+        for name, level in (("weekly_change_10_30", "10-30%"), ("weekly_change_gt30", ">30%")):
+            values: Any = np.where(unknown, None, cat.astype(str).to_numpy() == level)
+            out[name] = pd.array(values, dtype="boolean")
+    per_run: list[tuple[pd.DataFrame, Mapping[str, str]]] = [
+        (_spikes_daily(session_spikes(runs, sports=None), runs), {})
+    ]
+    if gait is None and store is not None:
+        from kneedata.metrics.gait import gait_metrics
+
+        gait = gait_metrics(store, height_m=height_m, leg_length_m=leg_length_m, sports=sports)
+    if gait is not None and len(gait):
+        per_run.append((_per_run_to_daily(gait, runs, _GAIT_DAILY, what="gait_metrics"), _GAIT_DAILY))
+    if shoes is not None and len(shoes):
+        from kneedata.metrics.shoes import shoe_usage
+
+        usage = shoe_usage(runs, shoes, sports=None)
+        per_run.append((_per_run_to_daily(usage, runs, _SHOE_DAILY, what="shoe_usage"), _SHOE_DAILY))
+    for table, rules in per_run:
+        table = table.reindex(days)
+        for c in table.columns:
+            if window_kind(c) == "any" and rules.get(c, "any") == "any":
+                # a watch day without such a run is a known 'no'
+                flag = table[c].astype("boolean").fillna(False).mask(missing)
+                out[c] = flag.astype("boolean").array
+            else:
+                vals = table[c].to_numpy(dtype=float)
+                if c == "downhill_time_s":
+                    vals = np.where(np.isnan(vals) & ~missing, 0.0, vals)
+                out[c] = vals
+    out.attrs["missing_day"] = missing
+    return out
 
 
 def _one_runner(
@@ -509,66 +591,15 @@ def _one_runner(
     height_m: float | None,
     leg_length_m: float | None,
     load_column: str,
+    missing_gap_days: int | None,
 ) -> pd.DataFrame:
-    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
-
-    gait: pd.DataFrame | None = None
-    if _is_tables(source):
-        activities = source["activities"]
-        gait = source.get("gait")
-        store = None
-    elif hasattr(source, "activities") and hasattr(source, "records"):
-        store = source
-        activities = store.activities()
-    else:
-        raise TypeError(
-            "analysis_frame: store_or_tables must be a kneedata.Store, a dict "
-            "{'activities': DataFrame, 'gait': DataFrame (optional)}, or a dict "
-            f"mapping runner_id to one of those; got {type(source).__name__}."
-        )
-    runs = activities
-    if sports is not None and "sport" in activities.columns:
-        runs = activities[activities["sport"].astype(str).str.lower().isin(list(sports))]
-    parts: list[pd.DataFrame] = []
-    if len(runs):
-        daily = daily_load(activities, sports=sports)
-        metrics = load_metrics(daily, column=load_column)
-        keep = [c for c in metrics.columns
-                if pd.api.types.is_numeric_dtype(metrics[c]) or pd.api.types.is_bool_dtype(metrics[c])]
-        metrics_daily = metrics[keep].copy()
-        metrics_daily.index = pd.DatetimeIndex(metrics_daily.index).as_unit("ns").rename("date")
-        if "weekly_change_pct" in metrics_daily.columns:
-            change = metrics_daily["weekly_change_pct"]
-            cat = metrics.get("weekly_change_cat")
-            if cat is not None:
-                cat_s = pd.Series(cat.to_numpy(), index=metrics_daily.index).astype(str)
-                unknown = pd.Series(cat.to_numpy(), index=metrics_daily.index).isna()
-                metrics_daily["weekly_change_10_30"] = (cat_s == "10-30%").where(~unknown)
-                metrics_daily["weekly_change_gt30"] = (cat_s == ">30%").where(~unknown)
-            else:
-                metrics_daily["weekly_change_10_30"] = ((change > 10) & (change <= 30)).where(change.notna())
-                metrics_daily["weekly_change_gt30"] = (change > 30).where(change.notna())
-            for flag in ("weekly_change_10_30", "weekly_change_gt30"):
-                metrics_daily[flag] = metrics_daily[flag].astype(float)
-        parts.append(metrics_daily)
-        parts.append(_spikes_daily(session_spikes(runs), runs))
-        if gait is None and store is not None:
-            from kneedata.metrics.gait import gait_metrics
-
-            gait = gait_metrics(store, height_m=height_m, leg_length_m=leg_length_m)
-        if gait is not None and len(gait):
-            parts.append(_per_run_to_daily(gait, runs, _GAIT_DAILY, what="gait_metrics"))
-        if shoes is not None and len(shoes):
-            from kneedata.metrics.shoes import shoe_usage
-
-            parts.append(_per_run_to_daily(shoe_usage(runs, shoes), runs, _SHOE_DAILY,
-                                           what="shoe_usage"))
-    routines_daily = _routines_daily(routines) if routines is not None and len(routines) else None
-
-    # calendar: the watch span united with the diary span
+    activities, gait, store = _resolve_source(source)
+    watch = _watch_daily(activities, gait, store, shoes, sports=sports, height_m=height_m,
+                         leg_length_m=leg_length_m, load_column=load_column,
+                         missing_gap_days=missing_gap_days)
     spans = []
-    if parts:
-        spans.append(parts[0].index)
+    if watch is not None:
+        spans.append(watch.index)
     diary_days = _as_day(diary["date"]).dropna() if "date" in diary.columns else pd.DatetimeIndex([])
     if len(diary_days):
         spans.append(diary_days)
@@ -577,35 +608,22 @@ def _one_runner(
             f"analysis_frame: runner {runner_id!r} has neither runs nor diary entries; "
             "nothing to analyse."
         )
-    first = min(s.min() for s in spans)
-    last = max(s.max() for s in spans)
+    first = min(x.min() for x in spans)
+    last = max(x.max() for x in spans)
     days = pd.date_range(first, last, freq="D", name="date").as_unit("ns")
     frame = pd.DataFrame(index=days)
-    watch = parts[0].index if parts else pd.DatetimeIndex([])
-    in_watch = (days >= watch.min()) & (days <= watch.max()) if len(watch) else np.zeros(len(days), bool)
-    for part in parts:
-        frame = frame.join(part.reindex(days), how="left")
-    flag_cols = [c for c in frame.columns if window_kind(c) == "any"]
-    for c in flag_cols:
-        vals = frame[c].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        frame[c] = pd.Series(np.where(in_watch, vals, np.nan), index=days) if not in_watch.all() else vals
-    for c in ("spike_ratio_max",) + tuple(_GAIT_DAILY) + tuple(k for k in _SHOE_DAILY if _SHOE_DAILY[k] != "any"):
-        if c in frame.columns:
-            frame[c] = frame[c].astype(float)
-    if "downhill_time_s" in frame.columns:
-        frame["downhill_time_s"] = frame["downhill_time_s"].where(~in_watch | frame["downhill_time_s"].notna(), 0.0)
-    if routines_daily is not None:
-        rd = routines_daily.reindex(days).fillna(0.0)
-        r_first, r_last = _as_day(routines["date"]).min(), _as_day(routines["date"]).max()
-        outside = (days < r_first) | (days > r_last)
-        if outside.any():
-            # before the first / after the last logged routine the log may not have been kept
-            pass
+    if watch is not None:
+        # days outside the watch span: exposures unknown (NaN / <NA>), not zero
+        frame = frame.join(watch, how="left")
+    if routines is not None and len(routines):
+        rd = _routines_daily(routines)
+        r_days = _as_day(routines["date"]).dropna()
+        inside = (days >= r_days.min()) & (days <= r_days.max())
+        rd = rd.reindex(days).fillna(0.0)
         for c in rd.columns:
-            frame[c] = rd[c].to_numpy()
-    outcomes = _diary_outcomes(days, diary, threshold=threshold, washout_days=washout_days,
-                               complete=complete)
-    frame = frame.join(outcomes)
+            frame[c] = np.where(inside, rd[c].to_numpy(dtype=float), np.nan)
+    frame = frame.join(_diary_outcomes(days, diary, threshold=threshold,
+                                       washout_days=washout_days, complete=complete))
     frame = frame.reset_index()
     frame.insert(0, "runner_id", pd.Series(runner_id, index=frame.index, dtype="str"))
     return frame
@@ -625,6 +643,7 @@ def analysis_frame(
     height_m: float | None = None,
     leg_length_m: float | None = None,
     load_column: str = "distance_km",
+    missing_gap_days: int | None = None,
 ) -> pd.DataFrame:
     """One row per runner-day: same-day exposures and pain-episode outcomes.
 
@@ -656,6 +675,11 @@ def analysis_frame(
         Passed to :func:`kneedata.gait_metrics` [m].
     load_column
         Daily load summarised by :func:`kneedata.load_metrics`.
+    missing_gap_days
+        Passed to :func:`kneedata.load_metrics` as ``infer_missing_gap_days``: runs
+        of at least this many days without a run are missing watch data, not
+        rest (their exposures become unknown). Default: every day without a run
+        in the watch span is rest.
 
     Returns
     -------
@@ -681,7 +705,7 @@ def analysis_frame(
     kwargs: dict[str, Any] = {
         "threshold": threshold, "washout_days": washout_days, "complete": complete,
         "sports": sports, "height_m": height_m, "leg_length_m": leg_length_m,
-        "load_column": load_column,
+        "load_column": load_column, "missing_gap_days": missing_gap_days,
     }
     if isinstance(store_or_tables, Mapping) and not _is_tables(store_or_tables):
         if not isinstance(diary, Mapping):
@@ -707,7 +731,3 @@ def analysis_frame(
         store_or_tables, diary, shoes=shoes, routines=routines,
         runner_id=runner_id or "runner", **kwargs,
     )
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, DataQualityWarning, stacklevel=3)

@@ -37,7 +37,12 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import DataQualityWarning, KneedataError
-from kneedata.frame import validate_frame, window_aggregate, window_kind
+from kneedata.frame import (
+    WINDOW_KIND_NAMES,
+    validate_frame,
+    window_aggregate,
+    window_kind,
+)
 
 __all__ = [
     "CAVEAT",
@@ -144,46 +149,108 @@ def _kinds(frame: pd.DataFrame, exposures: Sequence[str], agg: Mapping[str, str]
     out = {}
     for name in exposures:
         kind = (agg or {}).get(name) or window_kind(name, frame[name].dtype)
-        if kind not in ("any", "sum", "mean"):
-            raise ValueError(f"models: agg for {name!r} must be 'any', 'sum' or 'mean', got {kind!r}")
+        if kind not in WINDOW_KIND_NAMES:
+            raise ValueError(f"models: agg for {name!r} must be one of {WINDOW_KIND_NAMES}, got {kind!r}")
         out[name] = kind
     return out
 
 
-def _runners(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """Each runner's rows on a complete daily calendar (absent days: unknown)."""
-    if "runner_id" in frame.columns:
-        groups = [(str(k), g) for k, g in frame.groupby("runner_id", sort=True)]
-    else:
-        groups = [("runner", frame)]
-    out = []
-    for rid, g in groups:
-        g = g.sort_values("date")
-        dates = pd.DatetimeIndex(g["date"]).normalize()
-        full = pd.date_range(dates.min(), dates.max(), freq="D")
-        g = g.set_index(dates)
-        if len(full) != len(g):
-            g = g.reindex(full)
-            for flag in ("onset", "at_risk", "in_episode"):
-                g[flag] = g[flag].astype("boolean").fillna(False).astype(bool)
-        g = g.rename_axis("date_index")
-        g["date"] = g.index
-        out.append((rid, g.reset_index(drop=True)))
-    return out
+@dataclass
+class _Days:
+    """All runners' days, sorted by runner and date, each runner on a complete calendar.
+
+    Days absent from the frame inside a runner's span are added as unknown
+    (exposures NaN, not at risk, ``filled`` True). Windows are computed on the
+    concatenated arrays and masked where they would reach before a runner's first
+    day, so no window ever mixes two runners.
+    """
+
+    data: pd.DataFrame
+    code: np.ndarray
+    ids: list[str]
+    pos: np.ndarray
+    dn: np.ndarray
+    filled: np.ndarray
+
+    def flag(self, name: str) -> np.ndarray:
+        return self.data[name].to_numpy(dtype=bool)
+
+    def values(self, name: str) -> np.ndarray:
+        col = self.data[name]
+        if col.dtype == bool:
+            return col.to_numpy(dtype=float)
+        if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_extension_array_dtype(col.dtype):
+            return col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+
+    def window(self, name: str, kind: str, *, end_lag: int, length: int) -> np.ndarray:
+        out = window_aggregate(self.values(name), kind, end_lag=end_lag, length=length)
+        out[self.pos < end_lag + length - 1] = np.nan
+        return out
+
+    def prior(self) -> np.ndarray:
+        if "n_prior_episodes" in self.data.columns:
+            values = pd.to_numeric(self.data["n_prior_episodes"], errors="coerce").to_numpy(dtype=float)
+            if not np.isnan(values).any():
+                return values.astype(np.int64)
+        onset = self.flag("onset").astype(np.int64)
+        out = np.zeros(len(onset), dtype=np.int64)
+        for c in range(len(self.ids)):
+            sel = self.code == c
+            out[sel] = np.cumsum(onset[sel]) - onset[sel]
+        return out
 
 
-def _values(g: pd.DataFrame, name: str) -> np.ndarray:
-    col = g[name]
-    if pd.api.types.is_bool_dtype(col.dtype):
-        return col.astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    return pd.to_numeric(col, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+def _days(frame: pd.DataFrame) -> _Days:
+    n = len(frame)
+    rid = (frame["runner_id"].astype(str).to_numpy() if "runner_id" in frame.columns
+           else np.full(n, "runner", dtype=object))
+    dates = pd.DatetimeIndex(pd.to_datetime(frame["date"])).normalize()
+    dn = (dates.to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
+    order = np.lexsort((dn, rid))
+    codes, uniques = pd.factorize(rid[order], sort=True)
+    ids = [str(u) for u in uniques]
+    dn = dn[order]
+    first = np.full(len(ids), np.iinfo(np.int64).max)
+    last = np.full(len(ids), np.iinfo(np.int64).min)
+    np.minimum.at(first, codes, dn)
+    np.maximum.at(last, codes, dn)
+    counts = np.bincount(codes, minlength=len(ids))
+    data = frame.iloc[order].reset_index(drop=True)
+    data["runner_id"] = pd.array(rid[order], dtype="str")
+    data["date"] = dates[order].as_unit("ns")
+    filled = np.zeros(len(data), dtype=bool)
+    if np.any(counts != last - first + 1):
+        full = pd.MultiIndex.from_arrays([
+            np.repeat(ids, last - first + 1),
+            np.concatenate([np.arange(a, b + 1) for a, b in zip(first, last, strict=True)]),
+        ], names=["runner_id", "_dn"])
+        data = data.assign(_dn=dn).set_index(["runner_id", "_dn"]).reindex(full).reset_index()
+        filled = data["date"].isna().to_numpy()
+        dn = data["_dn"].to_numpy(dtype=np.int64)
+        data["date"] = (_EPOCH + dn.astype("timedelta64[D]")).astype("datetime64[ns]")
+        data = data.drop(columns="_dn")
+        for name in ("onset", "at_risk", "in_episode"):
+            data[name] = data[name].astype("boolean").fillna(False).astype(bool)
+        codes = pd.factorize(data["runner_id"], sort=True)[0]
+    pos = dn - first[codes]
+    return _Days(data, np.asarray(codes), ids, pos, dn, filled)
 
 
 def _window_label(end_lag: int, length: int, kind: str) -> str:
     first = -(end_lag + length - 1)
     last = -end_lag
+    if kind == "last":
+        return f"day {last} (value)"
     days = f"day {first}" if first == last else f"days {first}..{last}"
     return f"{days} ({kind})"
+
+
+def _lag_window(lag: int, gap_days: int, kind: str) -> tuple[int, int]:
+    """(end_lag, length) of lag ``lag``: days t-gap-lag .. t-gap-1; 'last': day t-gap-lag."""
+    if kind == "last":
+        return gap_days + lag, 1
+    return gap_days + 1, lag
 
 
 def _translate(caught: Sequence[warnings.WarningMessage]) -> list[str]:
@@ -427,55 +494,57 @@ def case_crossover(
     span = gap_days + hazard_days  # days t-span .. t-1 must be free of episodes
     notes: list[str] = []
     data_notes: list[str] = []
-    rows: list[dict[str, Any]] = []
     counts = {"not_at_risk": 0, "case_window": 0, "no_referent": 0, "ref_unknown": 0}
-    stratum = 0
-    for rid, g in _runners(frame):
-        onset = g["onset"].to_numpy(dtype=bool)
-        if not onset.any():
+    days = _days(frame)
+    onset = days.flag("onset")
+    at_risk = days.flag("at_risk")
+    blocked = days.flag("in_episode") | days.filled
+    n = len(onset)
+    cs = np.concatenate([[0], np.cumsum(blocked)])
+    t_idx = np.arange(n)
+    clean = (days.pos >= span) & ((cs[t_idx] - cs[np.clip(t_idx - span, 0, n)]) == 0)
+    W = np.column_stack([days.window(e, kinds[e], end_lag=end_lag, length=hazard_days)
+                         for e in names])
+    known = np.isfinite(W).all(axis=1)
+    dates = _EPOCH + days.dn.astype("timedelta64[D]")
+    idx_case: list[int] = []
+    idx_all: list[int] = []
+    strata: list[int] = []
+    n_strata_built = 0
+    for t in np.flatnonzero(onset):
+        if not at_risk[t]:
+            counts["not_at_risk"] += 1
             continue
-        at_risk = g["at_risk"].to_numpy(dtype=bool)
-        in_ep = g["in_episode"].to_numpy(dtype=bool)
-        missing_row = g["runner_id"].isna().to_numpy() if "runner_id" in g.columns else np.zeros(len(g), bool)
-        blocked = in_ep | missing_row
-        cs = np.concatenate([[0], np.cumsum(blocked)])
-        n = len(g)
-        t_idx = np.arange(n)
-        lo = t_idx - span
-        clean = (lo >= 0) & ((cs[t_idx] - cs[np.clip(lo, 0, n)]) == 0)
-        W = np.column_stack([
-            window_aggregate(_values(g, e), kinds[e], end_lag=end_lag, length=hazard_days)
-            for e in names
-        ])
-        known = np.isfinite(W).all(axis=1)
-        dates = g["date"].to_numpy().astype("datetime64[D]")
-        dn = (dates - _EPOCH).astype(np.int64)
-        for t in np.flatnonzero(onset):
-            if not at_risk[t]:
-                counts["not_at_risk"] += 1
-                continue
-            if not (clean[t] and known[t]):
-                counts["case_window"] += 1
-                continue
-            cand = _referent_days(t, dn, hazard_days=hazard_days, referents=referents,
-                                  stratum_days=stratum_days, n_referents=n_referents)
-            ok = at_risk[cand] & ~onset[cand] & clean[cand]
-            counts["ref_unknown"] += int((ok & ~known[cand]).sum())
-            ref = cand[ok & known[cand]]
-            if ref.size == 0:
-                counts["no_referent"] += 1
-                continue
-            for u, is_case in [(t, 1)] + [(int(r), 0) for r in ref]:
-                row = {
-                    "stratum": stratum, "runner_id": rid,
-                    "onset_date": pd.Timestamp(dates[t]), "index_date": pd.Timestamp(dates[u]),
-                    "window_start": pd.Timestamp(dates[u] - np.timedelta64(span, "D")),
-                    "window_end": pd.Timestamp(dates[u] - np.timedelta64(end_lag, "D")),
-                    "case": is_case,
-                }
-                row.update({e: W[u, j] for j, e in enumerate(names)})
-                rows.append(row)
-            stratum += 1
+        if not (clean[t] and known[t]):
+            counts["case_window"] += 1
+            continue
+        cand = _referent_days(int(t), days.dn, hazard_days=hazard_days, referents=referents,
+                              stratum_days=stratum_days, n_referents=n_referents)
+        cand = cand[days.code[cand] == days.code[t]]
+        ok = at_risk[cand] & ~onset[cand] & clean[cand]
+        counts["ref_unknown"] += int((ok & ~known[cand]).sum())
+        ref = cand[ok & known[cand]]
+        if ref.size == 0:
+            counts["no_referent"] += 1
+            continue
+        members = [int(t), *(int(r) for r in ref)]
+        idx_all.extend(members)
+        idx_case.extend([1] + [0] * ref.size)
+        strata.extend([n_strata_built] * len(members))
+        n_strata_built += 1
+    sel = np.asarray(idx_all, dtype=np.int64)
+    onset_of = np.repeat([m for m, c in zip(idx_all, idx_case, strict=True) if c == 1],
+                         np.bincount(np.asarray(strata, dtype=np.int64)) if strata else [])
+    design = pd.DataFrame({
+        "stratum": np.asarray(strata, dtype=np.int64),
+        "runner_id": pd.array([days.ids[c] for c in days.code[sel]], dtype="str"),
+        "onset_date": pd.to_datetime(dates[onset_of.astype(np.int64)]).as_unit("ns"),
+        "index_date": pd.to_datetime(dates[sel]).as_unit("ns"),
+        "window_start": pd.to_datetime(dates[sel] - np.timedelta64(span, "D")).as_unit("ns"),
+        "window_end": pd.to_datetime(dates[sel] - np.timedelta64(end_lag, "D")).as_unit("ns"),
+        "case": np.asarray(idx_case, dtype=np.int64),
+        **{e: W[sel, j] for j, e in enumerate(names)},
+    })
     if counts["not_at_risk"]:
         data_notes.append(f"{counts['not_at_risk']} onset(s) left out: not at risk that day "
                           "(onset not known to follow a pain-free washout, or diary unknown)")
@@ -484,12 +553,16 @@ def case_crossover(
                           "overlaps an earlier episode, starts before the data, or has unknown "
                           "exposure")
     if counts["no_referent"]:
+        hint = ""
+        if referents == "time-stratified":
+            hint = (f" (after an onset the runner is not at risk for weeks, so a "
+                    f"{stratum_days}-day stratum often has no referent left; "
+                    f"stratum_days={2 * stratum_days} keeps more episodes at the price of "
+                    "more room for slow trends)")
         data_notes.append(f"{counts['no_referent']} episode(s) left out: no eligible referent "
-                          "window in their stratum")
+                          f"window in their stratum{hint}")
     if counts["ref_unknown"]:
         data_notes.append(f"{counts['ref_unknown']} referent window(s) left out for unknown exposure")
-    design = pd.DataFrame(rows, columns=["stratum", "runner_id", "onset_date", "index_date",
-                                         "window_start", "window_end", "case", *names])
     windows = {e: _window_label(end_lag, hazard_days, kinds[e]) for e in names}
     settings: dict[str, Any] = {
         "hazard_days": hazard_days, "gap_days": gap_days, "referents": referents,
@@ -593,7 +666,16 @@ def _fit_conditional_logit(
                 notes.append(f"ridge-penalised fit (alpha={penalty}): point estimates only, "
                              "no intervals or p-values")
                 return fit, params, bse, notes + _translate(caught)
-            fit = model.fit(method="bfgs", maxiter=500, disp=False)
+            start = _newton_start(y, X, groups)
+            try:
+                fit = model.fit(start_params=start, method="bfgs", maxiter=500, disp=False)
+            except (np.linalg.LinAlgError, ValueError) as err:
+                if "covariance" not in str(err) and not isinstance(err, np.linalg.LinAlgError):
+                    raise
+                fit = model.fit(start_params=start, method="bfgs", maxiter=500, disp=False,
+                                skip_hessian=True)
+                notes.append("the information matrix is singular (separation, or too few "
+                             "informative episodes): no standard errors; use penalty='logF'")
         except (np.linalg.LinAlgError, ValueError, OverflowError) as err:
             raise ModelFitError(
                 f"case_crossover: ConditionalLogit failed ({type(err).__name__}: {err}); "
@@ -601,8 +683,11 @@ def _fit_conditional_logit(
             ) from err
     notes.extend(_translate(caught))
     params = np.asarray(fit.params, dtype=float)
-    with np.errstate(invalid="ignore"):
-        bse = np.asarray(fit.bse, dtype=float)
+    if fit.normalized_cov_params is None:
+        bse = np.full(k, np.nan)
+    else:
+        with np.errstate(invalid="ignore"):
+            bse = np.asarray(fit.bse, dtype=float)
     if not bool((getattr(fit, "mle_retvals", None) or {}).get("converged", True)) and not any(
             "converge" in n for n in notes):
         notes.append("ConditionalLogit did not converge; estimates may be unreliable")
@@ -610,10 +695,67 @@ def _fit_conditional_logit(
     return fit, params, bse, notes
 
 
+def _separated_terms(rows: pd.DataFrame, terms: Sequence[str], event: str) -> list[str]:
+    """Terms whose values at events all lie at or beyond the extreme of the non-events.
+
+    For a 0/1 term this is "every event exposed" or "no event exposed"
+    (quasi-complete separation: the maximum-likelihood ratio is infinite or 0).
+    """
+    ev = rows[event].to_numpy(dtype=bool)
+    out = []
+    for t in terms:
+        x = rows[t].to_numpy(dtype=float)
+        if ev.all() or not ev.any():
+            continue
+        if x[ev].min() >= x[~ev].max() or x[ev].max() <= x[~ev].min():
+            out.append(f"{t}: separation: every onset has the {'highest' if x[ev].min() >= x[~ev].max() else 'lowest'} "
+                       "value of this term, so its maximum-likelihood ratio is infinite (or 0); "
+                       "drop it or collect more episodes")
+    return out
+
+
+def _newton_start(y: np.ndarray, X: np.ndarray, groups: np.ndarray) -> np.ndarray | None:
+    """Newton solution of the one-case-per-stratum conditional likelihood (start values).
+
+    With one case per stratum the conditional likelihood is a softmax within each
+    stratum, so Newton steps are cheap and vectorised; ``ConditionalLogit.fit`` then
+    starts at (or next to) its optimum and only confirms it. ``None`` (start from
+    0) if a stratum has several cases or Newton diverges (separation).
+    """
+    codes = pd.factorize(groups)[0]
+    n_groups = codes.max() + 1
+    if not np.array_equal(np.bincount(codes, weights=y, minlength=n_groups), np.ones(n_groups)):
+        return None
+    k = X.shape[1]
+    beta = np.zeros(k)
+    x_case = np.zeros((n_groups, k))
+    x_case[codes[y == 1]] = X[y == 1]
+    for _ in range(50):
+        eta = X @ beta
+        w = np.exp(eta - eta.max())
+        s0 = np.bincount(codes, weights=w, minlength=n_groups)
+        p = w / s0[codes]
+        xbar = np.column_stack([np.bincount(codes, weights=p * X[:, j], minlength=n_groups)
+                                for j in range(k)])
+        grad = (x_case - xbar).sum(axis=0)
+        dev = X - xbar[codes]
+        hess = (dev * p[:, None]).T @ dev
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            return None
+        beta = beta + step
+        if not np.all(np.isfinite(beta)) or np.abs(beta).max() > 15:
+            return None
+        if np.abs(step).max() < 1e-10:
+            return beta
+    return None
+
+
 def _large_coefficients(params: np.ndarray, bse: np.ndarray, names: Sequence[str]) -> list[str]:
     out = []
     for name, b, s in zip(names, params, bse, strict=True):
-        if not np.isfinite(b) or abs(b) > 7 or not np.isfinite(s) or s > 5:
+        if not np.isfinite(b) or abs(b) > 7 or (np.isfinite(s) and s > 5):
             out.append(f"{name}: log ratio {b:.2f} (SE {s:.2f}) is implausibly large: "
                        "separation or too few informative episodes; use a penalised fit or "
                        "drop the exposure")
@@ -626,31 +768,36 @@ def _lagged_rows(
     names: Sequence[str],
     lags: Sequence[int],
     kinds: Mapping[str, str],
-) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str], int]:
-    """At-risk runner-days with ``<exposure>_<L>d`` window summaries."""
+    gap_days: int = 0,
+) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str], int, _Days]:
+    """At-risk runner-days with ``<exposure>_<L>d`` window summaries (and all days)."""
     terms = [f"{e}_{lag}d" for lag in lags for e in names]
     term_exposure = {f"{e}_{lag}d": e for lag in lags for e in names}
-    term_window = {f"{e}_{lag}d": _window_label(1, lag, kinds[e]) for lag in lags for e in names}
-    parts = []
-    n_unknown = 0
-    for rid, g in _runners(frame):
-        cols = {"runner_id": rid, "date": g["date"].to_numpy()}
-        for lag in lags:
-            for e in names:
-                cols[f"{e}_{lag}d"] = window_aggregate(_values(g, e), kinds[e], end_lag=1, length=lag)
-        part = pd.DataFrame(cols)
-        for c in ("onset", "at_risk", "in_episode"):
-            part[c] = g[c].to_numpy(dtype=bool)
-        prior = g["n_prior_episodes"] if "n_prior_episodes" in g.columns else None
-        if prior is None:
-            prior = pd.Series(np.cumsum(part["onset"].to_numpy()) - part["onset"].to_numpy())
-        part["n_prior_episodes"] = pd.to_numeric(prior, errors="coerce").ffill().fillna(0).to_numpy(dtype=np.int64)
-        part = part[part["at_risk"]]
-        known = np.isfinite(part[terms].to_numpy(dtype=float)).all(axis=1)
-        n_unknown += int((~known).sum())
-        parts.append(part[known])
-    rows = pd.concat(parts, ignore_index=True)
-    return rows, terms, term_exposure, term_window, n_unknown
+    term_window = {f"{e}_{lag}d": _window_label(*_lag_window(lag, gap_days, kinds[e]), kinds[e])
+                   for lag in lags for e in names}
+    days = _days(frame)
+    cols: dict[str, Any] = {
+        "runner_id": days.data["runner_id"].array,
+        "date": days.data["date"].to_numpy(),
+        "_row": np.arange(len(days.pos)),
+    }
+    for lag in lags:
+        for e in names:
+            end_lag, length = _lag_window(lag, gap_days, kinds[e])
+            cols[f"{e}_{lag}d"] = days.window(e, kinds[e], end_lag=end_lag, length=length)
+    cols["onset"] = days.flag("onset")
+    cols["n_prior_episodes"] = days.prior()
+    all_rows = pd.DataFrame(cols)
+    at_risk = days.flag("at_risk")
+    known = np.isfinite(all_rows[terms].to_numpy(dtype=float)).all(axis=1)
+    n_unknown = int((at_risk & ~known).sum())
+    rows = all_rows[at_risk & known].reset_index(drop=True)
+    return rows, terms, term_exposure, term_window, n_unknown, days
+
+
+def _check_gap(gap_days: int, who: str) -> None:
+    if int(gap_days) != gap_days or gap_days < 0:
+        raise ValueError(f"{who}: gap_days must be an integer >= 0, got {gap_days!r}")
 
 
 def _check_lags(lags: Iterable[int], who: str) -> list[int]:
@@ -669,6 +816,7 @@ def daily_model(
     exposures: str | Iterable[str],
     *,
     lags: Iterable[int] = (1, 7),
+    gap_days: int = 0,
     groups: str | None = None,
     cov_struct: str = "independence",
     maxlags: int | None = None,
@@ -685,7 +833,11 @@ def daily_model(
         Frame columns; each gives one term per lag, ``<exposure>_<L>d``.
     lags
         Window lengths ``L`` [d]: the term summarises days ``t-L .. t-1``
-        (1 = yesterday, 7 = the previous week).
+        (1 = yesterday, 7 = the previous week); for ``last``-rule columns
+        (rolling states such as ``acute_7d``) it is the value on day ``t-L``.
+    gap_days
+        Shift every window ``gap_days`` further back (days ``t-gap-L ..
+        t-gap-1``), as in :func:`case_crossover`, against reverse causation.
     groups
         Cluster column for GEE, normally ``"runner_id"``. ``None``: GEE on
         ``runner_id`` if the frame holds several runners, else a single-runner
@@ -734,10 +886,12 @@ def daily_model(
     validate_frame(frame, names)
     _check_alpha(alpha)
     lag_list = _check_lags(lags, "daily_model")
+    _check_gap(gap_days, "daily_model")
     if cov_struct not in ("independence", "exchangeable"):
         raise ValueError(f"daily_model: cov_struct must be 'independence' or 'exchangeable', got {cov_struct!r}")
     kinds = _kinds(frame, names, agg)
-    rows, terms, term_exposure, term_window, n_unknown = _lagged_rows(frame, names, lag_list, kinds)
+    rows, terms, term_exposure, term_window, n_unknown, days = _lagged_rows(frame, names, lag_list, kinds,
+                                                                      gap_days)
     data_notes = []
     if n_unknown:
         data_notes.append(f"{n_unknown} at-risk day(s) left out: a lag window is unknown "
@@ -745,7 +899,7 @@ def daily_model(
     n_runners = rows["runner_id"].nunique()
     if groups is None and n_runners > 1:
         groups = "runner_id"
-    if groups is not None and groups not in rows.columns and groups not in frame.columns:
+    if groups is not None and groups not in frame.columns and groups != "runner_id":
         raise ValueError(f"daily_model: groups={groups!r} is not a column of the frame")
     n_onsets = int(rows["onset"].sum())
     if n_onsets == 0:
@@ -769,10 +923,11 @@ def daily_model(
     if n_onsets < MIN_EPISODES_PER_EXPOSURE * len(used):
         notes.append(f"{n_onsets} onsets for {len(used)} term(s): fewer than "
                      f"{MIN_EPISODES_PER_EXPOSURE} per term; estimates are fragile")
+    notes.extend(_separated_terms(rows, used, "onset"))
     y = rows["onset"].to_numpy(dtype=float)
     X = sm.add_constant(rows[used].astype(float), has_constant="add")
-    settings: dict[str, Any] = {"lags": lag_list, "agg": kinds, "alpha": alpha,
-                                "n_episodes": n_onsets, "n_days": len(rows)}
+    settings: dict[str, Any] = {"lags": lag_list, "gap_days": gap_days, "agg": kinds,
+                                "alpha": alpha, "n_episodes": n_onsets, "n_days": len(rows)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -782,8 +937,8 @@ def daily_model(
                                          cov_kwds={"maxlags": hac_lags})
                 settings.update({"method": "Logit", "cov_type": "HAC", "maxlags": hac_lags})
             else:
-                codes = pd.factorize(rows[groups] if groups in rows.columns else
-                                     frame.loc[rows.index, groups])[0]
+                labels = days.data[groups].to_numpy()[rows["_row"].to_numpy()]
+                codes = pd.factorize(labels)[0]
                 structure = (sm.cov_struct.Independence() if cov_struct == "independence"
                              else sm.cov_struct.Exchangeable())
                 fit = sm.GEE(y, X, groups=codes, family=sm.families.Binomial(),
@@ -815,21 +970,40 @@ def daily_model(
 
 
 # ------------------------------------------------------------- recurrent Cox
-def _phreg_clustered(model: Any, fit: Any, groups: np.ndarray) -> Any:
+def _phreg_clustered(
+    model: Any, fit: Any, X: np.ndarray, stop: np.ndarray, status: np.ndarray,
+    strata: np.ndarray, groups: np.ndarray,
+) -> Any:
     """PHReg results with the cluster-robust (sandwich) covariance.
 
-    ``PHReg.fit(groups=...)`` returns NaN standard errors as soon as one row is
-    never in a risk set at an event time (its score residual is NaN, although its
-    contribution to the score is exactly zero), which is the rule, not the
-    exception, with daily counting-process rows. This computes the same sandwich
-    ``H^-1 (sum_g U_g U_g') H^-1`` with those residuals set to 0.
+    ``PHReg.fit(groups=...)`` is not used: with delayed entry its score residuals do
+    not sum to the score (statsmodels 0.15) and rows outside every risk set come
+    back NaN, which turns every standard error into NaN. Our rows are unit
+    intervals ``(k - 1, k]`` on an integer time scale, so row ``i`` belongs to the
+    risk set of one event time only (its own ``stop``), and its score residual is
+    ``U_i = (x_i - xbar) (status_i - exp(eta_i) d / S0)`` with ``S0``, ``xbar``
+    and ``d`` the risk-set sum of ``exp(eta)``, the weighted mean covariate and the
+    number of events at that (stratum, time) (Breslow form; zero when no event
+    occurs there). Covariance ``H^-1 (sum_g U_g U_g') H^-1`` with ``H`` the
+    Hessian of the fitted partial likelihood (Lin & Wei 1989,
+    doi:10.1080/01621459.1989.10478874).
     """
     from statsmodels.duration.hazard_regression import PHRegResults
 
     params = np.asarray(fit.params, dtype=float)
-    resid = np.nan_to_num(model.score_residuals(params), nan=0.0)
+    eta = X @ params
+    eta = eta - eta.max()
+    w = np.exp(eta)
+    key = pd.factorize(pd.MultiIndex.from_arrays([strata, stop]))[0]
+    n_key = key.max() + 1
+    s0 = np.bincount(key, weights=w, minlength=n_key)
+    d = np.bincount(key, weights=status, minlength=n_key)
+    s1 = np.column_stack([np.bincount(key, weights=w * X[:, j], minlength=n_key)
+                          for j in range(X.shape[1])])
+    xbar = s1 / s0[:, None]
+    resid = (X - xbar[key]) * (status - w * d[key] / s0[key])[:, None]
     codes = pd.factorize(groups)[0]
-    sums = np.zeros((codes.max() + 1, resid.shape[1]))
+    sums = np.zeros((codes.max() + 1, X.shape[1]))
     np.add.at(sums, codes, resid)
     hess_inv = np.linalg.inv(model.hessian(params))
     cov = hess_inv @ (sums.T @ sums) @ hess_inv
@@ -842,6 +1016,7 @@ def recurrent_cox(
     exposures: str | Iterable[str],
     *,
     lags: Iterable[int] = (1, 7),
+    gap_days: int = 0,
     time_scale: str = "gap",
     stratify: bool | None = None,
     max_stratum: int = 3,
@@ -859,7 +1034,9 @@ def recurrent_cox(
         Frame columns; one term per lag, ``<exposure>_<L>d`` (as in
         :func:`daily_model`).
     lags
-        Window lengths [d] (days ``t-L .. t-1``).
+        Window lengths [d] (days ``t-L .. t-1``; see :func:`daily_model`).
+    gap_days
+        Shift every window ``gap_days`` further back [d].
     time_scale
         ``"gap"``: days since the runner became at risk again (first day of the
         record, or the first day after an episode's washout); ``"total"``: days
@@ -911,12 +1088,14 @@ def recurrent_cox(
     validate_frame(frame, names)
     _check_alpha(alpha)
     lag_list = _check_lags(lags, "recurrent_cox")
+    _check_gap(gap_days, "recurrent_cox")
     if time_scale not in ("gap", "total"):
         raise ValueError(f"recurrent_cox: time_scale must be 'gap' or 'total', got {time_scale!r}")
     if ties not in ("efron", "breslow"):
         raise ValueError(f"recurrent_cox: ties must be 'efron' or 'breslow', got {ties!r}")
     kinds = _kinds(frame, names, agg)
-    rows, terms, term_exposure, term_window, n_unknown = _lagged_rows(frame, names, lag_list, kinds)
+    rows, terms, term_exposure, term_window, n_unknown, days = _lagged_rows(frame, names, lag_list, kinds,
+                                                                      gap_days)
     notes: list[str] = []
     data_notes = []
     if n_unknown:
@@ -925,26 +1104,23 @@ def recurrent_cox(
     if stratify is None:
         stratify = n_runners > 1
     # time scale: day number since the runner's first day, or since the period start
-    day = (rows["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-    first_day = {rid: (g["date"].min().to_datetime64().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-                 for rid, g in _runners(frame)}
-    origin = rows["runner_id"].map(first_day).to_numpy(dtype=np.int64)
-    if time_scale == "gap":
-        full = []
-        for rid, g in _runners(frame):
-            at = g["at_risk"].to_numpy(dtype=bool)
-            d = (g["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-            prior = (pd.to_numeric(g["n_prior_episodes"], errors="coerce").ffill().fillna(0)
-                     .to_numpy(dtype=np.int64) if "n_prior_episodes" in g.columns
-                     else np.cumsum(g["onset"].to_numpy()) - g["onset"].to_numpy())
-            period = pd.DataFrame({"runner_id": rid, "n_prior_episodes": prior[at], "d": d[at]})
-            full.append(period.groupby(["runner_id", "n_prior_episodes"], as_index=False)["d"].min())
-        starts = pd.concat(full, ignore_index=True).rename(columns={"d": "period_start"})
-        merged = rows[["runner_id", "n_prior_episodes"]].merge(
-            starts, on=["runner_id", "n_prior_episodes"], how="left")
-        origin = merged["period_start"].to_numpy(dtype=np.int64)
+    row = rows["_row"].to_numpy()
+    day = days.dn[row]
+    if time_scale == "total":
+        origin = (days.dn - days.pos)[row]
+    else:
+        # first at-risk day of each (runner, episode number) period
+        at = days.flag("at_risk")
+        key = pd.MultiIndex.from_arrays([days.code[at], days.prior()[at]])
+        period_start = pd.Series(days.dn[at]).groupby(key).min()
+        origin = period_start.reindex(
+            pd.MultiIndex.from_arrays([days.code[row], rows["n_prior_episodes"].to_numpy()])
+        ).to_numpy(dtype=np.int64)
     stop = (day - origin + 1).astype(float)
-    start = stop - 1.0
+    # PHReg counts a row as at risk at its entry time (entry <= t, statsmodels 0.15),
+    # while the interval (k-1, k] is at risk only at t = k. With integer event
+    # times, entry k - 0.5 gives exactly the counting-process risk sets.
+    start = stop - 0.5
     stratum = np.minimum(rows["n_prior_episodes"].to_numpy(dtype=np.int64), max_stratum)
     n_onsets = int(rows["onset"].sum())
     if n_onsets == 0:
@@ -968,17 +1144,26 @@ def recurrent_cox(
     if n_runners == 1:
         notes.append("one runner: episodes are treated as independent given the exposures "
                      "(no clustering possible)")
-    X = rows[used].astype(float)
-    status = rows["onset"].to_numpy(dtype=float)
-    codes = pd.factorize(rows["runner_id"])[0]
+    notes.extend(_separated_terms(rows, used, "onset"))
+    status_all = rows["onset"].to_numpy(dtype=float)
+    strata_all = stratum if stratify else np.zeros(len(stop), np.int64)
+    # A unit interval (k-1, k] is in the risk set of event time k only; rows whose
+    # (stratum, k) holds no event never enter the partial likelihood (nor the score
+    # residuals), so they are left out of the fit: same estimates, much less work.
+    risk_key = pd.factorize(pd.MultiIndex.from_arrays([strata_all, stop]))[0]
+    keep = np.bincount(risk_key, weights=status_all)[risk_key] > 0
+    X = rows.loc[keep, used].astype(float).reset_index(drop=True)
+    status = status_all[keep]
+    codes = pd.factorize(rows["runner_id"])[0][keep]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model = PHReg(stop, X, status=status, entry=start,
-                          strata=stratum if stratify else None, ties=ties)
+            model = PHReg(stop[keep], X, status=status, entry=start[keep],
+                          strata=strata_all[keep] if stratify else None, ties=ties)
             fit = model.fit()
             if n_runners > 1:
-                fit = _phreg_clustered(model, fit, codes)
+                fit = _phreg_clustered(model, fit, X.to_numpy(), stop[keep], status,
+                                       strata_all[keep], codes)
         except (np.linalg.LinAlgError, ValueError, OverflowError) as err:
             raise ModelFitError(
                 f"recurrent_cox: PHReg failed ({type(err).__name__}: {err}); drop rare or "
@@ -995,12 +1180,14 @@ def recurrent_cox(
     design = rows[["runner_id", "date", *used]].copy()
     design["start"] = start
     design["stop"] = stop
-    design["status"] = status.astype(np.int64)
+    design["status"] = status_all.astype(np.int64)
     design["stratum"] = stratum if stratify else 0
     settings: dict[str, Any] = {
-        "lags": lag_list, "agg": kinds, "alpha": alpha, "time_scale": time_scale,
+        "lags": lag_list, "gap_days": gap_days, "agg": kinds, "alpha": alpha,
+        "time_scale": time_scale,
         "stratify": bool(stratify), "max_stratum": max_stratum, "ties": ties,
         "n_episodes": n_onsets, "n_days": len(rows), "n_runners": int(n_runners),
+        "n_rows_in_risk_sets": int(keep.sum()),
         "terms_used": used,
     }
     return ModelResult("recurrent_cox", fit, table, notes, design.reset_index(drop=True), settings)

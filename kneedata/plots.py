@@ -257,7 +257,11 @@ def timeline(
                  fix="Pass kneedata.read_pain_diary(path).")
         pain_ax = ax.twinx()
         pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
-        points = pain_ax.scatter(_as_dates(diary["date"]), pain, s=14, color=colors[1],
+        # pain-free entries small and grey so that the pain stands out
+        painful = np.nan_to_num(pain, nan=0.0) > 0
+        points = pain_ax.scatter(_as_dates(diary["date"]), pain,
+                                 s=np.where(painful, 16, 5),
+                                 c=[colors[1] if p else "0.6" for p in painful],
                                  zorder=3, label="pain entry")
         pain_ax.set_ylim(-0.3, 10.3)
         pain_ax.set_yticks(range(0, 11, 2))
@@ -543,7 +547,10 @@ def shoe_km(
 # --- forest -------------------------------------------------------------------------
 
 
-def forest(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def forest(
+    table: pd.DataFrame, *, title: str = "What preceded pain: odds ratios",
+    ax: Axes | None = None,
+) -> Axes:
     """Odds ratios with confidence intervals on a log axis, reference line at 1.
 
     Parameters
@@ -551,6 +558,8 @@ def forest(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     table
         :attr:`kneedata.ModelResult.table`: ``term``, ``odds_ratio``, ``ci_low``,
         ``ci_high`` and ``n_episodes`` (``p_adjusted`` optional).
+    title
+        Title; the number of episodes is appended as ``(n = ... episodes)``.
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -561,6 +570,8 @@ def forest(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         that could not be estimated are labelled ``(not estimable)``. Interval ends
         beyond the axis are drawn to the edge with an arrow.
     """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     _require(table, ["term", "odds_ratio", "ci_low", "ci_high"], what="forest table",
              fix="Pass ModelResult.table from kneedata.case_crossover or daily_model.")
     odds = table["odds_ratio"].to_numpy(dtype=float)
@@ -592,10 +603,13 @@ def forest(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                         arrowprops={"arrowstyle": "->", "color": colors[0]})
     ax.set_xscale("log")
     ax.set_xlim(low_lim, high_lim)
+    nice = [v * 10.0**e for e in range(-3, 4) for v in (1, 2, 5)]
+    ax.set_xticks([v for v in nice if low_lim <= v <= high_lim])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(rows, terms)
     ax.set_ylim(len(table) - 0.5, -0.5)
     ax.set_xlabel("odds ratio (95% CI, log scale; 1 = no association)")
-    title = "What preceded pain: odds ratios"
     if "n_episodes" in table.columns and table["n_episodes"].notna().any():
         n = pd.to_numeric(table["n_episodes"], errors="coerce").dropna().astype(int)
         n_text = str(n.iloc[0]) if n.nunique() == 1 else f"{n.min()}-{n.max()}"

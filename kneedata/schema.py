@@ -217,7 +217,7 @@ GAIT: dict[str, Column] = {
     "cadence_moving_spm": Column("steps/min", "float64", "Time-weighted mean cadence over moving samples with cadence > 0 (gait_metrics).", 0, 300),
     "speed_moving_m_s": Column("m/s", "float64", "Time-weighted mean speed over moving samples (gait_metrics).", 0, 15),
     "step_length_m": Column("m", "float64", "Distance / steps over moving samples: sum(v dt) / sum(spm/60 dt), i.e. SL = v x 60 / spm (gait_metrics).", 0, 3),
-    "watch_step_length_m": Column("m", "float64", "The watch's own step length, step-weighted over the same samples (gait_metrics).", 0, 3),
+    "watch_step_length_m": Column("m", "float64", "The watch's own step length, step-weighted over the moving samples where it is recorded (gait_metrics).", 0, 3),
     "step_length_height_ratio": Column("", "float64", "step_length_m / body height; NaN without height_m (gait_metrics).", 0, 2),
     "step_length_leg_ratio": Column("", "float64", "step_length_m / leg length (0.53 x height if not given) (gait_metrics).", 0, 4),
     "steady_flat_time_s": Column("s", "float64", "Moving time on steady (speed CV < 5 % over 30 s), flat (|grade| < 2 %) samples: the overstride fit data (gait_metrics).", 0, 1e6),
@@ -300,6 +300,52 @@ IMPORT_REPORT: dict[str, Column] = {
     "reason": Column("", "str", "Why not imported, or notes; empty when none."),
 }
 
+# --- FRAME: the analysis frame, one row per runner-day (owner: kneedata/frame.py, -----
+# models.py, simulate.py). Exposures are SAME-DAY values; the models build windows and
+# lags from them (rules in kneedata.frame.WINDOW_KINDS). Days outside the watch span
+# hold unknown (NaN / <NA>) exposures, not zeros.
+FRAME: dict[str, Column] = {
+    "runner_id": Column("", "str", "Runner (one id per person; cohorts stack runners) (analysis_frame)."),
+    "date": Column("", "datetime64[ns]", "Local calendar day, tz-naive midnight; every day from the first to the last day of the watch span united with the diary span (analysis_frame)."),
+    "distance_km": Column("km", "float64", "Day's running distance, from daily_load; NaN = unknown (analysis_frame).", 0, 500),
+    "duration_min": Column("min", "float64", "Day's running timer time, from daily_load (analysis_frame).", 0, 2000),
+    "n_runs": Column("", "float64", "Runs that day (float: NaN outside the watch span) (analysis_frame).", 0, 20),
+    "longest_run_km": Column("km", "float64", "Longest run that day (analysis_frame).", 0, 500),
+    "spike_ratio_max": Column("", "float64", "Highest session_spikes spike_ratio of the day's runs; NaN on days without a run (analysis_frame).", 0, None),
+    "spike_small": Column("", "boolean", "A run that day was >10-30 % longer than the longest run of the previous 30 days (Frandsen 2025) (analysis_frame)."),
+    "spike_moderate": Column("", "boolean", "A run that day was >30-100 % longer than the longest run of the previous 30 days (analysis_frame)."),
+    "spike_large": Column("", "boolean", "A run that day was >100 % longer than the longest run of the previous 30 days; doi:10.1136/bjsports-2024-109380 (analysis_frame)."),
+    "first_run": Column("", "boolean", "A run that day had no run in the previous 30 days to compare with (analysis_frame)."),
+    "weekly_change_10_30": Column("", "boolean", "load_metrics weekly_change_cat == '10-30%' that day (Nielsen 2014) (analysis_frame)."),
+    "weekly_change_gt30": Column("", "boolean", "load_metrics weekly_change_cat == '>30%' that day (Nielsen 2014: HR 1.59) (analysis_frame)."),
+    "new_shoe": Column("", "boolean", "A run that day was in the first 100 km of a pair (shoe_usage) (analysis_frame)."),
+    "new_model": Column("", "boolean", "A run that day was in the first 100 km of a model (shoe_usage) (analysis_frame)."),
+    "shoe_km_at_run": Column("km", "float64", "Mean km on the shoe before the day's runs (shoe_usage) (analysis_frame).", 0, 10000),
+    "shoe_age_days": Column("d", "float64", "Mean age of the shoes worn that day (shoe_usage) (analysis_frame).", 0, 10000),
+    "n_shoes_30d": Column("", "float64", "Most distinct shoes in the 30 days ending with a run that day (rotation) (analysis_frame).", 0, 50),
+    "drop_change_mm": Column("mm", "float64", "Largest-magnitude drop change of the day's runs vs the previous run's shoe (analysis_frame).", -25, 25),
+    "n_strength": Column("", "float64", "Strength sessions that day (routines log; NaN outside the log's first..last entry) (analysis_frame).", 0, 20),
+    "strength_min": Column("min", "float64", "Minutes of strength training that day (analysis_frame).", 0, 600),
+    "n_foam_rolling": Column("", "float64", "Foam-rolling sessions that day (analysis_frame).", 0, 20),
+    "foam_rolling_min": Column("min", "float64", "Minutes of foam rolling that day (analysis_frame).", 0, 600),
+    "n_physio": Column("", "float64", "Physiotherapy sessions that day (analysis_frame).", 0, 20),
+    "physio_min": Column("min", "float64", "Minutes of physiotherapy that day (analysis_frame).", 0, 600),
+    "n_mobility": Column("", "float64", "Mobility sessions that day (analysis_frame).", 0, 20),
+    "mobility_min": Column("min", "float64", "Minutes of mobility work that day (analysis_frame).", 0, 600),
+    "n_other_routine": Column("", "float64", "Other logged routine sessions that day (analysis_frame).", 0, 20),
+    "other_routine_min": Column("min", "float64", "Minutes of other routines that day (analysis_frame).", 0, 600),
+    "null_exposure": Column("", "boolean", "Simulator only: a flag with no effect on pain unless given one (simulate_runner_days)."),
+    "max_pain_0_10": Column("", "float64", "Highest pain entry that day; NaN = no entry (0 on unlogged days of a diary declared complete) (analysis_frame).", 0, 10),
+    "pain_day": Column("", "bool", "max_pain_0_10 >= threshold (default 3) (analysis_frame)."),
+    "diary_known": Column("", "bool", "The day's pain status is known: an entry that day, or complete=True and inside the diary span (diary_status coverage_known) (analysis_frame)."),
+    "in_episode": Column("", "bool", "onset_date <= day <= end_date (last pain day) of an episode (analysis_frame)."),
+    "episode_id": Column("", "Int64", "The episode the day belongs to (pain_episodes episode_id); <NA> outside episodes (analysis_frame)."),
+    "onset": Column("", "bool", "An episode starts that day: a pain day with no pain day in the previous washout_days (analysis_frame)."),
+    "at_risk": Column("", "bool", "A new onset could be observed that day: diary_known, no pain day in the previous washout_days days, and an onset day only if its onset_known (diary_status) (analysis_frame)."),
+    "n_prior_episodes": Column("", "int64", "Episodes with onset before this day; the episode-number stratum of recurrent_cox (analysis_frame).", 0, None),
+    "bio_onset": Column("", "bool", "Simulator only: the biological onset (before a prodrome; equals onset without one) (simulate_runner_days)."),
+}
+
 def all_columns() -> dict[str, Column]:
     """Every column of every table (later tables win on a name clash)."""
     merged: dict[str, Column] = {}
@@ -326,6 +372,7 @@ TABLES: dict[str, dict[str, Column]] = {
     "duplicates": DUPLICATES,
     "files": FILES,
     "import_report": IMPORT_REPORT,
+    "frame": FRAME,
 }
 
 

@@ -287,14 +287,14 @@ def _assemble(
             "date": np.tile(dates.to_numpy(), R),
             "distance_km": distance.ravel(),
             "duration_min": (distance * pace).ravel(),
-            "n_runs": ran.astype(np.int64).ravel(),
+            "n_runs": ran.astype(float).ravel(),
             "longest_run_km": distance.ravel(),
             "spike_ratio_max": ratio.ravel(),
-            "spike_small": (category == 1).ravel(),
-            "spike_moderate": (category == 2).ravel(),
-            "spike_large": (category == 3).ravel(),
-            "null_exposure": cols["null_exposure"].astype(bool).ravel(),
-            "n_strength": cols["n_strength"].astype(np.int64).ravel(),
+            "spike_small": pd.array((category == 1).ravel(), dtype="boolean"),
+            "spike_moderate": pd.array((category == 2).ravel(), dtype="boolean"),
+            "spike_large": pd.array((category == 3).ravel(), dtype="boolean"),
+            "null_exposure": pd.array(cols["null_exposure"].astype(bool).ravel(), dtype="boolean"),
+            "n_strength": cols["n_strength"].ravel(),
             "strength_min": cols["strength_min"].ravel(),
             "max_pain_0_10": pain.astype(float).ravel(),
             "pain_day": (pain >= threshold).ravel(),
@@ -383,7 +383,8 @@ def simulate_cohort(
     -------
     pandas.DataFrame
         :data:`SIMULATED_COLUMNS`, one row per runner-day, in the layout of
-        :func:`kneedata.analysis_frame` plus ``null_exposure`` and ``bio_onset``.
+        :func:`kneedata.analysis_frame` (names and dtypes of
+        :data:`kneedata.schema.FRAME`) plus ``null_exposure`` and ``bio_onset``.
 
     Notes
     -----

@@ -30,6 +30,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,6 +222,7 @@ def _process(task: _Task) -> dict[str, Any]:
         raw = task.data if task.data is not None else Path(task.path or task.key).read_bytes()
     except OSError as err:
         result["reason"] = f"cannot read the file ({err.strerror or err})"
+        result["size"] = result["mtime_ns"] = -1  # retried by the next import
         return result
     result["sha256"] = hashlib.sha256(raw).hexdigest()
     result["size"] = len(raw) if task.data is not None else task.size
@@ -489,7 +491,9 @@ class Store:
 
     def _check_id(self, activity_id: str, folder: str) -> Path:
         file = self.path / folder / f"{activity_id}.parquet"
-        known = set()
+        if file.exists():  # fast path: metrics loop over thousands of ids
+            return file
+        known: set[str] = set()
         for name in ("activities", "duplicates"):
             table = self._table(name)
             if table is not None:
@@ -500,12 +504,10 @@ class Store:
                 f"with Store({str(self.path)!r}).activities()['activity_id'] or "
                 f"`kneedata activities --store {self.path}`"
             )
-        if not file.exists():
-            raise UnknownActivityError(
-                f"activity {activity_id!r} is listed but its {folder} file {file} is missing; "
-                "run the import again to restore it"
-            )
-        return file
+        raise UnknownActivityError(
+            f"activity {activity_id!r} is listed but its {folder} file {file} is missing; "
+            "run the import again to restore it"
+        )
 
     def records(self, activity_id: str) -> pd.DataFrame:
         """Samples of one activity (tz-aware UTC ``DatetimeIndex`` ``timestamp``; schema.RECORDS).
@@ -584,7 +586,7 @@ class Store:
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
         lock_path = self.path / ".lock"
-        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the whole import
+        fh = open(lock_path, "a+")  # held for the whole import
         try:
             try:
                 import fcntl
@@ -652,7 +654,9 @@ class _ImportRun:
         self.force = force
         self.progress = progress
         self.index: dict[str, dict[str, Any]] = {}
-        self.acts: dict[str, dict[str, Any]] = {}
+        self._acts: dict[str, dict[str, Any]] | None = None  # loaded on first use
+        self.known_ids: set[str] = set()
+        self.stored_dup_of: dict[str, str] = {}
         self.meta = pd.DataFrame()
         self.seen: dict[str, str] = {}  # key -> "unchanged" | "processed"
         self.extra_rows: list[dict[str, Any]] = []
@@ -662,6 +666,7 @@ class _ImportRun:
         self.since_commit = 0
         self.last_commit = time.monotonic()
         self.record_files: set[str] = set()
+        self.providers: dict[str, set[str]] = {}  # activity_id -> keys of files holding it
         self.pbar: Any = None
         self._load()
 
@@ -672,27 +677,54 @@ class _ImportRun:
                     *self.root.glob("laps/.*.tmp")]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        files = self.store.files()
-        for row in files.to_dict("records"):
-            row["activity_ids"] = _as_list(row["activity_ids"])
-            for col in ("size", "mtime_ns"):
-                row[col] = int(row[col]) if not _missing(row[col]) else -1
-            for col in ("sha256", "reason", "kind", "container", "status"):
-                row[col] = "" if _missing(row.get(col)) else str(row[col])
-            self.index[row["path"]] = row
-        store_cols = set(STORE_ACTIVITIES) - {"n_record_columns", "warnings"}
+        files_path = self.root / "files.parquet"
+        if files_path.exists():
+            import pyarrow.parquet as pq
+
+            for row in pq.read_table(files_path).to_pylist():  # fast: plain Python values
+                row["activity_ids"] = [str(a) for a in row.get("activity_ids") or []]
+                for col in ("size", "mtime_ns"):
+                    row[col] = -1 if row.get(col) is None else int(row[col])
+                for col in ("sha256", "reason", "kind", "container", "status"):
+                    row[col] = "" if row.get(col) is None else str(row[col])
+                self.index[row["path"]] = row
+                if row["kind"] == "activity":
+                    for aid in row["activity_ids"]:
+                        self.providers.setdefault(aid, set()).add(row["path"])
         for name in ("activities", "duplicates"):
-            table = self.store._table(name)
-            if table is None:
+            file = self.root / f"{name}.parquet"
+            if not file.exists():
                 continue
-            table = _restore_lists(table, ("warnings",))
-            drop = [c for c in table.columns if c in store_cols or c in DUPLICATES]
-            for row in table.drop(columns=drop).to_dict("records"):
-                self.acts[str(row["activity_id"])] = row
+            cols = ["activity_id", "duplicate_of"] if name == "duplicates" else ["activity_id"]
+            ids = pd.read_parquet(file, columns=cols)
+            self.known_ids.update(ids["activity_id"].astype(str))
+            if name == "duplicates":
+                self.stored_dup_of = dict(zip(ids["activity_id"].astype(str),
+                                              ids["duplicate_of"].astype(str), strict=True))
         meta = self.store._table("exports")
         if meta is not None:
             self.meta = meta.drop(columns=["activity_id"], errors="ignore")
         self.record_files = {p.name[: -len(".parquet")] for p in (self.root / "records").glob("*.parquet")}
+
+    @property
+    def acts(self) -> dict[str, dict[str, Any]]:
+        """Every activity row (kept and duplicates), read from the tables on first use."""
+        if self._acts is None:
+            acts: dict[str, dict[str, Any]] = {}
+            store_cols = set(STORE_ACTIVITIES) - {"n_record_columns", "warnings"}
+            for name in ("activities", "duplicates"):
+                table = self.store._table(name)
+                if table is None:
+                    continue
+                table = _restore_lists(table, ("warnings",))
+                drop = [c for c in table.columns if c in store_cols or c in DUPLICATES]
+                for record in table.drop(columns=drop).to_dict("records"):
+                    acts[str(record["activity_id"])] = {str(k): v for k, v in record.items()}
+            self._acts = acts
+        return self._acts
+
+    def _has(self, aid: str) -> bool:
+        return aid in self._acts if self._acts is not None else aid in self.known_ids
 
     def _children(self, key: str) -> list[str]:
         prefix = key + MEMBER_SEP
@@ -701,7 +733,7 @@ class _ImportRun:
     def _intact(self, key: str) -> bool:
         entry = self.index[key]
         if entry["status"] in ("imported", "duplicate") and entry["kind"] == "activity":
-            return all(a in self.acts and a in self.record_files for a in entry["activity_ids"])
+            return all(self._has(a) and a in self.record_files for a in entry["activity_ids"])
         if entry["kind"] == "archive":
             return all(self._intact(k) for k in self._children(key))
         return True
@@ -730,6 +762,7 @@ class _ImportRun:
         old = self.index.get(key)
         if old is not None and old["kind"] == "activity":
             for aid in old["activity_ids"]:
+                self.providers.get(aid, set()).discard(key)
                 self._release(aid, key)
         if old is not None and old["kind"] == "strava_csv" and len(self.meta):
             self.meta = self.meta[self.meta["csv_path"] != key]
@@ -741,10 +774,10 @@ class _ImportRun:
         row = self.acts.get(aid)
         if row is None or row.get("source_file") != key:
             return
-        for other, entry in self.index.items():
-            if other != key and aid in entry["activity_ids"] and entry["kind"] == "activity":
-                row["source_file"] = other
-                return
+        others = sorted(self.providers.get(aid, set()) - {key})
+        if others:
+            row["source_file"] = others[0]
+            return
         del self.acts[aid]
 
     def _forget(self, key: str) -> None:
@@ -754,6 +787,7 @@ class _ImportRun:
         self.dirty = True
         if entry["kind"] == "activity":
             for aid in entry["activity_ids"]:
+                self.providers.get(aid, set()).discard(key)
                 self._release(aid, key)
         if entry["kind"] == "strava_csv" and len(self.meta):
             self.meta = self.meta[self.meta["csv_path"] != key]
@@ -790,7 +824,16 @@ class _ImportRun:
                 })
         return out
 
-    def _tasks(self, files: list[str]) -> Iterator[_Task]:
+    def _tasks(self, files: list[str], *, largest_first: bool) -> Iterator[_Task]:
+        """Plan every file; in parallel runs the largest first (shorter tail of the pool)."""
+        if largest_first:
+            sizes = {}
+            for key in files:
+                try:
+                    sizes[key] = os.stat(key).st_size
+                except OSError:
+                    sizes[key] = 0
+            files = sorted(files, key=lambda k: -sizes[k])
         for key in files:
             yield from self._plan_file(key)
 
@@ -844,8 +887,7 @@ class _ImportRun:
                 head = fh.read(_HEAD_BYTES)
         except OSError as err:
             self.seen[key] = "processed"
-            self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})",
-                            size=st.st_size, mtime_ns=st.st_mtime_ns)
+            self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})")
             self._tick()
             return
         kind = self._classify(key, head)
@@ -863,8 +905,7 @@ class _ImportRun:
             try:
                 data = Path(key).read_bytes()
             except OSError as err:
-                self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})",
-                                size=st.st_size, mtime_ns=st.st_mtime_ns)
+                self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})")
                 self._tick()
                 return
         sha = hashlib.sha256(data).hexdigest() if data is not None else ""
@@ -968,6 +1009,7 @@ class _ImportRun:
                 if not alive:
                     self.acts[aid] = summary
                 self.record_files.add(aid)
+                self.providers.setdefault(aid, set()).add(key)
                 ids.append(aid)
             self.index[key]["activity_ids"] = ids
         self._tick()
@@ -989,8 +1031,8 @@ class _ImportRun:
                 if row is not None and row.get("source_file") != key:
                     copies.setdefault(aid, []).append(key)
         groups: dict[str, list[str]] = {}
-        for aid, (kept, _) in dup_of.items():
-            groups.setdefault(kept, []).append(aid)
+        for aid, (kept_id, _) in dup_of.items():
+            groups.setdefault(kept_id, []).append(aid)
 
         kept_rows: list[dict[str, Any]] = []
         dup_rows: list[dict[str, Any]] = []
@@ -1080,13 +1122,14 @@ class _ImportRun:
                     if len(cands) == 1:
                         hit, how = cands[0], "basename"
                         break
-            if hit is None:
+            if hit is None or how is None:
                 unmatched.append(row)
                 continue
             used[hit] = row["activity_id"]
             _apply_meta(row, meta.iloc[hit], how)
         # remaining rows: start within 2 min and distance within 3 %, unique both ways
-        free = [i for i in range(len(meta)) if i not in used and not pd.isna(meta.at[i, "start_time_utc"])]
+        free = [i for i in range(len(meta))
+                if i not in used and not _missing(meta["start_time_utc"].iloc[i])]
         if free and unmatched:
             starts = pd.to_datetime(meta.loc[free, "start_time_utc"], utc=True)
             for row in unmatched:
@@ -1159,7 +1202,7 @@ class _ImportRun:
         started = time.perf_counter()
         files = self._walk(paths)
         if self.progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm
 
             self.pbar = tqdm(total=len(files), unit="file", desc="import", file=sys.stderr,
                              dynamic_ncols=True, leave=True)
@@ -1168,8 +1211,9 @@ class _ImportRun:
             raise ValueError(f"workers={workers!r}: give 1 or more worker processes (or None for all cores)")
         own_pool: cf.ProcessPoolExecutor | None = None
         try:
-            tasks = self._tasks(files)
-            if executor is None and n_workers == 1:
+            serial = executor is None and n_workers == 1
+            tasks = self._tasks(files, largest_first=not serial)
+            if serial:
                 for task in tasks:
                     self._apply(_process(task))
             else:
@@ -1194,12 +1238,17 @@ class _ImportRun:
                 own_pool.shutdown(wait=True, cancel_futures=True)
             if self.pbar is not None:
                 self.pbar.close()
-        if not hasattr(self, "_dup_of"):
-            self._dup_of = _deduplicate(self.acts) if any(v == "unchanged" for v in self.seen.values()) else {}
+        if not hasattr(self, "_dup_of"):  # nothing committed in this run: the stored mapping
+            self._dup_of = {a: (k, "") for a, k in self.stored_dup_of.items()}
         rows = list(self.extra_rows)
-        for key, how in self.seen.items():
+        position = {key: i for i, key in enumerate(files)}
+        seen = sorted(enumerate(self.seen.items()),
+                      key=lambda item: (position.get(item[1][0].split(MEMBER_SEP)[0], -1), item[0]))
+        for _, (key, how) in seen:
             entry = self.index.get(key)
-            if entry is None:
+            if entry is None:  # should not happen; never drop a file silently
+                rows.append({"path": key, "status": "failed", "activity_ids": [],
+                             "reason": "internal error: the file was seen but not recorded; import again"})
                 continue
             ids = list(dict.fromkeys(self._resolve(a) for a in entry["activity_ids"])) \
                 if entry["status"] in ("imported", "duplicate") else []
@@ -1226,7 +1275,7 @@ class _ImportRun:
                     task = pending.pop(fut)
                     try:
                         res = fut.result()
-                    except cf.process.BrokenProcessPool as err:
+                    except BrokenProcessPool as err:
                         if task.key in retried:
                             res = _failure(task, f"the reader crashed its worker process ({err})")
                         else:  # another file may have killed the pool: retry once in a new one
@@ -1251,7 +1300,8 @@ class _ImportRun:
 
 
 def _failure(task: _Task, reason: str) -> dict[str, Any]:
-    return {"key": task.key, "size": task.size, "mtime_ns": task.mtime_ns, "sha256": "",
+    # size/mtime -1: a transient failure is retried by the next import
+    return {"key": task.key, "size": -1, "mtime_ns": -1, "sha256": "",
             "container": task.container, "ok": False, "reason": reason, "activities": [],
             "n_records": 0}
 

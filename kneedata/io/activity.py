@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import math
 import re
+import threading
 import warnings
 import zlib
 from collections.abc import Iterable, Mapping
@@ -148,14 +149,33 @@ def _norm_sport(sport: object) -> str:
     return text or "generic"
 
 
-def is_foot_sport(sport: object) -> bool:
-    """True for sports whose cadence counts steps (running, walking, hiking, ...)."""
-    return _norm_sport(sport) in FOOT_SPORTS
+#: Sub-sports that make a ``generic``/``fitness_equipment``/``training`` session a
+#: foot or a cycling activity (older Garmin treadmill and indoor-bike files).
+_FOOT_SUB_SPORTS = frozenset({"treadmill", "indoor_running", "track", "trail", "street",
+                              "indoor_walking", "casual_walking", "speed_walking"})
+_CYCLING_SUB_SPORTS = frozenset({"indoor_cycling", "spin", "road", "mountain", "cyclocross",
+                                 "gravel_cycling", "e_bike_fitness", "bmx", "downhill"})
+_UNSPECIFIC_SPORTS = frozenset({"generic", "fitness_equipment", "training", "all"})
 
 
-def is_cycling_sport(sport: object) -> bool:
+def is_foot_sport(sport: object, sub_sport: object = None) -> bool:
+    """True for sports whose cadence counts steps (running, walking, hiking, ...).
+
+    A ``generic``/``fitness_equipment``/``training`` sport counts when its
+    ``sub_sport`` is a foot one (``treadmill``, ``indoor_running``, ``trail`` ...).
+    """
+    name = _norm_sport(sport)
+    if name in FOOT_SPORTS:
+        return True
+    return name in _UNSPECIFIC_SPORTS and _norm_sport(sub_sport) in _FOOT_SUB_SPORTS
+
+
+def is_cycling_sport(sport: object, sub_sport: object = None) -> bool:
     """True for sports whose cadence is crank revolutions per minute."""
-    return _norm_sport(sport) in CYCLING_SPORTS
+    name = _norm_sport(sport)
+    if name in CYCLING_SPORTS:
+        return True
+    return name in _UNSPECIFIC_SPORTS and _norm_sport(sub_sport) in _CYCLING_SUB_SPORTS
 
 
 # --------------------------------------------------------------------------------
@@ -402,14 +422,19 @@ def _tz_finder() -> Any:
     return TimezoneFinder()
 
 
+_TZ_LOCK = threading.Lock()
+
+
 def _zone_of_fix(lat: float, lon: float) -> str | None:
-    finder = _tz_finder()
-    if finder is None:
-        return None
-    try:
-        return finder.timezone_at(lng=float(lon), lat=float(lat))
-    except ValueError:
-        return None
+    """IANA zone at a position (timezonefinder, offline; one lookup at a time)."""
+    with _TZ_LOCK:
+        finder = _tz_finder()
+        if finder is None:
+            return None
+        try:
+            return finder.timezone_at(lng=float(lon), lat=float(lat))
+        except ValueError:
+            return None
 
 
 def _offset_in_zone(zone: str, when: pd.Timestamp) -> float | None:
@@ -577,8 +602,8 @@ def build_activity(
     sport_name = _norm_sport(sport)
     sub_sport_name = _norm_sport(sub_sport)
     recs = _normalise_records(records, source_file, notes)
-    foot = is_foot_sport(sport_name)
-    cycling = is_cycling_sport(sport_name)
+    foot = is_foot_sport(sport_name, sub_sport_name)
+    cycling = is_cycling_sport(sport_name, sub_sport_name)
     if not foot:
         if not np.isnan(recs["cadence_spm"].to_numpy()).all():
             if cycling and np.isnan(recs["cadence_rpm"].to_numpy()).all():

@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import os
 import re
 import warnings
 from collections.abc import Callable, Iterable
@@ -245,7 +246,7 @@ def _empty_message(name: str) -> str:
             "line per entry; `kneedata init FOLDER` writes ready-made templates.")
 
 
-def _read_raw(path: str | Path, kind: str) -> _Raw:
+def _read_raw(path: str | os.PathLike[str], kind: str) -> _Raw:
     path = Path(path)
     name = path.name
     data = path.read_bytes()
@@ -289,6 +290,8 @@ class _Problems:
         self.raw = raw
         self.typed = typed          # canonical -> header as typed
         self.items: list[str] = []
+        self._lines: list[int] = []
+        self.bad_cells: set[tuple[int, str | None]] = set()
 
     def where(self, line: int, column: str | None = None) -> str:
         text = f"{self.raw.name} {self.raw.unit} {line}"
@@ -300,10 +303,15 @@ class _Problems:
 
     def add(self, line: int, column: str | None, text: str) -> None:
         self.items.append(f"{self.where(line, column)}: {text}")
+        self._lines.append(line)
+        self.bad_cells.add((line, column))
 
     def raise_if_any(self, what: str) -> None:
         if not self.items:
             return
+        # in file order: by line, and within a line cell checks before table checks
+        order = sorted(range(len(self.items)), key=lambda i: self._lines[i])
+        self.items = [self.items[i] for i in order]
         n = len(self.items)
         listed = "\n".join(f"  - {p}" for p in self.items[:_MAX_LISTED])
         more = f"\n  ... and {n - _MAX_LISTED} more" if n > _MAX_LISTED else ""
@@ -456,6 +464,10 @@ def _to_float(text: str) -> float:
 
 
 def _parse_pain(value: Any) -> float:
+    if isinstance(value, (dt.date, dt.time)):
+        raise _Bad(f"'{_show(value)}' is a date or time, not a pain score: the "
+                   "spreadsheet probably turned a score like 3/10 into a date (type "
+                   "just the number, e.g. 3, or format the column as text)")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         score = float(value)
     else:
@@ -582,7 +594,7 @@ def _warn_unknown(raw: _Raw, kind: str, unknown: list[tuple[str, int]]) -> None:
 Parser = Callable[[Any], Any]
 
 
-def _read_table(path: str | Path, kind: str, parsers: dict[str, Parser],
+def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Parser],
                 required_cells: Iterable[str], table: dict[str, schema.Column],
                 checks: Callable[[pd.DataFrame, _Problems], None] | None = None,
                 ) -> pd.DataFrame:
@@ -620,12 +632,13 @@ def _read_table(path: str | Path, kind: str, parsers: dict[str, Parser],
             value = cells[i] if i < len(cells) else None
             extra[name].append(None if value is None else _show(value))
     frame = _assemble(columns, lines, table)
-    if checks is not None and not problems.items:
+    if checks is not None:   # table-level checks; they skip cells already reported
         checks(frame, problems)
     problems.raise_if_any(_TABLE_WORDS[kind])
     _warn_unknown(raw, kind, unknown)
     for name, values in extra.items():
-        frame[name] = pd.Series(values, dtype="str", index=frame.index)
+        key = name if name not in frame.columns else f"{name} (from file)"
+        frame[key] = pd.Series(values, dtype="str", index=frame.index)
     if frame.empty:
         warnings.warn(f"{raw.name} has a header but no entries; returning an empty "
                       f"{_TABLE_WORDS[kind]}.", DataQualityWarning, stacklevel=3)
@@ -654,7 +667,7 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 # --- public readers -----------------------------------------------------------------
-def read_pain_diary(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+def read_pain_diary(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.DataFrame:
     """Read a pain diary (``.csv`` or ``.xlsx``) into a validated table.
 
     Parameters
@@ -710,6 +723,8 @@ def read_pain_diary(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame
         blank_side = frame["side"].isna() & (frame["pain_0_10"] > 0)
         for line, pain in zip(frame.loc[blank_side, "source_line"],
                               frame.loc[blank_side, "pain_0_10"], strict=True):
+            if (int(line), "side") in problems.bad_cells:
+                continue
             problems.add(int(line), "side", f"the cell is empty but pain_0_10 is "
                          f"{pain:g} (write left, right or both; it may be blank only "
                          "when pain is 0)")
@@ -719,7 +734,7 @@ def read_pain_diary(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame
     return _sorted(frame, ["date", "time", "source_line"])
 
 
-def read_shoes(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+def read_shoes(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.DataFrame:
     """Read the shoes table (``.csv`` or ``.xlsx``).
 
     Parameters
@@ -770,6 +785,8 @@ def read_shoes(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
     def checks(frame: pd.DataFrame, problems: _Problems) -> None:
         first_line: dict[str, int] = {}
         for sid, line in zip(frame["shoe_id"], frame["source_line"], strict=True):
+            if pd.isna(sid):
+                continue
             key = str(sid).lower()
             if key in first_line:
                 problems.add(int(line), "shoe_id", f"'{sid}' is already used on "
@@ -788,7 +805,7 @@ def read_shoes(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
     return frame
 
 
-def read_routines(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+def read_routines(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.DataFrame:
     """Read strength / foam-rolling / physio / mobility sessions (``.csv``/``.xlsx``).
 
     Parameters
@@ -824,7 +841,7 @@ SHOE_PERIODS: dict[str, schema.Column] = {
 }
 
 
-def read_shoe_periods(path: str | Path, *, dayfirst: bool = False) -> pd.DataFrame:
+def read_shoe_periods(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.DataFrame:
     """Read a date-range table saying which shoe was worn when (``.csv``/``.xlsx``).
 
     Parameters
@@ -934,7 +951,7 @@ complete (every day without a line was pain-free).
 """
 
 
-def write_templates(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+def write_templates(folder: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
     """Write empty, documented templates a new user can fill in.
 
     Parameters
@@ -963,10 +980,11 @@ def write_templates(folder: str | Path, *, overwrite: bool = False) -> list[Path
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         listed = ", ".join(str(p) for p in existing)
+        one = len(existing) == 1
         raise FileExistsError(
-            f"Not overwriting {listed}: {'it already exists' if len(existing) == 1 else 'they already exist'}. "
-            "Choose another folder, or pass overwrite=True to replace "
-            f"{'it' if len(existing) == 1 else 'them'}.")
+            f"Not overwriting {listed}: {'it already exists' if one else 'they already exist'}"
+            ". Nothing was written. Choose another folder, or pass overwrite=True "
+            f"(kneedata init --force) to replace {'it' if one else 'them'}.")
     folder.mkdir(parents=True, exist_ok=True)
     for name, path in zip(names, paths, strict=False):
         buffer = io.StringIO()

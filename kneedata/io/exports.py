@@ -159,29 +159,36 @@ def _read_limited(stream: IO[bytes], limit: int, what: str) -> bytes:
 
 
 def gunzip_limited(data: bytes, *, limit: int, what: str) -> bytes:
-    """Decompress gzip ``data``, refusing output beyond ``limit`` bytes.
+    """Decompress gzip ``data`` (all members), refusing output beyond ``limit`` bytes.
 
     A truncated stream yields what was decompressed before the damage (the reader
     then marks the activity incomplete); a stream that yields nothing raises
-    ``zlib.error``/``OSError``.
+    ``zlib.error``.
+
+    Raises
+    ------
+    LimitExceeded
+        When the output would exceed ``limit`` bytes (a gzip bomb).
     """
-    dec = zlib.decompressobj(wbits=31)
     out = bytearray()
-    view = memoryview(data)
-    pos = 0
+    pending = bytes(data)
     try:
-        while pos < len(view) and not dec.eof:
-            out += dec.decompress(view[pos:pos + _CHUNK], limit + 1 - len(out))
-            if len(out) > limit:
-                raise LimitExceeded(
-                    f"{what} decompresses to more than {limit} bytes (the limit); refused "
-                    "as a possible gzip bomb - if genuine, raise ZipLimits.max_member_bytes"
-                )
-            if dec.unconsumed_tail:
-                view = memoryview(bytes(dec.unconsumed_tail))
-                pos = 0
-                continue
-            pos += _CHUNK
+        while pending:
+            dec = zlib.decompressobj(wbits=31)
+            view = memoryview(pending)
+            pos = 0
+            while pos < len(view) and not dec.eof:
+                out += dec.decompress(view[pos:pos + _CHUNK], limit + 1 - len(out))
+                pos += _CHUNK
+                while dec.unconsumed_tail and len(out) <= limit:
+                    out += dec.decompress(dec.unconsumed_tail, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise LimitExceeded(
+                        f"{what} decompresses to more than {limit} bytes (the limit); refused "
+                        "as a possible gzip bomb - if genuine, raise ZipLimits.max_member_bytes"
+                    )
+            # another gzip member may follow (concatenated .gz files)
+            pending = dec.unused_data if dec.eof and dec.unused_data[:2] == b"\x1f\x8b" else b""
     except zlib.error:
         if not out:
             raise
@@ -392,7 +399,7 @@ def _parse_dates(dates: list[str], name: str) -> pd.Series:
     given = pd.Series([bool(d) for d in dates], dtype=bool)
     bad = np.flatnonzero((start.isna() & given).to_numpy())
     n_bad = 0
-    for i in bad:  # other formats (ISO, other locales pandas knows): row by row
+    for i in map(int, bad):  # other formats (ISO, other locales pandas knows): row by row
         try:
             stamp = pd.Timestamp(dates[i])
         except (ValueError, TypeError):

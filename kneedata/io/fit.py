@@ -433,18 +433,23 @@ def _assemble(decoded: _Decoded, source_file: str, file_hash: str,
     activities = []
     for index, (session, (lo, hi), (sport, sub_sport)) in enumerate(zip(sessions_iter, bounds, sports, strict=True)):
         sel = (ts >= lo) & (ts < hi)
-        records = _records_frame(ts[sel], arr[sel], sport)
-        foot = is_foot_sport(sport)
-        cycling = is_cycling_sport(sport)
-        if foot:
-            has_cad = not np.isnan(records["cadence_spm"].to_numpy()).all()
-            cadence_source = "fit_strides_doubled" if has_cad else "none"
-        elif cycling:
+        # cadence units follow the sport (a generic session with a treadmill
+        # sub-sport is a run; one with an indoor_cycling sub-sport is a ride)
+        foot = is_foot_sport(sport, sub_sport)
+        cycling = is_cycling_sport(sport, sub_sport)
+        unit_sport = "running" if foot else "cycling" if cycling else sport
+        records = _records_frame(ts[sel], arr[sel], unit_sport)
+        if foot and not np.isnan(records["cadence_spm"].to_numpy()).all():
+            cadence_source = "fit_strides_doubled"
+        elif cycling and not np.isnan(records["cadence_rpm"].to_numpy()).all():
             cadence_source = "cycling_rpm"
         else:
             cadence_source = "none"
-        totals = _session_totals(session, sport) if session is not None else {}
-        laps = _laps_frame([lap for lap in laps_all if lo <= _num(lap.get("start_time", lap.get("timestamp"))) < hi], sport)
+        totals = _session_totals(session, unit_sport) if session is not None else {}
+        laps = _laps_frame(
+            [lap for lap in laps_all if lo <= _num(lap.get("start_time", lap.get("timestamp"))) < hi],
+            unit_sport,
+        )
         activities.append(
             build_activity(
                 records,
@@ -467,7 +472,7 @@ def _assemble(decoded: _Decoded, source_file: str, file_hash: str,
 
 
 def _to_utc(fit_s: float) -> pd.Timestamp:
-    return pd.Timestamp((fit_s + FIT_EPOCH_S) * 1e9, tz="UTC")
+    return pd.Timestamp(round((fit_s + FIT_EPOCH_S) * 1000.0), unit="ms", tz="UTC").as_unit("ns")
 
 
 def _anchor(ts: np.ndarray, messages: dict[str, list[dict[str, Any]]],
@@ -585,9 +590,8 @@ def _records_frame(ts: np.ndarray, arr: np.ndarray, sport: str) -> pd.DataFrame:
     nan = np.full(n, np.nan)
     foot = is_foot_sport(sport)
     cycling = is_cycling_sport(sport)
-    index = pd.DatetimeIndex(
-        pd.to_datetime((ts + FIT_EPOCH_S) * 1e9, utc=True), name="timestamp"
-    ) if n else pd.DatetimeIndex([], tz="UTC", name="timestamp")
+    ns = np.round((ts + FIT_EPOCH_S) * 1000.0).astype("int64") * 1_000_000  # exact for whole ms
+    index = pd.DatetimeIndex(pd.to_datetime(ns, utc=True), name="timestamp")
     frame = pd.DataFrame(
         {
             "distance_m": c["distance"],

@@ -44,7 +44,14 @@ from kneedata.io.activity import (
     is_cycling_sport,
     is_foot_sport,
 )
-from kneedata.io.xmlsafe import ParsedXML, child_text, children, local_name, parse_xml
+from kneedata.io.xmlsafe import (
+    LocalNameMap,
+    ParsedXML,
+    child_text,
+    children,
+    local_name,
+    parse_xml,
+)
 
 __all__ = [
     "SPEED_HALF_WINDOW_S",
@@ -649,6 +656,7 @@ def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
     times: list[str | None] = []
     seg_ids: list[int] = []
     bad_values = 0
+    lookup = LocalNameMap({**_GPX_FIELDS, "time": "time"}, lower=True)  # per file: bounded
     for seg_no, seg in enumerate(segments):
         for pt in seg:
             if local_name(pt.tag) != "trkpt":
@@ -656,13 +664,14 @@ def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
             values: dict[str, float] = {}
             time_text = None
             for el in pt.iter():
-                name = local_name(el.tag).lower()
-                if name == "time":
-                    if time_text is None and el.text:
+                column = lookup[el.tag]
+                if column is None or el.text is None:
+                    continue
+                if column == "time":
+                    if time_text is None:
                         time_text = el.text.strip()
                     continue
-                column = _GPX_FIELDS.get(name)
-                if column is None or column in values or el.text is None:
+                if column in values:
                     continue
                 text = el.text.strip()
                 if not text:
@@ -719,9 +728,12 @@ def _gpx_tracks(root: ET.Element) -> list[_GpxTrack]:
 
 def _group_tracks(tracks: list[_GpxTrack]) -> list[list[_GpxTrack]]:
     """Consecutive <trk> elements of the same sport form one activity."""
+    def sport_of(trk: _GpxTrack) -> object:
+        return map_sport(trk.sport_raw) or (trk.sport_raw or "")
+
     groups: list[list[_GpxTrack]] = []
     for trk in tracks:
-        if groups and (trk.sport_raw or "") == (groups[-1][-1].sport_raw or ""):
+        if groups and sport_of(trk) == sport_of(groups[-1][-1]):
             groups[-1].append(trk)
         else:
             groups.append([trk])
@@ -797,12 +809,13 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
             "an activity; export the recorded activity instead"
         )
     activities: list[Activity] = []
-    for index, group in enumerate(_group_tracks(tracks)):
+    groups = _group_tracks(tracks)
+    for index, group in enumerate(groups):
         notes: list[str] = _damage_notes(parsed)
         segments = [seg for trk in group for seg in trk.segments]
         track = _read_points(segments, notes)
         if np.isnat(track.time).all():
-            if len(_group_tracks(tracks)) == 1:
+            if len(groups) == 1:
                 raise FileFormatError(
                     f"{source_file}: the GPX track has {len(track.time)} points but none has a "
                     "readable <time>; a route without times is not an activity - export the "

@@ -31,13 +31,14 @@ totals (``TotalTimeSeconds`` = timer time, ``DistanceMeters``, average heart rat
 from __future__ import annotations
 
 import math
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from kneedata.errors import FileFormatError
+from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import (
     Activity,
     build_activity,
@@ -46,6 +47,7 @@ from kneedata.io.activity import (
 )
 from kneedata.io.gpx import Track, map_sport, parse_times, track_records
 from kneedata.io.xmlsafe import (
+    LocalNameMap,
     ParsedXML,
     child,
     child_text,
@@ -143,6 +145,7 @@ def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
     lap_no: list[int] = []
     bad_values = 0
     n_track = 0
+    lookup = LocalNameMap({**_TP_FIELDS, "Time": "time", "HeartRateBpm": "heart_rate_bpm"})
     for lap_index, lap_el in enumerate(children(act, "Lap")):
         lap = _lap_summary(lap_el)
         for track_el in children(lap_el, "Track"):
@@ -152,17 +155,18 @@ def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
                 values: dict[str, float] = {}
                 time_text = None
                 for el in tp.iter():
-                    name = local_name(el.tag)
-                    if name == "Time":
+                    column = lookup[el.tag]
+                    if column is None:
+                        continue
+                    if column == "time":
                         if time_text is None and el.text:
                             time_text = el.text.strip()
-                    elif name == "HeartRateBpm":
+                    elif column == "heart_rate_bpm":
                         hr = _float(child_text(el, "Value"))
                         if not math.isnan(hr):
                             values.setdefault("heart_rate_bpm", hr)
                     else:
-                        column = _TP_FIELDS.get(name)
-                        if column is None or column in values or el.text is None:
+                        if column in values or el.text is None:
                             continue
                         text = el.text.strip()
                         if not text:
@@ -417,7 +421,7 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     Notes
     -----
     See the module docstring. An ``<Activity>`` without trackpoints inside a file
-    that has others is skipped with a warning note on the next activity read.
+    that has others is skipped with a :class:`~kneedata.DataQualityWarning`.
     """
     parsed = parse_xml(data, source_file, kind="TCX")
     root = parsed.root
@@ -434,17 +438,20 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
             "planned course or workout is not a recorded activity - export the activity instead"
         )
     activities: list[Activity] = []
-    skipped: list[str] = []
     for index, element in enumerate(elements):
-        notes = _damage_notes(parsed) + skipped
+        notes = _damage_notes(parsed)
         tcx = _read_activity(element, notes)
         track = tcx.track
         assert track is not None
         if np.isnat(track.time).all():
-            skipped = [f"<Activity> number {index} (Sport={tcx.sport_raw!r}) has no trackpoints with a "
-                       "time and was skipped"]
+            if len(elements) > 1:
+                warnings.warn(
+                    f"{source_file}: <Activity> number {index} (Sport={tcx.sport_raw!r}) has no "
+                    "trackpoints with a time and was skipped; the other activities were read",
+                    DataQualityWarning,
+                    stacklevel=2,
+                )
             continue
-        skipped = []
         mapped = map_sport(tcx.sport_raw)
         if mapped is None:
             notes.append(f"Sport={tcx.sport_raw!r} not recognised; read as 'generic' (cadence not kept)")
@@ -465,6 +472,7 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
         if problem is not None:
             notes.append(f"{problem}; the summary is computed from the samples instead of the laps")
             totals = {}
+        laps = _laps_frame(tcx, sport, unit, notes)
         activities.append(
             build_activity(
                 records,
@@ -474,7 +482,7 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
                 sub_sport=sub_sport,
                 activity_id=f"{file_hash}-{index}",
                 cadence_unit_source=unit,
-                laps=_laps_frame(tcx, sport, unit, notes),
+                laps=laps,
                 pauses=pauses,
                 watch_totals=totals,
                 device=tcx.device,

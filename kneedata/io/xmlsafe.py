@@ -4,10 +4,12 @@ Watch and app exports are often not quite well-formed XML: a UTF-8 byte-order ma
 blank lines or spaces before ``<?xml`` (Polar TCX), namespace prefixes that are used
 but never declared (``gpxdata:`` in mapstogpx.com GPX files). :func:`parse_xml`
 repairs exactly these, and salvages the part of a truncated file that was read
-before the damage. What it never does is expand entities or load anything a
-document type declaration points at: a file with a DTD is refused
-(:class:`~kneedata.FileFormatError`), so "billion laughs" and external-entity
-attacks cannot run.
+before the damage. What it never does is expand entities or load anything from
+outside the file: parsing goes through defusedxml, a file that declares an entity
+(in a ``<!DOCTYPE [...]>`` internal subset) is refused with
+:class:`~kneedata.FileFormatError`, and an external DTD is never fetched, so
+"billion laughs" and external-entity attacks cannot run. A plain ``<!DOCTYPE gpx>``
+line is harmless and accepted.
 
 Elements are matched by their *local* name (the part after the namespace), so the
 readers work whatever prefix or namespace URI a writer picked (``gpxtpx:hr``,
@@ -25,7 +27,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from kneedata.errors import FileFormatError
 
-__all__ = ["ParsedXML", "child", "child_text", "children", "local_name", "parse_xml"]
+__all__ = ["LocalNameMap", "ParsedXML", "child", "child_text", "children", "local_name", "parse_xml"]
 
 #: expat error code for "unbound prefix" (xml.parsers.expat.errors.XML_ERROR_UNBOUND_PREFIX)
 _UNBOUND_PREFIX = 27
@@ -74,6 +76,34 @@ def local_name(tag: object) -> str:
     if not isinstance(tag, str):
         return ""
     return tag.rpartition("}")[2]
+
+
+class LocalNameMap(dict):
+    """Full tag -> value of ``table[local name]`` (None when absent), memoised.
+
+    Looking up ``mapping[el.tag]`` is one dictionary lookup once a tag has been seen,
+    which keeps the per-trackpoint loops of the readers fast whatever namespace URI
+    or prefix a writer used.
+
+    Examples
+    --------
+    >>> m = LocalNameMap({"hr": "heart_rate_bpm"})
+    >>> m["{http://www.garmin.com/xmlschemas/TrackPointExtension/v1}hr"]
+    'heart_rate_bpm'
+    >>> m["ele"] is None
+    True
+    """
+
+    def __init__(self, table: dict[str, str], *, lower: bool = False) -> None:
+        super().__init__()
+        self._table = table
+        self._lower = lower
+
+    def __missing__(self, tag: object) -> str | None:
+        name = local_name(tag)
+        value = self._table.get(name.lower() if self._lower else name)
+        self[tag] = value
+        return value
 
 
 def children(elem: ET.Element, name: str) -> list[ET.Element]:
@@ -135,7 +165,15 @@ def _root_tag_end(data: bytes) -> int | None:
                 return None
             pos = end + 3
         elif data.startswith(b"<!", start):
-            return None  # a DOCTYPE: refused by the parser anyway
+            # <!DOCTYPE name ... [internal subset]>
+            bracket = data.find(b"[", start)
+            close = data.find(b">", start)
+            if 0 <= bracket < close:
+                end_subset = data.find(b"]", bracket)
+                close = data.find(b">", end_subset) if end_subset >= 0 else -1
+            if close < 0:
+                return None
+            pos = close + 1
         else:
             match = _ROOT_TAG_RE.match(data, start)
             return match.end() if match else None
@@ -164,12 +202,12 @@ def _bind_undeclared_prefixes(data: bytes, repairs: list[str]) -> bytes | None:
 
 
 def _parse(data: bytes) -> tuple[ET.Element | None, ET.ParseError | None]:
-    """Parse with defusedxml (DTDs, entities and external references forbidden).
+    """Parse with defusedxml (entity declarations and external references forbidden).
 
     Returns the root (possibly partial) and the parse error, if any.
     """
     builder = ET.TreeBuilder()
-    parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser = DefusedXMLParser(target=builder, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     try:
         parser.feed(data)
         parser.close()
@@ -198,9 +236,8 @@ def parse_xml(data: bytes, source_file: str, *, kind: str = "XML") -> ParsedXML:
     Raises
     ------
     FileFormatError
-        Empty file; not XML; a document type declaration, entity declaration or
-        external reference (refused, never expanded); or damage before the root
-        element was reached.
+        Empty file; not XML; an entity declaration or external reference
+        (refused, never expanded); or damage before the root element was reached.
 
     Notes
     -----
@@ -228,7 +265,7 @@ def parse_xml(data: bytes, source_file: str, *, kind: str = "XML") -> ParsedXML:
                 root, err = _parse(fixed)
     except DefusedXmlException as refused:
         raise FileFormatError(
-            f"{source_file}: the {kind} file declares a document type, entities or an "
+            f"{source_file}: the {kind} file declares XML entities or an "
             f"external reference ({type(refused).__name__}); kneedata never expands XML "
             "entities from files (they can exhaust memory or read local files). "
             "Export the activity again from the watch or app, or remove the <!DOCTYPE ...> block"

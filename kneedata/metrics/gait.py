@@ -6,7 +6,7 @@ watch records them) running dynamics. Column names, units and sources are listed
 :data:`kneedata.schema.GAIT`.
 
 The work is vectorised over all samples of many runs at once (runs are processed in
-chunks of about a quarter of a million samples to bound memory), so thousands of
+chunks of about 50,000 samples to bound memory), so thousands of
 runs take seconds; reading the records from the store usually dominates.
 """
 
@@ -51,7 +51,7 @@ MIN_FIT_RUNS = 3
 #: Cadence drift needs this much cadence time in the run [s].
 MIN_DRIFT_TIME_S = 180.0
 
-_CHUNK_SAMPLES = 250_000
+_CHUNK_SAMPLES = 50_000
 _RECORD_COLUMNS = (
     "distance_m",
     "speed_m_s",
@@ -89,13 +89,19 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
             f"found index {type(index).__name__}. Pass Store.records(activity_id)."
         )
     out["t"] = np.asarray(t, dtype=float)
+    names = list(records.columns)
+    position = {name: j for j, name in enumerate(names)}
+    try:  # fast path: one conversion of the whole frame (bool moving -> 0/1)
+        block = records.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):  # text columns: convert what is needed
+        wanted = [c for c in (*_RECORD_COLUMNS, "moving") if c in position]
+        position = {name: j for j, name in enumerate(wanted)}
+        block = np.column_stack(
+            [pd.to_numeric(records[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+             for c in wanted]
+        ) if wanted else np.zeros((n, 0))
     for name in _RECORD_COLUMNS:
-        if name in records.columns:
-            out[name] = pd.to_numeric(records[name], errors="coerce").to_numpy(
-                dtype=float, na_value=np.nan
-            )
-        else:
-            out[name] = np.full(n, np.nan)
+        out[name] = block[:, position[name]] if name in position else np.full(n, np.nan)
     speed, dist = out["speed_m_s"], out["distance_m"]
     if not np.isfinite(speed).any() and np.isfinite(dist).any():
         # speed from distance (e.g. GPX without speed): backward difference
@@ -103,8 +109,8 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
         dt = np.diff(t, prepend=np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["speed_m_s"] = np.where(dt > 0, np.diff(d, prepend=np.nan) / dt, np.nan)
-    if "moving" in records.columns:
-        moving = records["moving"].to_numpy(dtype=bool, na_value=False)
+    if "moving" in position:
+        moving = block[:, position["moving"]] == 1.0
     else:
         moving = np.nan_to_num(out["speed_m_s"], nan=0.0) > 0.5
     out["moving"] = moving
@@ -145,7 +151,9 @@ def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     # sample weights: interval since the previous sample, capped (pauses, dropouts)
     back = np.diff(t, prepend=np.nan)
     fwd = np.append(back[1:], np.nan)
-    dt = np.where(first, fwd, back)
+    # the first sample of a run, and a sample after a gap (pause, dropout), stands
+    # for the interval to the next sample instead
+    dt = np.where(first | (back > MAX_SAMPLE_INTERVAL_S), fwd, back)
     dt = np.clip(np.nan_to_num(dt, nan=0.0), 0.0, MAX_SAMPLE_INTERVAL_S)
 
     v, cad = cat["speed_m_s"], cat["cadence_spm"]
@@ -262,7 +270,15 @@ def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
         "watch_sl": np.isfinite(res["watch_step_length_m"]),
         "altitude": alt_runs,
     }
-    res["_steady"] = (v[steady_flat], cad[steady_flat], dt[steady_flat], code[steady_flat])
+    # per-run sufficient statistics of the steady flat samples for the line fit:
+    # sums of w, w v, w v^2, w c, w v c, w c^2 (w = sample time)
+    w = np.where(steady_flat, dt, 0.0)
+    vs = np.where(steady_flat, v, 0.0)
+    cs = np.where(steady_flat, cad, 0.0)
+    res["_suff"] = np.column_stack([
+        np.bincount(code, weights=term, minlength=n_runs)
+        for term in (w, w * vs, w * vs * vs, w * cs, w * vs * cs, w * cs * cs)
+    ])
     return res
 
 
@@ -299,7 +315,8 @@ def gait_metrics(
     Notes
     -----
     Samples: ``moving`` samples only; each stands for the interval since the
-    previous sample (capped at 15 s). Means are time-weighted.
+    previous sample (the interval to the next one for the first sample and after a
+    gap; capped at 15 s). Means are time-weighted.
 
     - ``step_length_m = sum(v dt) / sum(spm / 60 dt)``: distance over steps, i.e. the
       step-weighted mean of ``SL = v * 60 / spm``.
@@ -349,7 +366,7 @@ def gait_metrics(
 
     columns: dict[str, np.ndarray] = {}
     flags: dict[str, list[np.ndarray]] = {}
-    steady_parts: list[tuple[np.ndarray, ...]] = []
+    suff_parts: list[np.ndarray] = []
     buffer: list[dict[str, np.ndarray]] = []
     buffered = 0
     done = 0
@@ -360,8 +377,7 @@ def gait_metrics(
         if not buffer:
             return
         res = _chunk(buffer)
-        v, c, w, code = res.pop("_steady")
-        steady_parts.append((v, c, w, code + done))
+        suff_parts.append(res.pop("_suff"))
         parts.append(res)
         done += len(buffer)
         buffer, buffered = [], 0
@@ -390,7 +406,8 @@ def gait_metrics(
     columns["step_length_height_ratio"] = sl / height_m if height_m is not None else np.full(n, np.nan)
     columns["step_length_leg_ratio"] = sl / leg if leg is not None else np.full(n, np.nan)
 
-    residual, index, fit = _overstride(steady_parts, columns.get("steady_flat_time_s", np.zeros(0)), n)
+    suff = np.concatenate(suff_parts) if suff_parts else np.zeros((0, 6))
+    residual, index, fit = _overstride(suff, columns.get("steady_flat_time_s", np.zeros(0)))
     columns["cadence_residual_spm"] = residual
     columns["overstride_index"] = index
 
@@ -415,9 +432,14 @@ def gait_metrics(
 
 
 def _overstride(
-    steady_parts: list[tuple[np.ndarray, ...]], steady_time: np.ndarray, n_runs: int
+    suff: np.ndarray, steady_time: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Fit cadence ~ a + b speed on steady flat samples; per-run residuals and index."""
+    """Fit cadence ~ a + b speed on steady flat samples; per-run residuals and index.
+
+    ``suff`` holds per run the time-weighted sums ``w, wv, wv^2, wc, wvc, wc^2`` of
+    its steady flat samples, so the fit never needs the samples themselves.
+    """
+    n_runs = len(steady_time)
     residual = np.full(n_runs, np.nan)
     index = np.full(n_runs, np.nan)
     eligible = steady_time >= MIN_STEADY_FLAT_S
@@ -425,38 +447,32 @@ def _overstride(
         "model": "cadence_spm = intercept_spm + slope_spm_per_m_s * speed_m_s, "
                  "time-weighted least squares on steady flat running samples",
         "n_runs": int(eligible.sum()),
-        "n_samples": 0,
+        "steady_flat_time_s": float(suff[eligible, 0].sum()) if n_runs else 0.0,
         "intercept_spm": math.nan,
         "slope_spm_per_m_s": math.nan,
         "sample_residual_sd_spm": math.nan,
         "run_residual_sd_spm": math.nan,
     }
-    if not steady_parts:
+    if not eligible.any():
         return residual, index, fit
-    v = np.concatenate([p[0] for p in steady_parts])
-    c = np.concatenate([p[1] for p in steady_parts])
-    w = np.concatenate([p[2] for p in steady_parts])
-    code = np.concatenate([p[3] for p in steady_parts])
-    keep = eligible[code] & (w > 0)
-    v, c, w, code = v[keep], c[keep], w[keep], code[keep]
-    fit["n_samples"] = int(len(v))
-    if eligible.sum() == 0 or len(v) < 3:
-        return residual, index, fit
-    sw = np.sqrt(w)
-    design = np.column_stack([np.ones_like(v), v]) * sw[:, None]
-    if np.ptp(v) > 1e-6:
-        coef = np.linalg.lstsq(design, c * sw, rcond=None)[0]
-    else:  # a single pace: the line is its mean cadence
-        coef = np.array([np.average(c, weights=w), 0.0])
-    r = c - (coef[0] + coef[1] * v)
-    fit["intercept_spm"] = float(coef[0])
-    fit["slope_spm_per_m_s"] = float(coef[1])
-    fit["sample_residual_sd_spm"] = float(np.sqrt(np.average(r * r, weights=w)))
-    num = np.bincount(code, weights=r * w, minlength=n_runs)
-    den = np.bincount(code, weights=w, minlength=n_runs)
+    sw, sv, svv, sc, svc, scc = suff[eligible].sum(axis=0)
+    mean_v, mean_c = sv / sw, sc / sw
+    var_v = svv / sw - mean_v**2
+    if var_v > 1e-9:
+        slope = (svc / sw - mean_v * mean_c) / var_v
+    else:  # a single pace: the line is the mean cadence
+        slope = 0.0
+    intercept = mean_c - slope * mean_v
+    w, wv, wvv, wc, wvc, wcc = suff.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        residual = num / den
+        residual = (wc - intercept * w - slope * wv) / w
     residual[~eligible] = np.nan
+    # sum of w (c - a - b v)^2 expanded into the sums, over eligible runs
+    ss = (wcc + intercept**2 * w + slope**2 * wvv - 2 * intercept * wc
+          - 2 * slope * wvc + 2 * intercept * slope * wv)[eligible].sum()
+    fit["intercept_spm"] = float(intercept)
+    fit["slope_spm_per_m_s"] = float(slope)
+    fit["sample_residual_sd_spm"] = float(math.sqrt(max(ss, 0.0) / sw))
     if eligible.sum() >= MIN_FIT_RUNS:
         sd = float(np.nanstd(residual, ddof=1))
         fit["run_residual_sd_spm"] = sd

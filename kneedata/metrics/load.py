@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -405,6 +406,7 @@ def _missing_mask(
     mask = np.zeros(len(index), dtype=bool)
     if known_missing is None:
         return mask
+    flagged: Any
     if isinstance(known_missing, pd.Series) and known_missing.dtype == bool:
         flagged = known_missing.index[known_missing.to_numpy()]
     else:
@@ -545,6 +547,17 @@ def load_metrics(
     the first row count as missing, except for CTL/ATL (the convention starts
     them from 0).
 
+    Examples
+    --------
+    Foster's worked week (DESIGN.md section 4):
+
+    >>> import pandas as pd
+    >>> days = pd.date_range("2024-01-01", periods=7, name="date")
+    >>> daily = pd.DataFrame({"distance_km": [300, 0, 450, 300, 600, 0, 900.0]}, index=days)
+    >>> last = load_metrics(daily).iloc[-1]
+    >>> print(f"{last['monotony_7d']:.4f} {last['strain_7d']:.1f}")
+    1.2205 3112.3
+
     References
     ----------
     Hulin BT et al. (2014). Spikes in acute workload are associated with increased
@@ -579,8 +592,7 @@ def load_metrics(
             "number of days (or None to treat days without runs as rest)."
         )
     attrs = dict(daily.attrs)
-    out = _check_daily_index(daily).copy()
-    out.index.name = "date"
+    out = _check_daily_index(daily).rename_axis("date").copy()
     x = pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     x = x.copy()
 
@@ -588,7 +600,7 @@ def load_metrics(
     nan_in_column = ~np.isfinite(x)
     if nan_in_column.any():
         sources.append("nan_in_column")
-    known = _missing_mask(out.index, known_missing)
+    known = _missing_mask(pd.DatetimeIndex(out.index), known_missing)
     if known_missing is not None:
         sources.append("known_missing")
     inferred = np.zeros(len(x), dtype=bool)
@@ -647,7 +659,7 @@ def load_metrics(
     cat_code[(change >= 10 - _EDGE_EPS) & (change <= 30 + _EDGE_EPS)] = 1
     cat_code[(change > 30 + _EDGE_EPS) | from_zero] = 2
     cats = pd.Categorical.from_codes(
-        cat_code, categories=WEEKLY_CHANGE_CATEGORIES, ordered=True
+        cat_code, categories=pd.Index(WEEKLY_CHANGE_CATEGORIES), ordered=True
     )
 
     new = {
@@ -673,7 +685,7 @@ def load_metrics(
         if name == "weekly_change_cat":
             out[name] = pd.Series(values, index=out.index)
         else:
-            out[name] = pd.Series(values, index=out.index).astype(LOAD_METRICS[name].dtype)
+            out[name] = np.asarray(values, dtype=LOAD_METRICS[name].dtype)
     attrs.update(
         {
             "load_column": column,
@@ -753,6 +765,20 @@ def session_spikes(
     showed no such signal. A day without data is not a day without running: the
     history only knows the runs it is given.
 
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"activity_id": ["a", "b", "c"], "sport": "running",
+    ...                      "local_date": [dt.date(2024, 1, 1), dt.date(2024, 1, 3),
+    ...                                     dt.date(2024, 1, 9)],
+    ...                      "distance_m": [10000.0, 12000.0, 25000.0]})
+    >>> session_spikes(runs)[["activity_id", "spike_pct", "spike_category"]].round(1)
+      activity_id  spike_pct spike_category
+    0           a        NaN      first_run
+    1           b       20.0          small
+    2           c      108.3          large
+
     References
     ----------
     Frandsen JSB et al. (2025). How much running is too much? Identifying high-risk
@@ -791,7 +817,7 @@ def session_spikes(
             "longest_prev_30d_km": longest,
             "spike_ratio": ratio,
             "spike_pct": pct,
-            "spike_category": pd.Categorical.from_codes(code, categories=SPIKE_CATEGORIES),
+            "spike_category": pd.Categorical.from_codes(code, categories=pd.Index(SPIKE_CATEGORIES)),
         }
     )
     out = out.astype(

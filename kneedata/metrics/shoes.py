@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,13 +70,14 @@ def _model_key(table: pd.DataFrame) -> pd.Series:
 
 def _assigned(runs: pd.DataFrame, shoes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """shoe_id and shoe_source per run (given column, else kneedata.gear.assign_shoes)."""
+    source: Any
     if "shoe_id" in runs.columns:
         shoe = runs["shoe_id"].astype("str")
         if "shoe_source" in runs.columns:
             source = runs["shoe_source"].astype("str")
         else:
-            source = pd.Series(np.where(shoe.notna(), "given", "unassigned"), index=runs.index)
-        return shoe.to_numpy(dtype=object), source.to_numpy(dtype=object)
+            source = np.where(shoe.notna(), "given", "unassigned")
+        return shoe.to_numpy(dtype=object), np.asarray(source, dtype=object)
     from kneedata.gear import assign_shoes
 
     assigned = assign_shoes(runs, shoes)
@@ -84,15 +86,17 @@ def _assigned(runs: pd.DataFrame, shoes: pd.DataFrame) -> tuple[np.ndarray, np.n
             f"assign_shoes returned {len(assigned)} rows for {len(runs)} runs; "
             "it must return one row per activity."
         )
-    if assigned.index.equals(runs.index):
-        assigned = assigned.loc[runs.index]
     shoe = assigned["shoe_id"].astype("str")
-    source = (
-        assigned["shoe_source"].astype("str")
-        if "shoe_source" in assigned.columns
-        else pd.Series(np.where(shoe.notna(), "gear", "unassigned"), index=assigned.index)
-    )
-    return shoe.to_numpy(dtype=object), source.to_numpy(dtype=object)
+    if "shoe_source" in assigned.columns:
+        source = assigned["shoe_source"].astype("str")
+    else:
+        source = np.where(shoe.notna(), "gear", "unassigned")
+    return shoe.to_numpy(dtype=object), np.asarray(source, dtype=object)
+
+
+def _masked(values: np.ndarray, known: np.ndarray) -> pd.arrays.BooleanArray:
+    """Nullable booleans: NA where not ``known``."""
+    return pd.arrays.BooleanArray(np.asarray(values, dtype=bool), ~np.asarray(known, dtype=bool))
 
 
 def shoe_usage(
@@ -194,8 +198,8 @@ def shoe_usage(
         pos = position[sel]
         km_at[sel] = table.at[s, "initial_km"] + np.cumsum(dist[sel]) - dist[sel]
         first_run = dates[pos[0]]
-        first_used = table.at[s, "first_used"] if "first_used" in table.columns else pd.NaT
-        start = first_run if pd.isna(first_used) else np.datetime64(first_used, "ns")
+        first_used: Any = table.at[s, "first_used"]
+        start = first_run if pd.isna(first_used) else pd.Timestamp(first_used).to_datetime64()
         if start > first_run:
             n_before_first_used += int(np.sum(dates[pos] < start))
             start = first_run
@@ -237,9 +241,9 @@ def shoe_usage(
             ),
             "shoe_km_at_run": km_at,
             "shoe_age_days": age,
-            "new_shoe": pd.array(np.where(assigned, km_at < NEW_KM, None), dtype="boolean"),
+            "new_shoe": _masked(km_at < NEW_KM, assigned),
             "model_km_at_run": model_km,
-            "new_model": pd.array(np.where(assigned, model_km < NEW_KM, None), dtype="boolean"),
+            "new_model": _masked(model_km < NEW_KM, assigned),
             "n_shoes_30d": n_30d,
             "drop_mm": drop,
             "drop_change_mm": drop - prev_drop,

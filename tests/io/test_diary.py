@@ -151,12 +151,14 @@ def test_slashed_dates_without_dayfirst_are_refused_with_advice(tmp_path):
 
 def test_side_blank_only_when_pain_free(tmp_path):
     path = write(tmp_path, "pain_diary.csv", "date,side,pain_0_10\n2024-01-01,,0\n"
-                 "2024-01-02,,4\n")
+                 "2024-01-02,,4\n2024-01-03,up,5\n")
     with pytest.raises(SchemaError) as err:
         read_pain_diary(path)
-    assert problems_of(err) == [
+    assert problems_of(err) == [   # a bad side is reported once, not also as blank
         "pain_diary.csv line 3, column side: the cell is empty but pain_0_10 is 4 "
-        "(write left, right or both; it may be blank only when pain is 0)"]
+        "(write left, right or both; it may be blank only when pain is 0)",
+        "pain_diary.csv line 4, column side: 'up' is not one of left, right, both (or "
+        "L, R, B)"]
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -339,17 +341,22 @@ def test_xlsx_errors_name_the_row_and_pick_the_named_sheet(tmp_path):
         "(heel-to-toe drop in mm, e.g. 8)"]
 
 
-def test_xlsx_number_in_date_column(tmp_path):
+def test_xlsx_number_in_date_column_and_date_in_pain_column(tmp_path):
     book = openpyxl.Workbook()
     book.active.append(["date", "side", "pain_0_10"])
     book.active.append([45357, "left", 2])
+    # Excel turns a typed '3/10' into 10 March of the current year
+    book.active.append([dt.datetime(2024, 3, 5), "left", dt.datetime(2024, 3, 10)])
     path = tmp_path / "pain_diary.xlsx"
     book.save(path)
     with pytest.raises(SchemaError) as err:
         read_pain_diary(path)
     assert problems_of(err) == [
         "pain_diary.xlsx row 2, column date: '45357' is a number, not a date (format "
-        "the column as a date in your spreadsheet, or type dates like 2024-03-05)"]
+        "the column as a date in your spreadsheet, or type dates like 2024-03-05)",
+        "pain_diary.xlsx row 3, column pain_0_10: '2024-03-10 00:00:00' is a date or "
+        "time, not a pain score: the spreadsheet probably turned a score like 3/10 "
+        "into a date (type just the number, e.g. 3, or format the column as text)"]
 
 
 # --- shoes, routines, periods ---------------------------------------------------------
@@ -388,26 +395,29 @@ def test_shoes_errors(tmp_path):
     ))
     with pytest.raises(SchemaError) as err:
         read_shoes(path)
-    assert problems_of(err) == [
+    assert problems_of(err) == [   # cell and table checks together, in file order
+        "shoes.csv line 2, column retired: '2024-01-01' is before first_used "
+        "2024-09-01 (swap them, or fix the year)",
         "shoes.csv line 3, column default_for: 'trail shoes!' in rule 'trail shoes!' "
         "cannot be read (write conditions like sport=running, sub_sport=trail or "
         "distance_km>=25, joined by '&')",
+        "shoes.csv line 3, column shoe_id: 'PEG40' is already used on line 2 (each "
+        "shoe needs its own id; ids are compared ignoring case)",
         "shoes.csv line 5, column shoe_id: the cell is empty (this column is required)",
         "shoes.csv line 6, column default_for: 'surface' in rule 'surface=trail' is "
         "not a field a rule can use (use sport, sub_sport, distance_km)",
         "shoes.csv line 6, column stack_mm: 'ninety' is not a number (heel stack "
         "height in mm, e.g. 33)",
     ]
-    # once the cells are fine, the table-level checks run
     fixed = write(tmp_path, "shoes2.csv", "shoe_id,first_used,retired\n"
                   "peg40,2024-09-01,2024-01-01\nPEG40,,\n")
     with pytest.raises(SchemaError) as err:
         read_shoes(fixed)
     assert problems_of(err) == [
-        "shoes2.csv line 3, column shoe_id: 'PEG40' is already used on line 2 (each "
-        "shoe needs its own id; ids are compared ignoring case)",
         "shoes2.csv line 2, column retired: '2024-01-01' is before first_used "
-        "2024-09-01 (swap them, or fix the year)"]
+        "2024-09-01 (swap them, or fix the year)",
+        "shoes2.csv line 3, column shoe_id: 'PEG40' is already used on line 2 (each "
+        "shoe needs its own id; ids are compared ignoring case)"]
 
 
 def test_read_routines(tmp_path):
@@ -491,7 +501,7 @@ def test_templates_refuse_to_overwrite(tmp_path):
     with pytest.raises(FileExistsError) as err:
         write_templates(tmp_path)
     assert str(tmp_path / "shoes.csv") in str(err.value)
-    assert "overwrite=True" in str(err.value)
+    assert "overwrite=True (kneedata init --force)" in str(err.value)
     assert not (tmp_path / "pain_diary.csv").exists()   # nothing half-written
     assert (tmp_path / "shoes.csv").read_text() == "shoe_id\nmine\n"
     write_templates(tmp_path, overwrite=True)

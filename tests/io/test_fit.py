@@ -17,7 +17,7 @@ import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import read_activities_bytes
-from kneedata.io.fit import FIT_DATETIME_MIN, _records_frame, _RI, read_fit
+from kneedata.io.fit import _RI, FIT_DATETIME_MIN, _records_frame, read_fit
 from kneedata.io.fitwrite import FitWriter, deg_to_semicircles, fit_crc, fit_time
 
 T0 = dt.datetime(2024, 6, 1, 21, 40, tzinfo=dt.timezone.utc)
@@ -87,6 +87,14 @@ def test_cycling_cadence_not_doubled():
     assert math.isnan(act.summary["avg_cadence_spm"])
     assert act.summary["avg_cadence_rpm"] == 85.5
     assert act.summary["cadence_unit_source"] == "cycling_rpm"
+
+
+def test_generic_treadmill_session_is_a_foot_sport():
+    # older Garmin indoor files: sport 'generic' with sub_sport 'treadmill'
+    (act,) = _read(_run_file(sport="generic", sub_sport="treadmill", avg_cadence=85))
+    assert act.summary["sport"] == "generic"
+    assert (act.records["cadence_spm"] == 171.0).all()
+    assert act.summary["avg_cadence_spm"] == 170.0
 
 
 def test_walking_cadence_doubled_from_avg_cadence():
@@ -276,6 +284,18 @@ def test_chained_fit_files_read_across_headers():
     assert acts[0].summary["complete"] is True
 
 
+def test_chained_file_after_a_bad_crc_still_read():
+    first = bytearray(_run_file(n=6))
+    first[-1] ^= 0xFF
+    w = FitWriter()
+    _header(w, _t(100))
+    _records(w, 6, t0=100.0)
+    with pytest.warns(DataQualityWarning, match="CRC"):
+        (act,) = _read(bytes(first) + w.to_bytes())
+    assert len(act.records) == 12
+    assert act.summary["complete"] is False
+
+
 def test_no_session_builds_from_records():
     with pytest.warns(DataQualityWarning, match="no session"):
         (act,) = _read(_run_file(session=False))
@@ -307,6 +327,15 @@ def test_bad_crc_marks_incomplete():
     assert act.summary["complete"] is False
     assert len(act.records) == 11
     assert act.summary["distance_m"] == 30.0
+
+
+def test_bad_header_crc_still_read_and_flagged():
+    data = bytearray(_run_file())
+    data[12] ^= 0xFF  # header CRC (bytes 12-13 of a 14-byte header)
+    with pytest.warns(DataQualityWarning, match="header CRC"):
+        (act,) = _read(bytes(data))
+    assert act.summary["complete"] is False
+    assert len(act.records) == 11
 
 
 def test_undefined_local_message_mid_file():

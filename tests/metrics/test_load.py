@@ -348,3 +348,13 @@ def test_columns_documented_in_schema():
     assert list(out.columns) == ["distance_km", "n_runs", *LOAD_METRICS]
     for name, col in LOAD_METRICS.items():
         assert str(out[name].dtype) == col.dtype, name
+
+
+def test_docstring_examples_run():
+    # the Examples sections are documentation users copy: keep them true
+    import doctest
+
+    import kneedata.metrics.load as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 8 and result.failed == 0

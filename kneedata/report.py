@@ -1,0 +1,838 @@
+"""One self-contained HTML report from a store and the runner's own logs.
+
+:func:`write_report` runs the whole chain on what a runner has: the activities in a
+:class:`kneedata.Store`, and optionally a pain diary, a shoes list and a routines log.
+It derives load, spikes, gait and shoe usage, builds the analysis frame, fits the
+case-crossover and the daily model, draws the figures, and writes::
+
+    out/report.html               one file, figures embedded (base64 PNG)
+    out/figures/*.png             the same figures as files
+    out/model_case_crossover.csv  ModelResult.table of the case-crossover
+    out/model_daily.csv           ModelResult.table of the daily model
+
+The report speaks plainly: what was imported and what looked wrong, load and
+spikes, form, shoes, and what preceded pain, with the caveats that belong to each.
+Nothing here computes a metric: it calls :mod:`kneedata.metrics`,
+:mod:`kneedata.models` and :mod:`kneedata.plots`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import os
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kneedata.errors import DataQualityWarning, KneedataError
+
+__all__ = [
+    "CASE_CROSSOVER_EXPOSURES",
+    "CAVEATS",
+    "DAILY_EXPOSURES",
+    "HAZARD_DAYS",
+    "ReportError",
+    "ReportTables",
+    "build_tables",
+    "fit_models",
+    "notebook_paths",
+    "write_report",
+]
+
+#: Exposures of the report's case-crossover (same-day frame columns; the models
+#: build the windows): transient ones that can differ between a hazard window and
+#: referent windows a few weeks away - a large single-run spike, and strength
+#: sessions (a logged routine that comes and goes week to week).
+CASE_CROSSOVER_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength")
+
+#: Exposures of the report's daily model: the same plus a slow one (cadence), which
+#: the case-crossover cannot place; shown so the reader sees what each design can
+#: and cannot do. Exposures absent from the frame are skipped.
+DAILY_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength", "cadence_moving_spm")
+
+#: Hazard window of the case-crossover and lag of the daily model [d].
+HAZARD_DAYS = 7
+
+#: Runs this many days before an episode are highlighted in cadence vs speed [d].
+HIGHLIGHT_DAYS = 14
+
+#: The honest caveats printed under every model result (plain words).
+CAVEATS: tuple[str, ...] = (
+    "These are associations in one person's records, not causes: something that "
+    "changed at the same time (a busy week, a new route, an illness) can produce the "
+    "same pattern.",
+    "One runner's data can show transient exposures - things that come and go within "
+    "weeks, like a single run much longer than usual - because each episode is "
+    "compared with the same runner's own time just before and after. Slow exposures "
+    "(months of strength work, a cadence that drifts over a season, body weight) "
+    "barely change inside those comparison windows, so this design cannot place "
+    "them, and a daily model on a handful of episodes cannot either.",
+    "Few episodes mean wide intervals: with under about 10 episodes per exposure an "
+    "odds ratio can look large by chance, and an interval that spans 1 means the data "
+    "cannot tell the direction.",
+    "Early pain changes running (shorter runs, rest): exposures are taken from the "
+    "days before the first pain day, which guards only partly against this.",
+    "Several exposures are tested at once; the adjusted p-values "
+    "(Benjamini-Hochberg) account for that, the raw ones do not.",
+    "This is not medical advice. Persistent or worsening knee pain deserves a visit "
+    "to a physiotherapist or doctor.",
+)
+
+
+class ReportError(KneedataError, ValueError):
+    """The report cannot be written from what was given (e.g. an empty store)."""
+
+
+# --- progress -----------------------------------------------------------------------
+
+
+class _Progress:
+    """One line per step on stderr, with elapsed seconds; silent when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            elapsed = time.perf_counter() - self.start
+            print(f"[kneedata report {elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+# --- computing the tables -----------------------------------------------------------
+
+
+@dataclass
+class ReportTables:
+    """Every table the report shows (inputs read, metrics derived, models fitted)."""
+
+    activities: pd.DataFrame
+    runs: pd.DataFrame
+    files: pd.DataFrame | None = None
+    diary: pd.DataFrame | None = None
+    episodes: pd.DataFrame | None = None
+    shoes: pd.DataFrame | None = None
+    routines: pd.DataFrame | None = None
+    daily: pd.DataFrame | None = None
+    load: pd.DataFrame | None = None
+    spikes: pd.DataFrame | None = None
+    gait: pd.DataFrame | None = None
+    shoe_summary: pd.DataFrame | None = None
+    frame: pd.DataFrame | None = None
+    case_crossover: Any = None
+    case_crossover_ml: Any = None
+    daily_model: Any = None
+    model_errors: list[str] = field(default_factory=list)
+    data_warnings: list[str] = field(default_factory=list)
+
+
+def _open_store(store: Any) -> Any:
+    from kneedata.store import Store
+
+    if isinstance(store, (str, os.PathLike)):
+        path = Path(store).expanduser()
+        if not path.is_dir():
+            raise ReportError(
+                f"store folder {str(path)!r} does not exist; import first with "
+                f"`kneedata import PATH --store {path}`."
+            )
+        return Store(path)
+    if not (hasattr(store, "activities") and hasattr(store, "records")):
+        raise TypeError(
+            f"write_report: store must be a kneedata.Store or a folder path, got "
+            f"{type(store).__name__}"
+        )
+    return store
+
+
+def _is_run(activities: pd.DataFrame) -> pd.Series:
+    sport = activities.get("sport", pd.Series("", index=activities.index))
+    return sport.astype(str).str.lower().eq("running")
+
+
+def build_tables(
+    store: Any,
+    *,
+    diary: str | os.PathLike[str] | pd.DataFrame | None = None,
+    shoes: str | os.PathLike[str] | pd.DataFrame | None = None,
+    routines: str | os.PathLike[str] | pd.DataFrame | None = None,
+    progress: bool = False,
+) -> ReportTables:
+    """Read the inputs and derive every table the report shows (no models, no drawing).
+
+    Parameters
+    ----------
+    store
+        A :class:`kneedata.Store` or the path of its folder.
+    diary, shoes, routines
+        Paths of the runner's CSV/xlsx logs (or frames already read with
+        :func:`kneedata.read_pain_diary`, :func:`kneedata.read_shoes`,
+        :func:`kneedata.read_routines`); each is optional.
+    progress
+        Print one line per step to stderr.
+
+    Returns
+    -------
+    ReportTables
+        ``data_warnings`` lists every :class:`kneedata.DataQualityWarning` raised
+        on the way (each distinct message once, with a count).
+    """
+    from kneedata.episodes import pain_episodes
+    from kneedata.frame import analysis_frame
+    from kneedata.io.diary import read_pain_diary, read_routines, read_shoes
+    from kneedata.metrics.gait import gait_metrics
+    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
+    from kneedata.metrics.shoes import shoe_summary
+
+    say = _Progress(progress)
+    st = _open_store(store)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        say(f"reading the store {getattr(st, 'path', st)}")
+        activities = st.activities()
+        if activities.empty:
+            raise ReportError(
+                f"the store {getattr(st, 'path', st)} holds no activities; import your "
+                "files first: `kneedata import PATH --store DIR`."
+            )
+        files = st.files() if hasattr(st, "files") else None
+        runs = activities.loc[_is_run(activities)]
+        tables = ReportTables(activities=activities, runs=runs, files=files)
+        say(f"{len(activities)} activities, {len(runs)} runs")
+
+        if diary is not None:
+            tables.diary = diary if isinstance(diary, pd.DataFrame) else read_pain_diary(diary)
+            tables.episodes = pain_episodes(tables.diary)
+            say(f"pain diary: {len(tables.diary)} entries, {len(tables.episodes)} episodes")
+        if shoes is not None:
+            tables.shoes = shoes if isinstance(shoes, pd.DataFrame) else read_shoes(shoes)
+        if routines is not None:
+            tables.routines = (routines if isinstance(routines, pd.DataFrame)
+                               else read_routines(routines))
+
+        if len(runs):
+            say("daily load, load ratios and single-run spikes")
+            tables.daily = daily_load(activities)
+            tables.load = load_metrics(tables.daily)
+            tables.spikes = session_spikes(activities)
+            say(f"cadence, step length and overstride proxies from the records of "
+                f"{len(runs)} runs")
+            tables.gait = gait_metrics(st)
+            if tables.shoes is not None:
+                tables.shoe_summary = shoe_summary(activities, tables.shoes,
+                                                   episodes=tables.episodes)
+        if tables.diary is not None:
+            say("analysis frame (one row per day)")
+            source: Any = st
+            if tables.gait is not None:
+                source = {"activities": activities, "gait": tables.gait}
+            tables.frame = analysis_frame(source, tables.diary, shoes=tables.shoes,
+                                          routines=tables.routines)
+    # each distinct message once (a metric computed twice warns twice)
+    tables.data_warnings = list(dict.fromkeys(
+        str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)))
+    return tables
+
+
+def _usable(frame: pd.DataFrame, exposures: Iterable[str]) -> list[str]:
+    """Exposures present in the frame and non-zero on at least one day."""
+    usable = []
+    for name in exposures:
+        if name in frame.columns:
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan)
+            if np.nansum(np.abs(values)) > 0:
+                usable.append(name)
+    return usable
+
+
+def fit_models(
+    frame: pd.DataFrame,
+    *,
+    case_crossover_exposures: Iterable[str] = CASE_CROSSOVER_EXPOSURES,
+    daily_exposures: Iterable[str] = DAILY_EXPOSURES,
+    hazard_days: int = HAZARD_DAYS,
+) -> tuple[Any, Any, Any, list[str]]:
+    """Fit the case-crossover and the daily model the report shows.
+
+    The case-crossover is fitted by maximum likelihood; when that reports
+    separation (an odds ratio running off to infinity, common with few episodes),
+    it is refitted with the log-F(2,2) penalty, which shrinks towards an odds
+    ratio of 1 and gives finite intervals, and the penalised fit is the one shown.
+
+    Parameters
+    ----------
+    frame
+        Analysis frame (:func:`kneedata.analysis_frame`).
+    case_crossover_exposures, daily_exposures
+        Frame columns for each model; those absent from the frame or never
+        non-zero are skipped.
+    hazard_days
+        Hazard window of the case-crossover and lag of the daily model [d].
+
+    Returns
+    -------
+    (case_crossover, case_crossover_ml, daily_model, errors)
+        :class:`kneedata.ModelResult` objects (``case_crossover`` is the one to
+        show, ``case_crossover_ml`` the maximum-likelihood fit, the same object
+        when no penalty was needed), ``None`` for a model that could not be fitted;
+        ``errors`` says why.
+    """
+    from kneedata.models import case_crossover, daily_model
+
+    errors: list[str] = []
+    if not bool(frame["onset"].any()):
+        return None, None, None, ["no pain episode starts inside the period with data"]
+    cc = cc_ml = dm = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the caveats are kept in ModelResult.warnings
+        cc_names = _usable(frame, case_crossover_exposures)
+        if not cc_names:
+            errors.append("case-crossover not fitted: none of "
+                          f"{list(case_crossover_exposures)} occurs in the data")
+        else:
+            try:
+                cc_ml = case_crossover(frame, cc_names, hazard_days=hazard_days)
+                cc = cc_ml
+                if any("separation" in w or "implausibly large" in w for w in cc_ml.warnings):
+                    cc = case_crossover(frame, cc_names, hazard_days=hazard_days,
+                                        penalty="logF")
+                    cc.warnings.insert(0, "maximum likelihood showed separation (odds "
+                                          "ratios running off to infinity); shown: "
+                                          "log-F(2,2) penalised estimates, shrunk "
+                                          "towards 1")
+            except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
+                errors.append(f"case-crossover not fitted: {err}")
+        dm_names = _usable(frame, daily_exposures)
+        if not dm_names:
+            errors.append(f"daily model not fitted: none of {list(daily_exposures)} "
+                          "occurs in the data")
+        else:
+            try:
+                dm = daily_model(frame, dm_names, lags=(hazard_days,))
+            except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
+                errors.append(f"daily model not fitted: {err}")
+    return cc, cc_ml, dm, errors
+
+
+def _count_messages(messages: Iterable[str]) -> list[str]:
+    """Distinct messages in order, with a count when one came from several items."""
+    counts = Counter(messages)
+    return [m if n == 1 else f"{m} ({n} activities)" for m, n in counts.items()]
+
+
+# --- figures ------------------------------------------------------------------------
+
+
+def _save(fig: Any, path: Path) -> str:
+    """Save a figure as PNG and return it base64-encoded."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = buffer.getvalue()
+    path.write_bytes(data)
+    return base64.b64encode(data).decode("ascii")
+
+
+def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[str, str]:
+    import matplotlib
+
+    from kneedata import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    images: dict[str, str] = {}
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        if tables.daily is not None and tables.load is not None:
+            say("drawing the timeline and the load figure")
+            ax = plots.timeline(tables.daily, episodes=tables.episodes, diary=tables.diary)
+            images["timeline"] = _save(ax.figure, folder / "timeline.png")
+            ax = plots.acute_chronic(tables.load)
+            images["acute_chronic"] = _save(ax.figure, folder / "acute_chronic.png")
+        gait = tables.gait
+        if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
+            say("drawing cadence against speed")
+            fit = gait.attrs.get("overstride_fit", {})
+            a, b = fit.get("intercept_spm", np.nan), fit.get("slope_spm_per_m_s", np.nan)
+            curve = (lambda v: a + b * v) if np.isfinite(a) and np.isfinite(b) else None
+            ax = plots.cadence_speed(gait, curve=curve, highlight=tables.episodes,
+                                     highlight_days=HIGHLIGHT_DAYS)
+            images["cadence_speed"] = _save(ax.figure, folder / "cadence_speed.png")
+        if tables.shoe_summary is not None and len(tables.shoe_summary):
+            say("drawing shoes")
+            ax = plots.shoe_km(tables.shoe_summary)
+            images["shoe_km"] = _save(ax.figure, folder / "shoe_km.png")
+        for key, result in (("forest", tables.case_crossover),
+                            ("forest_daily", tables.daily_model)):
+            if result is not None and len(result.table):
+                name = ("Case-crossover" if key == "forest"
+                        else f"Daily model, exposures of the {HAZARD_DAYS} days before")
+                ax = plots.forest(result.table, title=f"{name}: odds ratios")
+                images[key] = _save(ax.figure, folder / f"{key}.png")
+    return images
+
+
+# --- HTML ---------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;
+margin:2rem auto;padding:0 1rem;color:#222;line-height:1.5}
+h1{font-size:1.7rem}h2{margin-top:2.5rem;border-bottom:1px solid #ddd}
+img{max-width:100%;height:auto;margin:.5rem 0}
+table{border-collapse:collapse;font-size:.88rem;margin:.6rem 0}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5rem 1rem}
+.caveat{background:#eef4fb;border-left:4px solid #3b7dd8;padding:.5rem 1rem}
+.small{font-size:.85rem;color:#555}
+"""
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _p(text: str, cls: str | None = None) -> str:
+    return f'<p class="{cls}">{_esc(text)}</p>' if cls else f"<p>{_esc(text)}</p>"
+
+
+def _ul(items: Iterable[str], cls: str | None = None) -> str:
+    items = list(items)
+    if not items:
+        return ""
+    inner = "".join(f"<li>{_esc(i)}</li>" for i in items)
+    return f'<ul class="{cls}">{inner}</ul>' if cls else f"<ul>{inner}</ul>"
+
+
+def _img(images: dict[str, str], key: str, alt: str) -> str:
+    if key not in images:
+        return ""
+    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{images[key]}">'
+
+
+def _table(frame: pd.DataFrame, *, digits: int = 3) -> str:
+    if frame is None or frame.empty:
+        return "<p class='small'>(nothing to show)</p>"
+
+    def fmt(value: Any) -> str:
+        return f"{value:.{digits}g}"
+
+    return frame.to_html(index=False, escape=True, float_format=fmt, na_rep="",
+                         border=0)
+
+
+def _n(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None else len(frame)
+
+
+def _date_text(value: Any) -> str:
+    stamp = pd.Timestamp(value)
+    return "?" if pd.isna(stamp) else stamp.strftime("%d %b %Y")
+
+
+def _section_import(t: ReportTables) -> str:
+    acts = t.activities
+    dates = pd.to_datetime(acts["local_date"].astype(str), errors="coerce")
+    out = ["<h2>1. What was imported</h2>"]
+    sports = acts["sport"].astype(str).value_counts()
+    formats = acts["source_format"].astype(str).value_counts() \
+        if "source_format" in acts.columns else pd.Series(dtype=int)
+    out.append(_p(
+        f"{len(acts)} activities from {_date_text(dates.min())} to {_date_text(dates.max())}: "
+        + ", ".join(f"{n} {s}" for s, n in sports.items())
+        + ". Read from " + ", ".join(f"{n} {str(f).upper()}" for f, n in formats.items())
+        + " files."
+    ))
+    notes: list[str] = []
+    if t.files is not None and len(t.files):
+        status = t.files["status"].astype(str).value_counts()
+        out.append(_p("Files seen: " + ", ".join(f"{n} {str(s).replace('_', ' ')}"
+                                                 for s, n in status.items()) + "."))
+        failed = t.files.loc[t.files["status"].astype(str).eq("failed"), ["path", "reason"]]
+        if len(failed):
+            notes.append(f"{len(failed)} file(s) could not be read (listed below).")
+    if "n_sources" in acts.columns:
+        dup = int((pd.to_numeric(acts["n_sources"], errors="coerce") > 1).sum())
+        if dup:
+            notes.append(f"{dup} runs arrived more than once (e.g. watch file and app "
+                         "export); each is counted once, from its richest file.")
+    if "complete" in acts.columns:
+        bad = int((~acts["complete"].astype("boolean").fillna(True).astype(bool)).sum())
+        if bad:
+            notes.append(f"{bad} activities come from damaged or truncated files; what "
+                         "was readable was kept.")
+    if "local_time_source" in acts.columns:
+        utc = int(acts["local_time_source"].astype(str).eq("assumed_utc").sum())
+        if utc:
+            notes.append(f"{utc} activities had no time zone information; their local "
+                         "day assumes UTC and may be off by one near midnight.")
+    if "cadence_unit_source" in acts.columns:
+        runs = acts.loc[_is_run(acts)]
+        none = int(runs["cadence_unit_source"].astype(str).eq("none").sum())
+        if none:
+            notes.append(f"{none} runs have no cadence.")
+    if "warnings" in acts.columns:
+        per_activity = [str(w) for ws in acts["warnings"] if isinstance(ws, (list, tuple, np.ndarray))
+                        for w in ws]
+        notes.extend(f"file note: {m}" for m in _count_messages(per_activity)[:15])
+    notes.extend(t.data_warnings)
+    if t.diary is not None:
+        d = t.diary
+        out.append(_p(f"Pain diary: {len(d)} entries from {_date_text(d['date'].min())} to "
+                      f"{_date_text(d['date'].max())}; {_n(t.episodes)} pain episodes "
+                      "(a pain score of 3 or more after 14 pain-free days)."))
+    else:
+        out.append(_p("No pain diary was given, so nothing can be said about pain. Start "
+                      "one with `kneedata init FOLDER` and pass it with --diary.", "note"))
+    if t.shoes is not None:
+        out.append(_p(f"Shoes list: {len(t.shoes)} pairs."))
+    if t.routines is not None:
+        kinds = t.routines["kind"].astype(str).value_counts()
+        out.append(_p("Routines log: " + ", ".join(f"{n} {str(k).replace('_', ' ')}"
+                                                     for k, n in kinds.items()) + "."))
+    if notes:
+        out.append("<h3>Data-quality notes</h3>")
+        out.append(_ul(notes, "small"))
+    if t.files is not None and len(t.files):
+        failed = t.files.loc[t.files["status"].astype(str).eq("failed"), ["path", "reason"]]
+        if len(failed):
+            out.append(_table(failed.head(20)))
+    return "\n".join(out)
+
+
+def _section_load(t: ReportTables, images: dict[str, str]) -> str:
+    out = ["<h2>2. Load and spikes</h2>"]
+    if t.daily is None:
+        out.append(_p("No runs in the store, so there is no running load to show."))
+        return "\n".join(out)
+    out.append(_p("Each bar is one day's running distance; the dots are pain-diary "
+                  "entries on the right-hand 0-10 scale, and the shaded spans are pain "
+                  "episodes."))
+    out.append(_img(images, "timeline", "daily distance and pain over time"))
+    spikes = t.spikes
+    if spikes is not None and len(spikes):
+        cats = spikes["spike_category"].astype(str).value_counts()
+        order = ["none", "small", "moderate", "large", "first_run"]
+        counts = pd.DataFrame({
+            "run compared with the longest run of the 30 days before": [
+                {"none": "up to 10 % longer (or shorter)", "small": "10-30 % longer",
+                 "moderate": "30-100 % longer", "large": "more than twice as long",
+                 "first_run": "no earlier run to compare"}[c] for c in order if c in cats],
+            "runs": [int(cats[c]) for c in order if c in cats],
+        })
+        out.append(_p("A single run much longer than anything in the month before is the "
+                      "load pattern with the clearest link to running injuries in a large "
+                      "cohort (Frandsen et al. 2025, 5,205 runners: runs more than twice "
+                      "the recent longest had a hazard ratio of 2.28, 1.50-3.48)."))
+        out.append(_table(counts))
+        large = spikes.loc[spikes["spike_category"].astype(str).eq("large")]
+        if len(large):
+            show = pd.DataFrame({
+                "date": pd.to_datetime(large["date"]).dt.strftime("%Y-%m-%d"),
+                "run (km)": large["distance_km"].to_numpy(dtype=float),
+                "longest of the 30 days before (km)": large["longest_prev_30d_km"].to_numpy(dtype=float),
+                "ratio": large["spike_ratio"].to_numpy(dtype=float),
+            })
+            out.append(_p(f"The {len(large)} large spikes:"))
+            out.append(_table(show))
+    out.append(_p("Acute load (the last 7 days) against chronic load (the weekly average "
+                  "of the weeks before), and their ratio:"))
+    out.append(_img(images, "acute_chronic", "acute and chronic load and their ratio"))
+    from kneedata.plots import ACWR_CAVEAT
+
+    out.append(_p(ACWR_CAVEAT, "caveat"))
+    return "\n".join(out)
+
+
+def _section_form(t: ReportTables, images: dict[str, str]) -> str:
+    out = ["<h2>3. Form: cadence and step length</h2>"]
+    gait = t.gait
+    if gait is None or gait["cadence_moving_spm"].notna().sum() == 0:
+        out.append(_p("No cadence in the runs, so form cannot be described."))
+        return "\n".join(out)
+    fit = gait.attrs.get("overstride_fit", {})
+    cad = gait["cadence_moving_spm"]
+    sl = gait["step_length_m"]
+    text = (f"Across {int(cad.notna().sum())} runs with cadence, the median cadence while "
+            f"moving was {cad.median():.0f} steps/min and the median step length "
+            f"{sl.median():.2f} m.")
+    if np.isfinite(fit.get("slope_spm_per_m_s", np.nan)):
+        text += (f" Your own cadence rises with speed: about "
+                 f"{fit['intercept_spm']:.0f} + {fit['slope_spm_per_m_s']:.1f} x speed "
+                 f"(m/s) steps/min, fitted on {fit.get('n_runs', '?')} runs' steady, "
+                 "flat stretches (the black line).")
+    out.append(_p(text))
+    out.append(_img(images, "cadence_speed", "cadence against speed"))
+    out.append(_p("Points above the line are runs with quicker, shorter steps than usual "
+                  "for their speed; points below, slower and longer steps (a negative "
+                  f"overstride index). Highlighted: runs in the {HIGHLIGHT_DAYS} days "
+                  "before a pain episode. Higher cadence at the same speed lowers the "
+                  "load on the knee per step (Heiderscheit 2011; Lenhart 2014), but a watch cannot see "
+                  "where the foot lands: the index is a proxy, not a measurement of "
+                  "overstriding."))
+    by_month = gait.assign(month=pd.to_datetime(gait["date"]).dt.strftime("%Y-%m"))
+    monthly = by_month.groupby("month").agg(
+        runs=("cadence_moving_spm", "size"),
+        cadence_steps_per_min=("cadence_moving_spm", "median"),
+        step_length_m=("step_length_m", "median"),
+        overstride_index=("overstride_index", "median"),
+    ).reset_index()
+    out.append(_p("Month by month (medians of the runs):"))
+    out.append(_table(monthly))
+    return "\n".join(out)
+
+
+def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
+    out = ["<h2>4. Shoes</h2>"]
+    if t.shoe_summary is None:
+        out.append(_p("No shoes list was given (pass --shoes)."))
+        return "\n".join(out)
+    out.append(_img(images, "shoe_km", "km and pain episodes per shoe"))
+    s = t.shoe_summary
+    cols = [c for c in ("shoe_id", "name", "drop_mm", "n_runs", "distance_km",
+                        "n_episodes", "episodes_per_100km", "episodes_per_100km_low",
+                        "episodes_per_100km_high") if c in s.columns]
+    out.append(_table(s[cols]))
+    unassigned = s.attrs.get("n_episodes_unattributed")
+    if unassigned:
+        out.append(_p(f"{unassigned} episode(s) followed no run within 7 days and are not "
+                      "attributed to a shoe."))
+    out.append(_p("Episodes per 100 km count an episode against the shoe of the last run "
+                  "before it (within 7 days), with exact Poisson 95 % intervals. They are "
+                  "crude: a shoe worn in heavy weeks, on trails or while already sore "
+                  "collects episodes for reasons that are not the shoe. Overlapping "
+                  "intervals mean the data cannot tell the shoes apart.", "caveat"))
+    return "\n".join(out)
+
+
+#: Plain words for the report's exposures (per unit of the window summary).
+_PLAIN_TERMS = {
+    "spike_large": "a run more than twice as long as the longest of the 30 days before it",
+    "n_strength": "each strength session",
+    "cadence_moving_spm": "each 1 step/min higher average cadence",
+    "overstride_index": "each 1 unit higher overstride index",
+    "weekly_change_gt30": "a week with over 30 % more distance than the week before",
+}
+
+
+def _plain_sentence(row: pd.Series) -> str:
+    """One sentence per term: what, when, how much, and whether the data can tell."""
+    exposure = str(row.get("exposure", row["term"]))
+    what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
+    window = str(row.get("window", "")).split(" (")[0] or "the window before"
+    odds, lo, hi = float(row["odds_ratio"]), float(row["ci_low"]), float(row["ci_high"])
+    if not np.isfinite(odds):
+        return f"{what[0].upper() + what[1:]} ({window}): could not be estimated."
+    numbers = f"odds ratio {odds:.2g} (95 % interval {lo:.2g} to {hi:.2g})"
+    if lo > 1:
+        verdict = "more common before pain started than at other times"
+    elif hi < 1:
+        verdict = "less common before pain started than at other times"
+    else:
+        verdict = "the interval includes 1, so the data cannot tell the direction"
+    return f"{what[0].upper() + what[1:]} ({window}): {numbers}; {verdict}."
+
+
+def _model_table(result: Any) -> pd.DataFrame:
+    tab = result.table
+    return pd.DataFrame({
+        "term": tab["term"],
+        "window": tab["window"] if "window" in tab.columns else "",
+        "odds ratio": tab["odds_ratio"].to_numpy(dtype=float),
+        "95 % CI": [f"{lo:.2g} - {hi:.2g}" for lo, hi in zip(tab["ci_low"], tab["ci_high"],
+                                                              strict=True)],
+        "p": tab["p_value"].to_numpy(dtype=float),
+        "p adjusted (BH)": tab["p_adjusted"].to_numpy(dtype=float),
+        "episodes": tab["n_episodes"],
+        "informative episodes": tab["n_informative"] if "n_informative" in tab.columns else "",
+    })
+
+
+def _section_models(t: ReportTables, images: dict[str, str]) -> str:
+    out = ["<h2>5. What preceded pain</h2>"]
+    if t.diary is None:
+        out.append(_p("No pain diary was given, so no model was fitted.", "note"))
+        return "\n".join(out)
+    n_ep = _n(t.episodes)
+    out.append(_p(
+        f"The diary holds {n_ep} pain episodes. The case-crossover asks, for each "
+        f"episode: was an exposure more common in the {HAZARD_DAYS} days before the "
+        f"first pain day than in comparable {HAZARD_DAYS}-day windows of the same runner "
+        "in the same 4-week block when no pain started? Each episode is compared only "
+        "with the runner's own time, so things that do not change (age, anatomy, "
+        "habits) cancel out - and so do things that change only slowly, which is why "
+        "cadence is left to the daily model below."))
+    for msg in t.model_errors:
+        out.append(_p(msg, "note"))
+    cc = t.case_crossover
+    if cc is not None:
+        out.append(_img(images, "forest", "case-crossover odds ratios"))
+        out.append(_p(f"Case-crossover: {cc.n_episodes} of {n_ep} episodes had comparable "
+                      "windows and entered the fit."))
+        out.append(_ul(_plain_sentence(row) for _, row in cc.table.iterrows()))
+        out.append(_table(_model_table(cc)))
+        if cc.warnings:
+            out.append("<h3>Warnings from the model</h3>")
+            out.append(_ul(cc.warnings, "small"))
+    dm = t.daily_model
+    if dm is not None:
+        out.append(_p(f"Daily model: every day at risk, the chance that an episode starts "
+                      f"that day against the exposures of the {HAZARD_DAYS} days before "
+                      "(logistic regression with autocorrelation-robust errors). It uses "
+                      "every episode and can include slow exposures such as cadence, but "
+                      "it compares the runner with herself across the whole record, so "
+                      "seasons and other slow changes can mix in."))
+        out.append(_img(images, "forest_daily", "daily model odds ratios"))
+        out.append(_ul(_plain_sentence(row) for _, row in dm.table.iterrows()))
+        out.append(_table(_model_table(dm)))
+        if dm.warnings:
+            out.append("<h3>Warnings from the model</h3>")
+            out.append(_ul(dm.warnings, "small"))
+    out.append("<h3>How to read this</h3>")
+    out.append(_ul(CAVEATS, "caveat"))
+    return "\n".join(out)
+
+
+def _html(t: ReportTables, images: dict[str, str]) -> str:
+    from kneedata import __version__
+
+    made = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join([
+        "<h1>What came before the knee pain?</h1>",
+        _p(f"kneedata {__version__} report, written {made}. Everything below is computed "
+           "from your own files; nothing leaves your computer.", "small"),
+        _p("Associations in one person's records, not causes and not medical advice.",
+           "caveat"),
+        _section_import(t),
+        _section_load(t, images),
+        _section_form(t, images),
+        _section_shoes(t, images),
+        _section_models(t, images),
+    ])
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<title>kneedata report</title>"
+            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+
+
+# --- entry points -------------------------------------------------------------------
+
+
+def write_report(
+    store: Any,
+    *,
+    diary: str | os.PathLike[str] | pd.DataFrame | None = None,
+    shoes: str | os.PathLike[str] | pd.DataFrame | None = None,
+    routines: str | os.PathLike[str] | pd.DataFrame | None = None,
+    out: str | os.PathLike[str],
+    progress: bool = True,
+) -> Path:
+    """Write the HTML report, its figures and the model tables into ``out``.
+
+    Parameters
+    ----------
+    store
+        A :class:`kneedata.Store` or the path of its folder (import first with
+        ``kneedata import``).
+    diary, shoes, routines
+        The runner's pain diary, shoes list and routines log (CSV or xlsx paths, or
+        frames already read); each optional. Without a diary the report describes
+        the running but fits no model.
+    out
+        Output folder (created).
+    progress
+        Print one line per step to stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out/report.html``: one self-contained file (figures embedded as base64
+        PNG). Next to it: ``figures/*.png``, ``model_case_crossover.csv`` and
+        ``model_daily.csv`` (columns of :data:`kneedata.models.TABLE_COLUMNS`;
+        header only when the model could not be fitted).
+
+    Raises
+    ------
+    ReportError
+        The store folder does not exist or holds no activities.
+    """
+    from kneedata.models import TABLE_COLUMNS
+
+    say = _Progress(progress)
+    out_dir = Path(out).expanduser()
+    tables = build_tables(store, diary=diary, shoes=shoes, routines=routines,
+                          progress=progress)
+    if tables.frame is not None:
+        say(f"fitting the case-crossover and the daily model on {_n(tables.episodes)} "
+            "episodes")
+        (tables.case_crossover, tables.case_crossover_ml, tables.daily_model,
+         tables.model_errors) = fit_models(tables.frame)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images = _draw_figures(tables, out_dir / "figures", say)
+    for name, result in (("model_case_crossover.csv", tables.case_crossover),
+                         ("model_daily.csv", tables.daily_model)):
+        table = result.table if result is not None else pd.DataFrame(columns=list(TABLE_COLUMNS))
+        table.to_csv(out_dir / name, index=False)
+    path = out_dir / "report.html"
+    path.write_text(_html(tables, images), encoding="utf-8")
+    say(f"done: report.html, {len(images)} figures and the model tables in {out_dir}")
+    return path
+
+
+def notebook_paths(
+    data: str | os.PathLike[str], store: str | os.PathLike[str] | None = None
+) -> tuple[Path, Path]:
+    """Resolve a notebook's input folder and choose its store.
+
+    Parameters
+    ----------
+    data
+        The folder of exports and logs. A relative path is taken relative to the
+        working directory; if it does not exist there, relative to the
+        repository's ``notebooks/`` folder (so ``"../sample_data"`` works wherever
+        the kernel was started).
+    store
+        Store folder; ``None`` means a scratch store for this ``data`` folder in
+        the system temp folder (one per data folder, so sample and own data never
+        mix, and nothing is written into the repository).
+
+    Returns
+    -------
+    (data, store)
+        Absolute paths.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data`` was found in neither place.
+    """
+    given = Path(data).expanduser()
+    candidates = [given] if given.is_absolute() else [
+        Path.cwd() / given, Path(__file__).resolve().parents[1] / "notebooks" / given]
+    found = next((c.resolve() for c in candidates if c.exists()), None)
+    if found is None:
+        raise FileNotFoundError(
+            f"data folder {str(data)!r} not found (looked in "
+            f"{', '.join(str(c) for c in candidates)}); set DATA in the notebook's "
+            "first cell or the KNEEDATA_DATA environment variable to your export folder."
+        )
+    if store is None:
+        digest = hashlib.sha1(str(found).encode()).hexdigest()[:10]
+        store_path = Path(tempfile.gettempdir()) / "kneedata-notebooks" / \
+            f"{found.name}-{digest}" / "store"
+    else:
+        store_path = Path(store).expanduser().resolve()
+    return found, store_path

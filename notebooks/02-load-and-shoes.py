@@ -1,0 +1,104 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. How much did I run, and did sudden jumps come before pain?
+#
+# Runner's knee is, above all, an overuse problem: the knee is asked to do more
+# than it has adapted to. This notebook looks at the running load day by day, at
+# single runs much longer than usual, at the popular acute:chronic ratio (and why
+# not to trust it alone), and at the shoes.
+#
+# Point `DATA` at your own export folder (or set `KNEEDATA_DATA`); it should hold
+# `pain_diary.csv` and `shoes.csv` (templates: `kneedata init FOLDER`).
+
+# %% tags=["parameters"]
+import os
+from pathlib import Path
+
+DATA = Path(os.environ.get("KNEEDATA_DATA", "../sample_data"))  # your export folder
+STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in the temp folder
+
+# %%
+import kneedata as kd
+from kneedata import plots
+from kneedata.report import notebook_paths
+
+DATA, STORE = notebook_paths(DATA, STORE)
+store = kd.Store(STORE)
+if store.activities().empty:  # notebook 1 not run yet: import first
+    store.import_paths([DATA], progress=False)
+acts = store.activities()
+diary = kd.read_pain_diary(DATA / "pain_diary.csv")
+episodes = kd.pain_episodes(diary)
+print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain episodes")
+
+# %% [markdown]
+# ## Day by day
+# Bars are each day's distance; dots are pain-diary entries (right-hand axis,
+# 0-10); the shaded spans are pain episodes (a score of 3 or more after two
+# pain-free weeks, until two pain-free weeks again).
+
+# %%
+daily = kd.daily_load(acts)
+load = kd.load_metrics(daily)
+plots.timeline(daily, episodes=episodes, diary=diary);
+
+# %% [markdown]
+# ## Single runs much longer than usual
+# In 5,205 runners followed for 18 months, a run more than twice as long as the
+# longest of the previous 30 days came with a clearly higher injury rate (hazard
+# ratio 2.28, 95 % CI 1.50-3.48; Frandsen et al., BJSM 2025). Here are yours:
+
+# %%
+spikes = kd.session_spikes(acts)
+spikes["spike_category"].value_counts()
+
+# %%
+spikes.loc[spikes["spike_category"] == "large", ["date", "distance_km", "longest_prev_30d_km", "spike_ratio"]]
+
+# %% [markdown]
+# Look for shaded episodes starting within a week or two after these dates in the
+# timeline above. Notebook 4 puts a number on it.
+#
+# ## Acute vs chronic load
+# The last 7 days (acute) against the weekly average of the three weeks before
+# (chronic), and their ratio on the right.
+
+# %%
+plots.acute_chronic(load);
+
+# %% [markdown]
+# **What it cannot show.** The ratio is mathematically coupled (in its common
+# form the acute week is also in the chronic average) and hides whether the top
+# went up or the bottom went down: a ratio of 1.5 after a rest week means
+# something else than after a big block. In the same 5,205 runners, the ratio
+# showed no link with injury. Read the two lines, not just the ratio.
+#
+# ## Shoes
+# Kilometres per shoe, and pain episodes per 100 km in each (an episode counts
+# against the shoe of the last run before it).
+
+# %%
+shoes = kd.read_shoes(DATA / "shoes.csv")
+summary = kd.shoe_summary(acts, shoes, episodes=episodes)
+plots.shoe_km(summary);
+
+# %%
+summary[["name", "n_runs", "distance_km", "n_episodes", "episodes_per_100km",
+         "episodes_per_100km_low", "episodes_per_100km_high"]]
+
+# %% [markdown]
+# **What it cannot show.** These rates are crude. A shoe worn in the heavy weeks,
+# on trails, or while already sore collects episodes for reasons that are not the
+# shoe, and with a handful of episodes the intervals overlap: the data cannot tell
+# these shoes apart. Runs without a known shoe are left out, not guessed.

@@ -1,0 +1,136 @@
+"""Tolerant, entity-free XML parsing (kneedata.io.xmlsafe) on hand-built documents."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from kneedata.errors import FileFormatError
+from kneedata.io.xmlsafe import child, child_text, children, local_name, parse_xml
+
+DOC = b'<?xml version="1.0" encoding="UTF-8"?><gpx xmlns="http://www.topografix.com/GPX/1/1"><trk><name> A </name></trk></gpx>'
+
+
+def test_plain_document_parses_without_repairs():
+    parsed = parse_xml(DOC, "plain.gpx")
+    assert local_name(parsed.root.tag) == "gpx"
+    assert parsed.complete and parsed.repairs == [] and parsed.damage is None
+
+
+def test_utf8_bom_is_removed():
+    parsed = parse_xml(b"\xef\xbb\xbf" + DOC, "bom.gpx")
+    assert local_name(parsed.root.tag) == "gpx"
+    assert any("byte-order mark" in r for r in parsed.repairs)
+
+
+def test_whitespace_before_xml_declaration_is_removed():
+    data = b"          \r\n" + DOC  # Polar TCX: 10 spaces before <?xml
+    with pytest.raises(ET.ParseError):
+        ET.fromstring(data)  # a strict parser rejects it ...
+    parsed = parse_xml(data, "polar.tcx")  # ... kneedata does not
+    assert local_name(parsed.root.tag) == "gpx"
+    assert any("12 whitespace" in r for r in parsed.repairs)
+
+
+def test_bom_and_whitespace_together():
+    parsed = parse_xml(b"\xef\xbb\xbf \n" + DOC, "both.gpx")
+    assert local_name(parsed.root.tag) == "gpx" and len(parsed.repairs) == 2
+
+
+def test_utf16_with_bom_is_read():
+    text = DOC.decode().replace("UTF-8", "UTF-16")
+    parsed = parse_xml(text.encode("utf-16"), "utf16.gpx")
+    trk = child(parsed.root, "trk")
+    assert trk is not None and child_text(trk, "name") == "A"
+
+
+def test_undeclared_prefixes_are_bound_and_matched_by_local_name():
+    # as in 6037744996.gpx: gpxdata: is used but never declared
+    data = (b'<?xml version="1.0"?><gpx xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+            b'<trkpt lat="1" lon="2"><extensions><gpxdata:cadence>43</gpxdata:cadence>'
+            b'<cadence>43</cadence><x:y x:attr="1"/></extensions></trkpt></trkseg></trk></gpx>')
+    with pytest.raises(ET.ParseError, match="unbound prefix"):
+        ET.fromstring(data)
+    parsed = parse_xml(data, "mapstogpx.gpx")
+    ext = next(e for e in parsed.root.iter() if local_name(e.tag) == "extensions")
+    assert [local_name(c.tag) for c in ext] == ["cadence", "cadence", "y"]
+    assert parsed.complete
+    assert any("gpxdata:" in r and "x:" in r for r in parsed.repairs)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<gpx><trk><name>&lol9;</name></trk></gpx>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE gpx [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<gpx><trk><name>&xxe;</name></trk></gpx>"""
+
+PARAMETER_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE gpx [<!ENTITY % ext SYSTEM "file:///etc/passwd"> %ext;]>
+<gpx><trk/></gpx>"""
+
+
+@pytest.mark.parametrize("data", [BILLION_LAUGHS, EXTERNAL_ENTITY, PARAMETER_ENTITY,
+                                  b"\xef\xbb\xbf  " + BILLION_LAUGHS],
+                         ids=["billion_laughs", "external_entity", "parameter_entity", "bom_then_attack"])
+def test_dtds_and_entities_are_refused_not_expanded(data):
+    start = time.perf_counter()
+    with pytest.raises(FileFormatError, match="attack.gpx.*never expands XML entities") as info:
+        parse_xml(data, "attack.gpx", kind="GPX")
+    # 1e9 'lol's would take minutes and gigabytes; refusing takes milliseconds
+    assert time.perf_counter() - start < 1.0
+    assert "root:" not in str(info.value)  # nothing from /etc/passwd
+
+
+def test_plain_doctype_is_accepted_and_its_dtd_never_fetched():
+    # an external DTD that does not exist: fetching it would fail
+    data = (b'<?xml version="1.0"?>\n<!DOCTYPE gpx SYSTEM "file:///nonexistent/gpx.dtd">\n'
+            b"<gpx><trk><p:name>x</p:name></trk></gpx>")
+    parsed = parse_xml(data, "doctype.gpx")
+    trk = child(parsed.root, "trk")
+    assert parsed.complete and trk is not None and child_text(trk, "name") == "x"  # prefix bound too
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(b"", "is empty \\(0 bytes\\)"), (b" \r\n\t", "only whitespace \\(4 bytes\\)"),
+     (b"\xef\xbb\xbf", "only whitespace"), (b"\x0e\x10\xd9\x07.FIT\x00\x00", "not a readable GPX"),
+     (b"<gpx><trk", "not a readable GPX")],
+    ids=["empty", "whitespace", "bom_only", "binary", "cut_in_root"],
+)
+def test_unreadable_input_names_the_file(data, expected):
+    with pytest.raises(FileFormatError, match=f"my_run.gpx: .*{expected}"):
+        parse_xml(data, "my_run.gpx", kind="GPX")
+
+
+def test_truncated_document_keeps_what_came_before():
+    data = DOC.replace(b"</trk></gpx>", b"</trk><trk><name>B</name></trk><trk><na")
+    parsed = parse_xml(data, "cut.gpx")
+    assert not parsed.complete
+    assert parsed.damage is not None and "breaks off at line 1" in parsed.damage
+    names = [child_text(t, "name") for t in children(parsed.root, "trk")]
+    assert names[:2] == ["A", "B"]  # both complete tracks survive
+
+
+def test_local_name_and_child_helpers():
+    root = ET.fromstring('<a xmlns="urn:x" xmlns:p="urn:p"><p:b>1</p:b><b> </b><!--c--><c>2</c></a>')
+    assert local_name(root.tag) == "a"
+    assert local_name("plain") == "plain"
+    assert local_name(ET.Comment) == ""
+    assert len(children(root, "b")) == 2
+    assert child_text(root, "b") == "1"
+    assert child_text(root, "missing") is None
+    assert child(root, "c") is not None and child_text(root, "c") == "2"

@@ -1,0 +1,206 @@
+"""kneedata.report: the one-file HTML report, its figures and model tables, from a tiny store.
+
+The tiny store is a 100-day run of the sample-runner generator
+(sample_data/make_sample_runner.py, written through the real FIT/GPX/TCX/zip
+formats) imported with the real Store, so the report is tested on the same path the
+README's main command takes, only shorter.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kneedata.models import TABLE_COLUMNS
+from kneedata.report import (
+    CASE_CROSSOVER_EXPOSURES,
+    ReportError,
+    notebook_paths,
+    write_report,
+)
+from kneedata.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+GENERATOR = REPO / "sample_data" / "make_sample_runner.py"
+DAYS = 100  # 100 days from the generator's default start: ~50 runs, 2 pain episodes
+
+pytestmark = pytest.mark.slow
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: each worker builds its own
+    fcntl = None  # type: ignore[assignment]
+
+
+@pytest.fixture(scope="session")
+def shared_root(tmp_path_factory) -> Path:
+    """A folder shared by the pytest-xdist workers of this run (so the store is built once)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER") and fcntl is not None:
+        return base.parent / "report_tiny_runner"
+    return base / "report_tiny_runner"
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny(shared_root) -> dict[str, Path]:
+    """A 100-day sample runner: files, logs, an imported store and the full report."""
+    paths = {"data": shared_root / "data", "store": shared_root / "store",
+             "root": shared_root, "out": shared_root / "out"}
+    with _locked(shared_root.parent / f"{shared_root.name}.lock"):
+        if not (paths["out"] / "report.html").exists():
+            subprocess.run([sys.executable, str(GENERATOR), "--out", str(paths["data"]),
+                            "--days", str(DAYS)], check=True, capture_output=True)
+            Store(paths["store"]).import_paths([paths["data"]], workers=1, progress=False)
+            data = paths["data"]
+            write_report(paths["store"], diary=data / "pain_diary.csv",
+                         shoes=data / "shoes.csv", routines=data / "routines.csv",
+                         out=paths["out"], progress=False)
+    return paths
+
+
+@pytest.fixture
+def full_report(tiny) -> tuple[Path, str]:
+    path = tiny["out"] / "report.html"
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_report_is_one_self_contained_file(full_report):
+    path, text = full_report
+    assert path.name == "report.html" and path.is_file()
+    # every image is embedded; nothing is fetched from disk or the network
+    sources = re.findall(r'src="([^"]+)"', text)
+    assert sources, "no figures embedded"
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    for s in sources:
+        assert base64.b64decode(s.split(",", 1)[1])[:8] == PNG_MAGIC
+    assert not re.search(r'<(link|script)[^>]+(href|src)=', text)
+    # the five figure kinds plus the daily-model forest (timeline, load, cadence,
+    # shoes, case-crossover, daily model)
+    assert len(sources) == 6
+
+
+def test_report_figures_and_csv(full_report):
+    path, _ = full_report
+    figures = sorted(p.name for p in (path.parent / "figures").glob("*.png"))
+    assert figures == ["acute_chronic.png", "cadence_speed.png", "forest.png",
+                       "forest_daily.png", "shoe_km.png", "timeline.png"]
+    for png in (path.parent / "figures").glob("*.png"):
+        assert png.read_bytes()[:8] == PNG_MAGIC
+    table = pd.read_csv(path.parent / "model_case_crossover.csv")
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    # the report's case-crossover exposures that this runner has: spikes, strength log
+    assert set(table["term"]) <= set(CASE_CROSSOVER_EXPOSURES)
+    assert len(table) >= 1
+    assert (table["ci_low"] <= table["odds_ratio"]).all()
+    assert (table["odds_ratio"] <= table["ci_high"]).all()
+    daily = pd.read_csv(path.parent / "model_daily.csv")
+    assert list(daily.columns) == list(TABLE_COLUMNS)
+
+
+def test_report_sections_and_caveats(full_report, tiny):
+    _, text = full_report
+    for heading in ("What was imported", "Load and spikes", "Form: cadence",
+                    "Shoes", "What preceded pain"):
+        assert heading in text
+    plain = re.sub(r"<[^>]+>", " ", text)
+    # counts match the store
+    n_acts = len(Store(tiny["store"]).activities())
+    assert f"{n_acts} activities" in plain
+    # the honest caveats (issue 7, DESIGN.md section 5)
+    assert "not causes" in plain
+    assert "not medical advice" in plain
+    assert "transient" in plain and "Slow exposures" in plain
+    assert "wide intervals" in plain
+    assert "mathematically coupled" in plain
+    # number of episodes stated
+    diary_episodes = re.search(r"(\d+) pain episodes", plain)
+    assert diary_episodes is not None
+
+
+def test_report_without_diary_says_so_with_progress_on_stderr(tiny, tmp_path, capsys):
+    path = write_report(Store(tiny["store"]), out=tmp_path / "r", progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) >= 3
+    assert all(line.startswith("[kneedata report") for line in lines)
+    assert lines[-1].endswith(f"in {path.parent}")
+
+    text = path.read_text(encoding="utf-8")
+    assert "No pain diary was given" in text
+    # model tables are still written, header only, so scripts can rely on them
+    table = pd.read_csv(path.parent / "model_case_crossover.csv")
+    assert list(table.columns) == list(TABLE_COLUMNS) and table.empty
+    figures = sorted(p.name for p in (path.parent / "figures").glob("*.png"))
+    assert figures == ["acute_chronic.png", "cadence_speed.png", "timeline.png"]
+
+
+def test_report_accepts_frames_quietly_and_leaves_them_alone(tiny, tmp_path, capsys):
+    from kneedata.io.diary import read_pain_diary
+
+    diary = read_pain_diary(tiny["data"] / "pain_diary.csv")
+    before = diary.copy()
+    write_report(tiny["store"], diary=diary, out=tmp_path / "r", progress=False)
+    pd.testing.assert_frame_equal(diary, before)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_missing_or_empty_store(tmp_path):
+    with pytest.raises(ReportError, match="does not exist"):
+        write_report(tmp_path / "nowhere", out=tmp_path / "r", progress=False)
+    empty = Store(tmp_path / "empty")
+    with pytest.raises(ReportError, match="no activities"):
+        write_report(empty, out=tmp_path / "r", progress=False)
+
+
+def test_notebook_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # "../sample_data" does not exist relative to tmp_path: found next to notebooks/
+    data, store = notebook_paths("../sample_data")
+    assert data == (REPO / "sample_data").resolve()
+    assert not store.is_relative_to(REPO)  # scratch store outside the repository
+    # different data folders never share a scratch store
+    (tmp_path / "mine").mkdir()
+    mine, mine_store = notebook_paths("mine")
+    assert mine == (tmp_path / "mine").resolve() and mine_store != store
+    assert notebook_paths("mine", tmp_path / "s")[1] == (tmp_path / "s").resolve()
+    with pytest.raises(FileNotFoundError, match="KNEEDATA_DATA"):
+        notebook_paths("no_such_folder")
+
+
+@pytest.mark.parametrize(("lo", "hi", "verdict"), [
+    (1.1, 15.0, "more common before pain"),    # interval above 1
+    (0.2, 0.9, "less common before pain"),     # interval below 1
+    (0.78, 86.0, "cannot tell the direction"),  # interval spans 1
+])
+def test_plain_sentence_verdict(lo, hi, verdict):
+    from kneedata.report import _plain_sentence
+
+    row = pd.Series({"term": "spike_large", "exposure": "spike_large",
+                     "window": "days -7..-1 (any)", "odds_ratio": (lo * hi) ** 0.5,
+                     "ci_low": lo, "ci_high": hi})
+    text = _plain_sentence(row)
+    assert verdict in text
+    assert text.startswith("A run more than twice as long")
+    assert "(days -7..-1)" in text
