@@ -253,21 +253,23 @@ def timeline(
                 labels.append("pain episode")
 
     if diary is not None and len(diary):
+        from matplotlib.lines import Line2D
+
         _require(diary, ["date", "pain_0_10"], what="pain diary",
                  fix="Pass kneedata.read_pain_diary(path).")
         pain_ax = ax.twinx()
         pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
         # pain-free entries small and grey so that the pain stands out
         painful = np.nan_to_num(pain, nan=0.0) > 0
-        points = pain_ax.scatter(_as_dates(diary["date"]), pain,
-                                 s=np.where(painful, 16, 5),
-                                 c=[colors[1] if p else "0.6" for p in painful],
-                                 zorder=3, label="pain entry")
+        pain_ax.scatter(_as_dates(diary["date"]), pain, s=np.where(painful, 16, 5),
+                        c=[colors[1] if p else "0.6" for p in painful], zorder=3,
+                        label="pain entry")
         pain_ax.set_ylim(-0.3, 10.3)
         pain_ax.set_yticks(range(0, 11, 2))
         pain_ax.set_ylabel(axis_label("pain_0_10"))
-        handles.append(points)
-        labels.append("pain entry")
+        handles.append(Line2D([], [], linestyle="", marker="o", markersize=4,
+                              color=colors[1]))
+        labels.append("pain entry (grey: no pain)")
     if handles:
         ax.legend(handles, labels, loc="upper left", fontsize="small", frameon=False)
     ax.set_title("Running and knee pain, day by day")

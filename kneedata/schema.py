@@ -209,6 +209,7 @@ SESSION_SPIKES: dict[str, Column] = {
     "spike_ratio": Column("", "float64", "distance_km / longest_prev_30d_km; Frandsen 2025 doi:10.1136/bjsports-2024-109380 (session_spikes).", 0, None),
     "spike_pct": Column("%", "float64", "(spike_ratio - 1) x 100: how much longer than the longest recent run (session_spikes).", -100, None),
     "spike_category": Column("", "category", "none <=10%, small >10-30% (HRR 1.64), moderate >30-100% (1.52), large >100% (2.28), first_run (no history); Frandsen 2025 (session_spikes)."),
+    "n_missing_days_30d": Column("", "int64", "Known-missing days (no watch data, not rest) among d-30..d: history may be incomplete when > 0 (session_spikes).", 0, 31),
 }
 GAIT: dict[str, Column] = {
     "activity_id": Column("", "str", "The run (gait_metrics)."),
@@ -220,7 +221,7 @@ GAIT: dict[str, Column] = {
     "watch_step_length_m": Column("m", "float64", "The watch's own step length, step-weighted over the moving samples where it is recorded (gait_metrics).", 0, 3),
     "step_length_height_ratio": Column("", "float64", "step_length_m / body height; NaN without height_m (gait_metrics).", 0, 2),
     "step_length_leg_ratio": Column("", "float64", "step_length_m / leg length (0.53 x height if not given) (gait_metrics).", 0, 4),
-    "steady_flat_time_s": Column("s", "float64", "Moving time on steady (speed CV < 5 % over 30 s), flat (|grade| < 2 %) samples: the overstride fit data (gait_metrics).", 0, 1e6),
+    "steady_flat_time_s": Column("s", "float64", "Moving time on steady (speed CV < 5 % over +-15 s), flat (|grade| < 2 %) running (>= 1.8 m/s, >= 130 steps/min) samples: the overstride fit data (gait_metrics).", 0, 1e6),
     "cadence_residual_spm": Column("steps/min", "float64", "Mean cadence residual of steady flat samples from the runner's own cadence ~ a + b x speed line (gait_metrics).", -60, 60),
     "overstride_index": Column("", "float64", "cadence_residual_spm / SD of run residuals across runs; negative = longer steps than usual at that speed (proxy; Willson 2014 doi:10.1249/MSS.0000000000000254) (gait_metrics).", -10, 10),
     "vertical_ratio_pct": Column("%", "float64", "Vertical oscillation / step length x 100, time-weighted (gait_metrics).", 0, 30),

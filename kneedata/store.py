@@ -29,6 +29,7 @@ import sys
 import time
 import uuid
 import warnings
+import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ class ImportReport:
         """Counts per status, then each failure with its reason (plain text)."""
         counts = self.counts()
         lines = [
-            f"{len(self.rows)} files seen in {self.elapsed_s:.1f} s "
+            f"{len(self.rows)} files seen in {self.elapsed_s:.2f} s "
             f"({self.n_files_read} read, {self.n_records} samples) into {self.store_path}",
         ]
         lines += [f"  {status:<16}{counts[status]:>7}" for status in STATUSES]
@@ -233,7 +234,7 @@ def _process(task: _Task) -> dict[str, Any]:
         except LimitExceeded as err:
             result["reason"] = f"refused: {err}"
             return result
-        except (OSError, EOFError, ValueError) as err:
+        except (OSError, EOFError, ValueError, zlib.error) as err:
             result["reason"] = f"gzip-compressed but cannot be decompressed ({err}); re-export the file"
             return result
     from kneedata.io.activity import read_activities_bytes
@@ -850,7 +851,7 @@ class _ImportRun:
         if head[:2] == b"\x1f\x8b":
             try:
                 probe = gunzip_limited(head, limit=_HEAD_BYTES, what=name)
-            except (LimitExceeded, OSError, EOFError, ValueError):
+            except (LimitExceeded, OSError, EOFError, ValueError, zlib.error):
                 probe = b""
         return "activity" if sniff_format(probe) else "other"
 
@@ -1215,7 +1216,11 @@ class _ImportRun:
             tasks = self._tasks(files, largest_first=not serial)
             if serial:
                 for task in tasks:
-                    self._apply(_process(task))
+                    try:
+                        res = _process(task)
+                    except Exception as err:  # never let one file stop the others
+                        res = _failure(task, f"internal error ({type(err).__name__}: {err})")
+                    self._apply(res)
             else:
                 def make_pool() -> cf.Executor:
                     nonlocal own_pool

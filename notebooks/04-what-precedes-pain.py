@@ -109,8 +109,8 @@ gap.table[["term", "window", "odds_ratio", "ci_low", "ci_high"]]
 # a transient exposure the case-crossover can see. Two or more strength sessions
 # in the previous week halved them, and an 8-week low-cadence block raised them
 # by 2.5; these change slowly, so they hardly differ between a hazard window and
-# its referents a few weeks away, and 15 episodes cannot place them in a daily
-# model either. Compare the estimates above with the planted values:
+# its referents a few weeks away, and a daily model on a couple of dozen episodes
+# cannot place them either. Compare the estimates above with the planted values:
 
 # %%
 truth = DATA / "truth.json"

@@ -96,7 +96,7 @@ def test_timeline_bars_points_and_shading(daily, diary, episodes):
     assert x0 == pytest.approx(mdates.date2num(pd.Timestamp("2025-03-09 12:00")))  # onset - 12 h
     assert x1 == pytest.approx(mdates.date2num(pd.Timestamp("2025-03-10 12:00")))  # last day + 12 h
     legend_texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend_texts == ["distance (km)", "pain episode", "pain entry"]
+    assert legend_texts == ["distance (km)", "pain episode", "pain entry (grey: no pain)"]
 
 
 def test_timeline_without_diary_draws_one_axes(daily):

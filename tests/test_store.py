@@ -149,6 +149,7 @@ def test_every_file_reported_once_with_reasons(tmp_path):
     (folder / "sub" / "run.gpx.gz").write_bytes(gzip.compress(gpx_bytes(run_records(T0 + pd.Timedelta(days=1)))))
     (folder / "empty.fit").write_bytes(b"")
     (folder / "garbage.tcx").write_bytes(b"this is not xml at all")
+    (folder / "broken.gpx.gz").write_bytes(b"\x1f\x8b\x08 not deflate data")
     (folder / "notes.txt").write_text("knee felt fine")
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
     (folder / "pain_diary.csv").write_text("date,time,side,site,pain_0_10,timing,activity_id,notes\n")
@@ -158,12 +159,14 @@ def test_every_file_reported_once_with_reasons(tmp_path):
     on_disk = sorted(str(p) for p in folder.rglob("*") if p.is_file())
     assert sorted(got) == on_disk
     expect = {"run.fit": "imported", "run.gpx.gz": "imported", "noext": "imported",
-              "empty.fit": "failed", "garbage.tcx": "failed", "notes.txt": "not_an_activity",
+              "empty.fit": "failed", "garbage.tcx": "failed", "broken.gpx.gz": "failed",
+              "notes.txt": "not_an_activity",
               "photo.jpg": "not_an_activity", "pain_diary.csv": "not_an_activity"}
     assert {Path(p).name: s for p, s in got.items()} == expect
     rows = by_name(report)
     assert "0 bytes" in rows["empty.fit"]["reason"]
     assert "not a FIT, GPX or TCX" in rows["garbage.tcx"]["reason"]
+    assert "cannot be decompressed" in rows["broken.gpx.gz"]["reason"]
     assert ".jpg" in rows["photo.jpg"]["reason"]
     assert all(r["reason"] for r in report.rows if r["status"] != "imported")
     assert "garbage.tcx" in report.summary() and "failed" in report.summary()

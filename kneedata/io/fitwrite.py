@@ -149,6 +149,8 @@ _BASES: dict[str, _Base] = {
     "sint32": _Base(0x85, "i", 4, 0x7FFFFFFF, -0x80000000, 0x7FFFFFFE),
     "uint32": _Base(0x86, "I", 4, 0xFFFFFFFF, 0, 0xFFFFFFFE),
     "string": _Base(0x07, "s", 1, 0x00, 0, 0),
+    "float32": _Base(0x88, "f", 4, 0xFFFFFFFF, -3.4e38, 3.4e38),
+    "byte": _Base(0x0D, "s", 1, 0xFF, 0, 0),
     "uint8z": _Base(0x0A, "B", 1, 0x00, 1, 0xFF),
     "uint16z": _Base(0x8B, "H", 2, 0x0000, 1, 0xFFFF),
     "uint32z": _Base(0x8C, "I", 4, 0x00000000, 1, 0xFFFFFFFF),
@@ -292,6 +294,19 @@ _MESSAGES: dict[str, tuple[int, dict[str, _Field]]] = {
         "avg_stance_time_balance": _f(133, "uint16", 100),
         "avg_step_length": _f(134, "uint16", 10),
     }),
+    "developer_data_id": (207, {
+        "developer_id": _f(0, "byte"), "application_id": _f(1, "byte"),
+        "manufacturer_id": _e(2, "manufacturer"),
+        "developer_data_index": _f(3, "uint8"),
+        "application_version": _f(4, "uint32"),
+    }),
+    "field_description": (206, {
+        "developer_data_index": _f(0, "uint8"),
+        "field_definition_number": _f(1, "uint8"),
+        "fit_base_type_id": _f(2, "uint8"), "field_name": _f(3, "string"),
+        "scale": _f(6, "uint8"), "offset": _f(7, "sint8"), "units": _f(8, "string"),
+        "native_mesg_num": _f(14, "uint16"), "native_field_num": _f(15, "uint8"),
+    }),
     "activity": (34, {
         "timestamp": _t(253), "total_timer_time": _f(0, "uint32", 1000),
         "num_sessions": _f(1, "uint16"), "type": _e(2, "activity"),
@@ -334,9 +349,18 @@ def _field_spec(message: str, name: str) -> tuple[str, _Field]:
 def _raw_scalar(message: str, name: str, spec: _Field, value: Any) -> int | bytes:
     base = _BASES[spec.base]
     if spec.base == "string":
-        return (str(value) if value is not None else "").encode("utf-8")
+        return (str(value) if value is not None else "").encode("utf-8") + b"\x00"
+    if spec.base == "byte":
+        if not isinstance(value, (bytes, bytearray)):
+            raise SchemaError(
+                f"FIT {message}.{name}: byte-array field needs bytes, got {value!r}"
+            )
+        return bytes(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return base.invalid
+        return base.invalid.to_bytes(base.size, "little") if spec.base == "float32" else (
+            base.invalid)
+    if spec.base == "float32":
+        return struct.pack("<f", (float(value) + spec.offset) * spec.scale)
     if spec.enum is not None and isinstance(value, str):
         try:
             return _ENUMS[spec.enum][value]
@@ -384,6 +408,8 @@ class FitWriter:
         # layout signature -> local type; local type -> signature (definition order)
         self._local_of: dict[tuple, int] = {}
         self._order: list[tuple] = []
+        # developer field name -> (developer_data_index, field number, spec)
+        self._dev_fields: dict[str, tuple[int, int, _Field]] = {}
 
     # --- low level ------------------------------------------------------------
     def _local_type(self, signature: tuple) -> tuple[int, bool]:
@@ -398,18 +424,30 @@ class FitWriter:
         self._local_of[signature] = local
         return local, True
 
-    def _define(self, local: int, global_num: int, layout: Sequence[tuple[int, int, int]]) -> None:
+    def _define(self, local: int, global_num: int, layout: Sequence[tuple[int, int, int]],
+                dev_layout: Sequence[tuple[int, int, int]] = ()) -> None:
         body = struct.pack("<BBHB", 0, 0, global_num, len(layout))
         body += b"".join(struct.pack("<BBB", num, size, base) for num, size, base in layout)
-        self._chunks.append(bytes([0x40 | local]) + body)
+        header = 0x40 | local
+        if dev_layout:  # developer data flag, then (field number, size, dev index)
+            header |= 0x20
+            body += bytes([len(dev_layout)]) + b"".join(
+                struct.pack("<BBB", num, size, index) for num, size, index in dev_layout)
+        self._chunks.append(bytes([header]) + body)
 
-    def message(self, name: str, **fields: Any) -> FitWriter:
+    def message(
+        self, name: str, *, developer: Mapping[str, Any] | None = None, **fields: Any
+    ) -> FitWriter:
         """Append one message with the given fields (profile units; None = invalid).
 
         Parameters
         ----------
         name
-            Message name: file_id, device_info, event, record, lap, session, activity.
+            Message name: file_id, device_info, event, record, lap, session,
+            activity, developer_data_id, field_description.
+        developer
+            Developer field values by ``field_name``, for fields declared before
+            with :meth:`field_description` (e.g. ``{"Cadence": 84}``).
         **fields
             Field values by FIT profile name (sub-field names such as
             ``avg_running_cadence`` are accepted). Fields set to None are written as
@@ -420,34 +458,54 @@ class FitWriter:
         FitWriter
             ``self``, so calls chain.
         """
-        global_num = _MESSAGES[name][0] if name in _MESSAGES else None
-        specs: list[tuple[str, _Field, Any]] = []
+        if name not in _MESSAGES:
+            _field_spec(name, "")  # raises the unsupported-message error
+        global_num = _MESSAGES[name][0]
+        layout: list[tuple[int, int, int]] = []
+        body = b""
         for key, value in fields.items():
             canonical, spec = _field_spec(name, key)
-            specs.append((canonical, spec, value))
-        if global_num is None:  # pragma: no cover - _field_spec raised already
-            raise SchemaError(f"unknown FIT message {name!r}")
-        layout: list[tuple[int, int, int]] = []
-        fmt = "<B"
-        values: list[Any] = []
-        for canonical, spec, value in specs:
-            base = _BASES[spec.base]
             raw = _raw_scalar(name, canonical, spec, value)
-            if isinstance(raw, bytes):
-                raw = raw + b"\x00"
-                size = len(raw)
-                fmt += f"{size}s"
-            else:
-                size = base.size
-                fmt += base.code
-            layout.append((spec.number, size, base.number))
-            values.append(raw)
-        signature = (global_num, tuple(layout))
+            base = _BASES[spec.base]
+            packed = raw if isinstance(raw, bytes) else struct.pack("<" + base.code, raw)
+            layout.append((spec.number, len(packed), base.number))
+            body += packed
+        dev_layout: list[tuple[int, int, int]] = []
+        for key, value in (developer or {}).items():
+            if key not in self._dev_fields:
+                raise SchemaError(
+                    f"FIT {name}: developer field {key!r} was not declared; call "
+                    "field_description(field_name=...) first (declared: "
+                    f"{sorted(self._dev_fields)})"
+                )
+            index, number, spec = self._dev_fields[key]
+            raw = _raw_scalar(name, key, spec, value)
+            base = _BASES[spec.base]
+            packed = raw if isinstance(raw, bytes) else struct.pack("<" + base.code, raw)
+            dev_layout.append((number, len(packed), index))
+            body += packed
+        signature = (global_num, tuple(layout), tuple(dev_layout))
         local, new = self._local_type(signature)
         if new:
-            self._define(local, global_num, layout)
-        self._chunks.append(struct.pack(fmt, local, *values))
+            self._define(local, global_num, layout, dev_layout)
+        self._chunks.append(bytes([local]) + body)
+        if name == "field_description":
+            self._declare(fields)
         return self
+
+    def _declare(self, fields: Mapping[str, Any]) -> None:
+        """Remember a developer field from its field_description message."""
+        base_id = fields.get("fit_base_type_id")
+        by_number = {b.number: key for key, b in _BASES.items()}
+        if base_id not in by_number or not fields.get("field_name"):
+            raise SchemaError(
+                "field_description needs field_name and fit_base_type_id (a base type "
+                f"number, e.g. 0x02 uint8, 0x84 uint16, 0x88 float32); got {dict(fields)}"
+            )
+        spec = _Field(int(fields["field_definition_number"]), by_number[base_id],
+                      float(fields.get("scale") or 1), float(fields.get("offset") or 0))
+        self._dev_fields[str(fields["field_name"])] = (
+            int(fields.get("developer_data_index") or 0), spec.number, spec)
 
     def raw(self, data: bytes) -> FitWriter:
         """Append raw bytes to the data section (for hand-built damaged files)."""
@@ -478,6 +536,20 @@ class FitWriter:
     def session(self, **fields: Any) -> FitWriter:
         """``session``: sport, sub_sport, start_time, totals and averages."""
         return self.message("session", **fields)
+
+    def developer_data_id(self, **fields: Any) -> FitWriter:
+        """``developer_data_id``: developer_data_index, application_id (16 bytes), ..."""
+        return self.message("developer_data_id", **fields)
+
+    def field_description(self, **fields: Any) -> FitWriter:
+        """``field_description``: declares a developer field for later messages.
+
+        Needs ``developer_data_index``, ``field_definition_number``,
+        ``fit_base_type_id`` (base type number: 0x02 uint8, 0x84 uint16, 0x88
+        float32, ...) and ``field_name``; ``units``, ``scale``, ``offset``,
+        ``native_mesg_num`` and ``native_field_num`` are optional.
+        """
+        return self.message("field_description", **fields)
 
     def activity(self, **fields: Any) -> FitWriter:
         """``activity``: timestamp, local_timestamp, num_sessions, total_timer_time."""

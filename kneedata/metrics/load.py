@@ -400,19 +400,18 @@ def _check_daily_index(daily: pd.DataFrame) -> pd.DataFrame:
     return daily
 
 
-def _missing_mask(
-    index: pd.DatetimeIndex, known_missing: pd.Series | Iterable | None
-) -> np.ndarray:
-    mask = np.zeros(len(index), dtype=bool)
+def _parse_days(known_missing: pd.Series | Iterable | None) -> pd.DatetimeIndex:
+    """Known-missing days as a sorted, unique tz-naive DatetimeIndex at midnight."""
+    empty = pd.DatetimeIndex([], dtype="datetime64[ns]")
     if known_missing is None:
-        return mask
+        return empty
     flagged: Any
     if isinstance(known_missing, pd.Series) and known_missing.dtype == bool:
         flagged = known_missing.index[known_missing.to_numpy()]
     else:
         flagged = list(known_missing)
     if len(flagged) == 0:
-        return mask
+        return empty
     try:
         days = pd.DatetimeIndex(pd.to_datetime(flagged))
     except (TypeError, ValueError) as err:
@@ -422,7 +421,16 @@ def _missing_mask(
         ) from err
     if days.tz is not None:
         days = days.tz_localize(None)
-    return index.isin(days.normalize())
+    return days.normalize().as_unit("ns").unique().sort_values()
+
+
+def _missing_mask(
+    index: pd.DatetimeIndex, known_missing: pd.Series | Iterable | None
+) -> np.ndarray:
+    days = _parse_days(known_missing)
+    if len(days) == 0:
+        return np.zeros(len(index), dtype=bool)
+    return index.isin(days)
 
 
 def _gap_mask(active: np.ndarray, min_gap: int) -> np.ndarray:
@@ -729,6 +737,7 @@ def session_spikes(
     *,
     sports: Iterable[str] | None = ("running",),
     window_days: int = 30,
+    known_missing: pd.Series | Iterable | None = None,
 ) -> pd.DataFrame:
     """Single-session spikes: each run against the longest run of the previous 30 days.
 
@@ -741,6 +750,10 @@ def session_spikes(
         Sports counted as runs (case-insensitive); ``None`` counts all.
     window_days
         History window [days]; 30 in Frandsen et al.
+    known_missing
+        Days without watch data that were not rest (as for :func:`load_metrics`):
+        ``n_missing_days_30d`` counts them in each run's window, so runs whose
+        history may be incomplete can be left out or checked.
 
     Returns
     -------
@@ -763,7 +776,9 @@ def session_spikes(
     Frandsen et al. found hazard ratios of 1.64 (small), 1.52 (moderate) and 2.28
     (large) for overuse injury against ``none``, while ACWR and week-to-week ratios
     showed no such signal. A day without data is not a day without running: the
-    history only knows the runs it is given.
+    history only knows the runs it is given, so with ``n_missing_days_30d > 0``
+    the longest previous run is a lower bound (a spike may be overstated, a
+    ``first_run`` may have had history).
 
     Examples
     --------
@@ -798,6 +813,12 @@ def session_spikes(
     lo = np.searchsorted(dates, dates - np.timedelta64(window_days, "D"), side="left")
     longest = _range_max(history, lo, position)  # runs lo .. i-1 (earlier same day too)
 
+    missing_days = _parse_days(known_missing).to_numpy()
+    n_missing = (
+        np.searchsorted(missing_days, dates, side="right")
+        - np.searchsorted(missing_days, dates - np.timedelta64(window_days, "D"), side="left")
+    ).astype(np.int64)
+
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = dist_km / longest
     pct = (ratio - 1.0) * 100.0
@@ -818,6 +839,7 @@ def session_spikes(
             "spike_ratio": ratio,
             "spike_pct": pct,
             "spike_category": pd.Categorical.from_codes(code, categories=pd.Index(SPIKE_CATEGORIES)),
+            "n_missing_days_30d": n_missing,
         }
     )
     out = out.astype(

@@ -141,6 +141,11 @@ def test_gunzip_limited():
     assert gunzip_limited(gzip.compress(data), limit=3000, what="x") == data
     with pytest.raises(LimitExceeded, match="more than 2999 bytes"):
         gunzip_limited(gzip.compress(data), limit=2999, what="x")
+    # concatenated members are all decoded (as gzip.decompress does)
+    assert gunzip_limited(gzip.compress(b"ab") + gzip.compress(b"cd"), limit=10, what="x") == b"abcd"
+    # larger than one read chunk (1 MiB) of incompressible bytes: exact round trip
+    noise = np.random.default_rng(7).bytes(3 * 2**20)
+    assert gunzip_limited(gzip.compress(noise), limit=2**23, what="x") == noise
     # truncated stream: what was decoded before the damage
     partial = gunzip_limited(gzip.compress(bytes(range(256)) * 400)[:-200], limit=10**6, what="x")
     assert 0 < len(partial) <= 256 * 400

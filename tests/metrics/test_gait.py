@@ -310,3 +310,24 @@ def test_gap_in_samples_is_not_counted_as_running_time():
     b["distance_m"] += a["distance_m"].iloc[-1] + 3.0
     out = gait_metrics(_store({"a": pd.concat([a, b])}))
     assert out["moving_time_s"].iloc[0] == pytest.approx(600.0)
+
+
+def test_chunking_does_not_change_results(monkeypatch, rng):
+    # runs are processed in chunks of samples; chunk edges must not leak between runs
+    runs = {}
+    for i in range(6):
+        n = 400 + 50 * i
+        v = 3.0 + 0.3 * np.sin(np.arange(n) / 30) + rng.normal(0, 0.03, n)
+        rec = _records([(n, 3.0, 170.0)], start=f"2024-05-0{i + 1} 07:00",
+                       altitude_grade=0.0, stance_time_ms=245.0)
+        rec["speed_m_s"] = v
+        rec["cadence_spm"] = 120 + 15 * v + rng.normal(0, 1.5, n) + i
+        rec["distance_m"] = np.cumsum(v)
+        rec["altitude_m"] = 50 + 8 * np.sin(rec["distance_m"] / 300)
+        runs[f"run{i}"] = rec
+    whole = gait_metrics(_store(runs))
+    import kneedata.metrics.gait as gait_module
+
+    monkeypatch.setattr(gait_module, "_CHUNK_SAMPLES", 500)  # about one run per chunk
+    pd.testing.assert_frame_equal(gait_metrics(_store(runs)), whole, rtol=1e-9)
+    assert whole["overstride_index"].notna().all()

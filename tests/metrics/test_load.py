@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kneedata import DataQualityWarning, SchemaError
 from kneedata.metrics.load import daily_load, ewma_lambda, load_metrics, session_spikes
@@ -313,6 +315,18 @@ def test_session_spikes_30_day_edge():
     assert outside["spike_category"].iloc[1] == "first_run"
 
 
+def test_session_spikes_count_known_missing_days():
+    # the watch was lost Jan 10-14: runs whose window d-30..d touches those days say so
+    acts = _runs([("a", D(2024, 1, 1), 10.0), ("b", D(2024, 1, 20), 15.0),
+                  ("c", D(2024, 2, 13), 8.0), ("d", D(2024, 2, 14), 8.0)])
+    lost = pd.date_range("2024-01-10", "2024-01-14", freq="D")
+    out = session_spikes(acts, known_missing=lost)
+    # b: all 5 days inside Dec 21..Jan 20; c: window Jan 14..Feb 13 holds Jan 14 only;
+    # d: window Jan 15..Feb 14 holds none
+    assert out["n_missing_days_30d"].tolist() == [0, 5, 1, 0]
+    assert session_spikes(acts)["n_missing_days_30d"].tolist() == [0, 0, 0, 0]
+
+
 def test_session_spikes_matches_brute_force(rng):
     n = 300
     days = np.sort(rng.integers(0, 400, size=n))
@@ -358,3 +372,24 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 8 and result.failed == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days=st.lists(st.integers(0, 120), min_size=1, max_size=40),
+    km=st.lists(st.floats(0.5, 60.0), min_size=40, max_size=40),
+)
+def test_daily_load_conserves_runs_and_distance(days, km):
+    # property: rest days add nothing, every run lands on its day, and the 7-day
+    # acute load is the plain rolling sum when nothing is missing
+    acts = _runs([(f"r{i}", D(2024, 1, 1) + dt.timedelta(days=d), km[i])
+                  for i, d in enumerate(days)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        daily = daily_load(acts)
+    assert len(daily) == max(days) - min(days) + 1
+    assert daily["n_runs"].sum() == len(days)
+    assert daily["distance_km"].sum() == pytest.approx(sum(km[: len(days)]), rel=1e-12)
+    out = load_metrics(daily, min_coverage=1.0)
+    expected = daily["distance_km"].rolling(7).sum()
+    np.testing.assert_allclose(out["acute_7d"], expected, rtol=1e-9, atol=1e-9)
