@@ -804,6 +804,8 @@ def generate(out: Path, *, start: dt.date = START, days: int = DAYS, seed: int =
                        speed_m_s=6.5 if ride else 1.4, local_start=local)
             frame = track(fake, np.random.default_rng([seed, 3, k]), interval=(5, 10))
             frame = frame.drop(columns=["cadence_spm"])
+            if ride:  # the running HR model would put a 23 km/h ride near HR max
+                frame["heart_rate_bpm"] = np.clip(frame["heart_rate_bpm"] - 50, 90, 175)
             sid = next_strava_id
             next_strava_id += int(extra_rng.integers(20_000_000, 60_000_000))
             name = "Afternoon Ride" if ride else "Afternoon Walk"

@@ -679,10 +679,10 @@ def test_real_data_import(real_data, tmp_path):
         assert acts.loc[rows[f"{base}.fit"]["activity_ids"][0], "n_sources"] == 2, base
     assert rows["run.gpx"]["activity_ids"] == rows["run.tcx"]["activity_ids"]
 
-    # re-import (overlapping inputs): every file once, unchanged, nothing read, >= 20x faster
+    # re-import (overlapping inputs): every file once, unchanged, nothing read
+    # (the >= 20x speed-up is measured by benchmarks/bench_import.py, not asserted here)
     second = store.import_paths([real_data / "fit", real_data], workers=1, progress=False)
     assert set(statuses(second).values()) == {"unchanged"}
     assert len(second.rows) == len(first.rows)
     assert second.n_files_read == 0
-    assert first.elapsed_s / second.elapsed_s >= 20
     pd.testing.assert_frame_equal(store.activities(), acts.reset_index())

@@ -383,3 +383,40 @@ def test_records_out_of_range_names_column_and_row(run_frame):
     frame.iloc[7, frame.columns.get_loc("heart_rate_bpm")] = 400
     with pytest.raises(SchemaError, match="'heart_rate' row 7 value 400"):
         write_activity_fit(None, frame)
+
+
+# --- developer fields (e.g. Stryd's "Cadence", strides/min) ---------------------------
+
+
+def _stryd_like() -> bytes:
+    t0 = pd.Timestamp("2024-05-01 06:00", tz="UTC")
+    w = FitWriter()
+    w.file_id(type="activity", manufacturer="garmin", product=2691, time_created=t0)
+    w.developer_data_id(developer_data_index=0, application_id=bytes(range(16)),
+                        application_version=20)
+    w.field_description(developer_data_index=0, field_definition_number=0,
+                        fit_base_type_id=0x02, field_name="Cadence", units="RPM",
+                        native_mesg_num=20, native_field_num=4)
+    w.field_description(developer_data_index=0, field_definition_number=1,
+                        fit_base_type_id=0x88, field_name="Leg Spring Stiffness",
+                        units="KN/m")
+    for i in range(3):
+        w.record(timestamp=t0 + pd.Timedelta(seconds=i), heart_rate=140 + i,
+                 developer={"Cadence": 84 + i, "Leg Spring Stiffness": 9.5 + i / 4})
+    w.record(timestamp=t0 + pd.Timedelta(seconds=3), heart_rate=150)  # no dev fields
+    return w.to_bytes()
+
+
+@pytest.mark.parametrize("reader", [read_fitdecode, read_fitparse])
+def test_developer_fields_round_trip(reader):
+    records = only(reader(_stryd_like()), "record")
+    assert [r["Cadence"] for r in records[:3]] == [84, 85, 86]
+    # float32: 9.5, 9.75, 10.0 are exact in binary
+    assert [r["Leg Spring Stiffness"] for r in records[:3]] == [9.5, 9.75, 10.0]
+    assert [r["heart_rate"] for r in records] == [140, 141, 142, 150]
+    assert "Cadence" not in records[3]
+
+
+def test_developer_field_must_be_declared():
+    with pytest.raises(SchemaError, match="developer field 'Power' was not declared"):
+        FitWriter().record(timestamp=1000, developer={"Power": 250})

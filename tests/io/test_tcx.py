@@ -8,7 +8,6 @@ worked out by hand.
 from __future__ import annotations
 
 import math
-import time
 import warnings
 
 import numpy as np
@@ -402,15 +401,3 @@ def test_real_run_gpx_and_tcx_agree(real_data):
     assert gpx.summary["distance_m"] == pytest.approx(tcx.summary["distance_m"], rel=0.03)
     assert abs(gpx.summary["start_time_utc"] - tcx.summary["start_time_utc"]) <= pd.Timedelta(seconds=2)
     assert gpx.summary["local_date"] == tcx.summary["local_date"]
-
-
-def test_biggest_tcx_reads_fast(real_data):
-    data = (real_data / "tcx" / "6782987395.tcx").read_bytes()  # 3.5 MB, 4989 trackpoints
-    _read(data)  # warm-up: imports, timezone finder
-    best = math.inf
-    for _ in range(3):  # best of three: a busy CI machine must not fail the test
-        start = time.perf_counter()
-        _read(data)
-        best = min(best, time.perf_counter() - start)
-    # brief: "well under a second or two"; measured 0.12 s idle, 0.47 s at load 12 on 2 cores
-    assert best < 2.0

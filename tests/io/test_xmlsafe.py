@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -87,11 +86,8 @@ PARAMETER_ENTITY = b"""<?xml version="1.0"?>
                                   b"\xef\xbb\xbf  " + BILLION_LAUGHS],
                          ids=["billion_laughs", "external_entity", "parameter_entity", "bom_then_attack"])
 def test_dtds_and_entities_are_refused_not_expanded(data):
-    start = time.perf_counter()
     with pytest.raises(FileFormatError, match="attack.gpx.*never expands XML entities") as info:
         parse_xml(data, "attack.gpx", kind="GPX")
-    # 1e9 'lol's would take minutes and gigabytes; refusing takes milliseconds
-    assert time.perf_counter() - start < 1.0
     assert "root:" not in str(info.value)  # nothing from /etc/passwd
 
 
