@@ -380,3 +380,39 @@ TABLES: dict[str, dict[str, Column]] = {
 def empty_frame(table: dict[str, Column]) -> pd.DataFrame:
     """An empty frame with the table's columns and dtypes."""
     return pd.DataFrame({name: pd.Series(dtype=col.dtype) for name, col in table.items()})
+
+
+def glossary_markdown() -> str:
+    """The glossary as Markdown: one section per table, one row per column.
+
+    ``docs/GLOSSARY.md`` is this text (``python -m kneedata.schema > docs/GLOSSARY.md``);
+    a test keeps the two in step.
+    """
+    lines = [
+        "# kneedata glossary",
+        "",
+        "Every column of every table kneedata reads or derives, with its unit, dtype,",
+        "plausible range and source. Generated from `kneedata/schema.py`",
+        "(`python -m kneedata.schema > docs/GLOSSARY.md`); do not edit by hand.",
+    ]
+    for table_name, table in TABLES.items():
+        lines += ["", f"## {table_name}", "", "| column | unit | dtype | range | meaning |",
+                  "|---|---|---|---|---|"]
+        for name, col in table.items():
+            if col.low is None and col.high is None:
+                rng = ""
+            else:
+                rng = f"{_fmt(col.low)} – {_fmt(col.high)}"
+            text = col.description.replace("|", "\\|")
+            lines.append(f"| `{name}` | {col.unit} | {col.dtype} | {rng} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}"
+
+
+if __name__ == "__main__":
+    print(glossary_markdown(), end="")
