@@ -836,3 +836,49 @@ def notebook_paths(
     else:
         store_path = Path(store).expanduser().resolve()
     return found, store_path
+
+
+@dataclass
+class NotebookData:
+    """What a notebook works on: the resolved folders, the store and the user's logs."""
+
+    data: Path
+    store: Any
+    diary: pd.DataFrame
+    shoes: pd.DataFrame | None
+    routines: pd.DataFrame | None
+    episodes: pd.DataFrame
+
+
+def open_notebook_data(
+    data: str | os.PathLike[str], store: str | os.PathLike[str] | None = None
+) -> NotebookData:
+    """Open a notebook's inputs: the store (imported from ``data`` if empty) and the logs.
+
+    Parameters
+    ----------
+    data, store
+        As for :func:`notebook_paths`. ``data`` must hold ``pain_diary.csv``;
+        ``shoes.csv`` and ``routines.csv`` are read when present.
+
+    Returns
+    -------
+    NotebookData
+        ``data`` and the opened ``store``, the validated ``diary``, ``shoes`` and
+        ``routines`` (``None`` when absent), and the diary's pain ``episodes``
+        (default thresholds).
+    """
+    from kneedata.episodes import pain_episodes
+    from kneedata.io.diary import read_pain_diary, read_routines, read_shoes
+    from kneedata.store import Store
+
+    folder, store_path = notebook_paths(data, store)
+    opened = Store(store_path)
+    if opened.activities().empty:  # notebook 1 not run yet: import first
+        opened.import_paths([folder], progress=False)
+    diary = read_pain_diary(folder / "pain_diary.csv")
+    shoes = read_shoes(folder / "shoes.csv") if (folder / "shoes.csv").exists() else None
+    routines = (read_routines(folder / "routines.csv")
+                if (folder / "routines.csv").exists() else None)
+    return NotebookData(data=folder, store=opened, diary=diary, shoes=shoes,
+                        routines=routines, episodes=pain_episodes(diary))

@@ -31,15 +31,11 @@ STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in th
 # %%
 import kneedata as kd
 from kneedata import plots
-from kneedata.report import notebook_paths
+from kneedata.report import open_notebook_data
 
-DATA, STORE = notebook_paths(DATA, STORE)
-store = kd.Store(STORE)
-if store.activities().empty:  # notebook 1 not run yet: import first
-    store.import_paths([DATA], progress=False)
+inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
+store, diary, episodes = inputs.store, inputs.diary, inputs.episodes
 acts = store.activities()
-diary = kd.read_pain_diary(DATA / "pain_diary.csv")
-episodes = kd.pain_episodes(diary)
 print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain episodes")
 
 # %% [markdown]
@@ -89,7 +85,7 @@ plots.acute_chronic(load);
 # against the shoe of the last run before it).
 
 # %%
-shoes = kd.read_shoes(DATA / "shoes.csv")
+shoes = inputs.shoes
 summary = kd.shoe_summary(acts, shoes, episodes=episodes)
 plots.shoe_km(summary);
 

@@ -34,13 +34,10 @@ import seaborn as sns
 
 import kneedata as kd
 from kneedata import plots
-from kneedata.report import notebook_paths
+from kneedata.report import open_notebook_data
 
-DATA, STORE = notebook_paths(DATA, STORE)
-store = kd.Store(STORE)
-if store.activities().empty:  # notebook 1 not run yet: import first
-    store.import_paths([DATA], progress=False)
-episodes = kd.pain_episodes(kd.read_pain_diary(DATA / "pain_diary.csv"))
+inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
+store, episodes = inputs.store, inputs.episodes
 
 # %% [markdown]
 # ## One row per run

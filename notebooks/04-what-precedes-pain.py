@@ -32,15 +32,15 @@ import json
 
 import kneedata as kd
 from kneedata import plots
-from kneedata.report import CASE_CROSSOVER_EXPOSURES, CAVEATS, DAILY_EXPOSURES, notebook_paths
+from kneedata.report import (
+    CASE_CROSSOVER_EXPOSURES,
+    CAVEATS,
+    DAILY_EXPOSURES,
+    open_notebook_data,
+)
 
-DATA, STORE = notebook_paths(DATA, STORE)
-store = kd.Store(STORE)
-if store.activities().empty:  # notebook 1 not run yet: import first
-    store.import_paths([DATA], progress=False)
-diary = kd.read_pain_diary(DATA / "pain_diary.csv")
-shoes = kd.read_shoes(DATA / "shoes.csv") if (DATA / "shoes.csv").exists() else None
-routines = kd.read_routines(DATA / "routines.csv") if (DATA / "routines.csv").exists() else None
+inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
+store, diary, shoes, routines = inputs.store, inputs.diary, inputs.shoes, inputs.routines
 
 # %% [markdown]
 # ## One row per day
@@ -109,11 +109,11 @@ gap.table[["term", "window", "odds_ratio", "ci_low", "ci_high"]]
 # a transient exposure the case-crossover can see. Two or more strength sessions
 # in the previous week halved them, and an 8-week low-cadence block raised them
 # by 2.5; these change slowly, so they hardly differ between a hazard window and
-# its referents a few weeks away, and a daily model on a couple of dozen episodes
+# its referents a few weeks away, and a daily model on a dozen episodes
 # cannot place them either. Compare the estimates above with the planted values:
 
 # %%
-truth = DATA / "truth.json"
+truth = inputs.data / "truth.json"
 json.loads(truth.read_text())["hazard_model"]["odds_ratios"] if truth.exists() else "no truth.json: your own data"
 
 # %% [markdown]
