@@ -628,6 +628,15 @@ _PLAIN_TERMS = {
 }
 
 
+def _ratio_text(value: float) -> str:
+    """An odds ratio as a runner reads it: two significant digits, never 1.1e+02."""
+    if not np.isfinite(value):
+        return "infinity" if value > 0 else "not estimable"
+    if value >= 10:
+        return f"{value:.0f}"
+    return f"{value:.2g}"
+
+
 def _plain_sentence(row: pd.Series) -> str:
     """One sentence per term: what, when, how much, and whether the data can tell."""
     exposure = str(row.get("exposure", row["term"]))
@@ -636,7 +645,8 @@ def _plain_sentence(row: pd.Series) -> str:
     odds, lo, hi = float(row["odds_ratio"]), float(row["ci_low"]), float(row["ci_high"])
     if not np.isfinite(odds):
         return f"{what[0].upper() + what[1:]} ({window}): could not be estimated."
-    numbers = f"odds ratio {odds:.2g} (95 % interval {lo:.2g} to {hi:.2g})"
+    numbers = (f"odds ratio {_ratio_text(odds)} "
+               f"(95 % interval {_ratio_text(lo)} to {_ratio_text(hi)})")
     if lo > 1:
         verdict = "more common before pain started than at other times"
     elif hi < 1:
@@ -652,7 +662,7 @@ def _model_table(result: Any) -> pd.DataFrame:
         "term": tab["term"],
         "window": tab["window"] if "window" in tab.columns else "",
         "odds ratio": tab["odds_ratio"].to_numpy(dtype=float),
-        "95 % CI": [f"{lo:.2g} - {hi:.2g}" for lo, hi in zip(tab["ci_low"], tab["ci_high"],
+        "95 % CI": [f"{_ratio_text(lo)} - {_ratio_text(hi)}" for lo, hi in zip(tab["ci_low"], tab["ci_high"],
                                                               strict=True)],
         "p": tab["p_value"].to_numpy(dtype=float),
         "p adjusted (BH)": tab["p_adjusted"].to_numpy(dtype=float),
