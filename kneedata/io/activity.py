@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import DataQualityWarning, FileFormatError
+from kneedata.io.geo import haversine_m
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
 
 __all__ = [
@@ -246,16 +247,6 @@ def _climb(altitude_m: np.ndarray, hysteresis_m: float) -> tuple[float, float]:
     return ascent, descent
 
 
-def _haversine_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Distance between consecutive fixes [m] (mean Earth radius 6371.0088 km)."""
-    lat_r = np.radians(lat)
-    lon_r = np.radians(lon)
-    dlat = np.diff(lat_r)
-    dlon = np.diff(lon_r)
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat_r[:-1]) * np.cos(lat_r[1:]) * np.sin(dlon / 2) ** 2
-    return 2 * 6371008.8 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
 def _gps_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Cumulative distance along the GPS fixes [m]; NaN before the first fix."""
     out = np.full(len(lat), np.nan)
@@ -263,7 +254,8 @@ def _gps_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(ok)
     if len(idx) < 2:
         return out
-    cum = np.concatenate([[0.0], np.cumsum(_haversine_m(lat[idx], lon[idx]))])
+    steps = haversine_m(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])
+    cum = np.concatenate([[0.0], np.cumsum(steps)])
     out[idx] = cum
     return pd.Series(out).ffill().to_numpy()
 

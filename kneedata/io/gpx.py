@@ -44,6 +44,7 @@ from kneedata.io.activity import (
     is_cycling_sport,
     is_foot_sport,
 )
+from kneedata.io.geo import haversine_m
 from kneedata.io.xmlsafe import (
     LocalNameMap,
     ParsedXML,
@@ -60,7 +61,6 @@ __all__ = [
     "cumulative_distance_m",
     "decide_cadence_unit",
     "derive_speed_m_s",
-    "haversine_m",
     "map_sport",
     "parse_times",
     "read_gpx",
@@ -83,7 +83,6 @@ STEPS_THRESHOLD_WALK_SPM = 85.0
 STEPS_P90_SPM = 140.0
 
 #: Mean Earth radius [m] (IUGG), as in :func:`kneedata.io.activity`.
-EARTH_RADIUS_M = 6371008.8
 
 # --------------------------------------------------------------------------------
 # sports
@@ -247,42 +246,6 @@ def _sport_from_name(name: str | None) -> tuple[str, str] | None:
 
 # --------------------------------------------------------------------------------
 # track maths
-
-
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance between two sets of points [m].
-
-    Parameters
-    ----------
-    lat1, lon1, lat2, lon2
-        WGS84 latitude and longitude [deg].
-
-    Returns
-    -------
-    numpy.ndarray
-        Distance on a sphere of radius :data:`EARTH_RADIUS_M` [m].
-
-    Notes
-    -----
-    :math:`d = 2R\\arcsin\\sqrt{\\sin^2(\\Delta\\varphi/2) +
-    \\cos\\varphi_1\\cos\\varphi_2\\sin^2(\\Delta\\lambda/2)}`. The spherical model
-    differs from the WGS84 ellipsoid by at most ~0.5 %, less than GPS noise.
-
-    References
-    ----------
-    Sinnott, R. W. (1984). Virtues of the haversine. Sky and Telescope 68(2), 159.
-
-    Examples
-    --------
-    >>> round(float(haversine_m(np.array([0.0]), np.array([0.0]), np.array([0.0]), np.array([1.0]))[0]))
-    111195
-    """
-    p1 = np.radians(lat1)
-    p2 = np.radians(lat2)
-    dphi = p2 - p1
-    dlam = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlam / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def cumulative_distance_m(lat: np.ndarray, lon: np.ndarray, segment: np.ndarray) -> np.ndarray:

@@ -18,12 +18,11 @@ import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import file_hash, read_activities, sample_totals
+from kneedata.io.geo import EARTH_RADIUS_M, haversine_m
 from kneedata.io.gpx import (
-    EARTH_RADIUS_M,
     cumulative_distance_m,
     decide_cadence_unit,
     derive_speed_m_s,
-    haversine_m,
     map_sport,
     read_gpx,
 )

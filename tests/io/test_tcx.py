@@ -16,7 +16,7 @@ import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import file_hash, read_activities, sample_totals
-from kneedata.io.gpx import EARTH_RADIUS_M
+from kneedata.io.geo import EARTH_RADIUS_M
 from kneedata.io.tcx import read_tcx, timer_gaps
 from kneedata.schema import LAPS
 
