@@ -168,6 +168,8 @@ def build_tables(
     diary: str | os.PathLike[str] | pd.DataFrame | None = None,
     shoes: str | os.PathLike[str] | pd.DataFrame | None = None,
     routines: str | os.PathLike[str] | pd.DataFrame | None = None,
+    dayfirst: bool = False,
+    complete: bool = False,
     progress: bool = False,
 ) -> ReportTables:
     """Read the inputs and derive every table the report shows (no models, no drawing).
@@ -180,6 +182,11 @@ def build_tables(
         Paths of the runner's CSV/xlsx logs (or frames already read with
         :func:`kneedata.read_pain_diary`, :func:`kneedata.read_shoes`,
         :func:`kneedata.read_routines`); each is optional.
+    dayfirst
+        Read slashed dates in the logs as day/month/year (``04/03/2025`` is 4 March).
+    complete
+        The diary is complete: a day without an entry was pain-free (default: such
+        a day is unknown, see :func:`kneedata.pain_episodes`).
     progress
         Print one line per step to stderr.
 
@@ -213,14 +220,16 @@ def build_tables(
         say(f"{len(activities)} activities, {len(runs)} runs")
 
         if diary is not None:
-            tables.diary = diary if isinstance(diary, pd.DataFrame) else read_pain_diary(diary)
-            tables.episodes = pain_episodes(tables.diary)
+            tables.diary = (diary if isinstance(diary, pd.DataFrame)
+                            else read_pain_diary(diary, dayfirst=dayfirst))
+            tables.episodes = pain_episodes(tables.diary, complete=complete)
             say(f"pain diary: {len(tables.diary)} entries, {len(tables.episodes)} episodes")
         if shoes is not None:
-            tables.shoes = shoes if isinstance(shoes, pd.DataFrame) else read_shoes(shoes)
+            tables.shoes = (shoes if isinstance(shoes, pd.DataFrame)
+                            else read_shoes(shoes, dayfirst=dayfirst))
         if routines is not None:
             tables.routines = (routines if isinstance(routines, pd.DataFrame)
-                               else read_routines(routines))
+                               else read_routines(routines, dayfirst=dayfirst))
 
         if len(runs):
             say("daily load, load ratios and single-run spikes")
@@ -239,7 +248,7 @@ def build_tables(
             if tables.gait is not None:
                 source = {"activities": activities, "gait": tables.gait}
             tables.frame = analysis_frame(source, tables.diary, shoes=tables.shoes,
-                                          routines=tables.routines)
+                                          routines=tables.routines, complete=complete)
     # each distinct message once (a metric computed twice warns twice)
     tables.data_warnings = list(dict.fromkeys(
         str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)))
@@ -748,6 +757,8 @@ def write_report(
     shoes: str | os.PathLike[str] | pd.DataFrame | None = None,
     routines: str | os.PathLike[str] | pd.DataFrame | None = None,
     out: str | os.PathLike[str],
+    dayfirst: bool = False,
+    complete: bool = False,
     progress: bool = True,
 ) -> Path:
     """Write the HTML report, its figures and the model tables into ``out``.
@@ -763,6 +774,8 @@ def write_report(
         the running but fits no model.
     out
         Output folder (created).
+    dayfirst, complete
+        As for :func:`build_tables`.
     progress
         Print one line per step to stderr.
 
@@ -784,7 +797,7 @@ def write_report(
     say = _Progress(progress)
     out_dir = Path(out).expanduser()
     tables = build_tables(store, diary=diary, shoes=shoes, routines=routines,
-                          progress=progress)
+                          dayfirst=dayfirst, complete=complete, progress=progress)
     if tables.frame is not None:
         say(f"fitting the case-crossover and the daily model on {_n(tables.episodes)} "
             "episodes")

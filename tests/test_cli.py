@@ -102,19 +102,22 @@ def test_init_writes_templates(tmp_path, capsys):
 def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
     calls = []
 
-    def fake_write_report(store, *, diary=None, shoes=None, routines=None, out, progress=True):
-        calls.append((store, diary, shoes, routines, out, progress))
+    def fake_write_report(store, *, diary=None, shoes=None, routines=None, out,
+                          dayfirst=False, complete=False, progress=True):
+        calls.append((store, diary, shoes, routines, out, dayfirst, complete, progress))
         return Path(out) / "report.html"
 
     module = types.ModuleType("kneedata.report")
     module.write_report = fake_write_report  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kneedata.report", module)
     code = main(["report", "--store", str(tmp_path / "s"), "--diary", "d.csv", "--shoes", "s.csv",
-                 "--routines", "r.csv", "--out", str(tmp_path / "out"), "--no-progress"])
+                 "--routines", "r.csv", "--out", str(tmp_path / "out"), "--no-progress",
+                 "--dayfirst"])
     assert code == 0
-    (store, diary, shoes, routines, out, progress), = calls
+    (store, diary, shoes, routines, out, dayfirst, complete, progress), = calls
     assert store.path == tmp_path / "s"
     assert (diary, shoes, routines, out, progress) == ("d.csv", "s.csv", "r.csv", str(tmp_path / "out"), False)
+    assert (dayfirst, complete) == (True, False)  # --complete-diary not given: gaps are unknown
     assert str(tmp_path / "out" / "report.html") in capsys.readouterr().out
 
 
