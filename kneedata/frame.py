@@ -161,6 +161,8 @@ _GAIT_DAILY = {
     "overstride_index": "mean",
     "vertical_ratio_pct": "mean",
     "duty_factor": "mean",
+    "stance_time_ms": "mean",
+    "vertical_oscillation_mm": "mean",
     "stance_balance_asym_pct": "mean",
     "cadence_drift_pct": "mean",
     "downhill_time_s": "sum",

@@ -226,6 +226,8 @@ GAIT: dict[str, Column] = {
     "overstride_index": Column("", "float64", "cadence_residual_spm / SD of run residuals across runs; negative = longer steps than usual at that speed (proxy; Willson 2014 doi:10.1249/MSS.0000000000000254) (gait_metrics).", -10, 10),
     "vertical_ratio_pct": Column("%", "float64", "Vertical oscillation / step length x 100, time-weighted (gait_metrics).", 0, 30),
     "duty_factor": Column("", "float64", "Ground contact time / stride time = GCT[ms] x spm / 120000 (gait_metrics).", 0, 1),
+    "stance_time_ms": Column("ms", "float64", "Ground contact time, time-weighted mean over moving samples with cadence (gait_metrics).", 0, 1000),
+    "vertical_oscillation_mm": Column("mm", "float64", "Vertical oscillation, time-weighted mean over moving samples (gait_metrics).", 0, 300),
     "stance_balance_asym_pct": Column("%", "float64", "|mean stance time balance - 50| (gait_metrics).", 0, 50),
     "cadence_drift_pct": Column("%", "float64", "Mean cadence of the last third of moving time vs the first third, x 100 - 100 (gait_metrics).", -50, 50),
     "descent_m": Column("m", "float64", "Descent of altitude smoothed over +-25 m of distance (gait_metrics).", 0, 20000),

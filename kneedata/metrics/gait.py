@@ -185,6 +185,10 @@ def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     gct = cat["stance_time_ms"]
     gct_ok = cad_ok & np.isfinite(gct) & (gct > 0)
     res["duty_factor"], gct_time = _wmean(gct * cad / 120000.0, dt, gct_ok, code, n_runs)
+    res["stance_time_ms"], _ = _wmean(gct, dt, gct_ok, code, n_runs)
+    vo = cat["vertical_oscillation_mm"]
+    vo_ok = moving & np.isfinite(vo) & (vo > 0)
+    res["vertical_oscillation_mm"], _ = _wmean(vo, dt, vo_ok, code, n_runs)
     bal = cat["stance_time_balance_pct"]
     bal_ok = moving & np.isfinite(bal) & (bal > 0) & (bal < 100)
     bal_mean, bal_time = _wmean(bal, dt, bal_ok, code, n_runs)
@@ -324,6 +328,8 @@ def gait_metrics(
     - ``duty_factor = GCT[ms] * spm / 120000``: contact time over stride time
       (a stride is two steps, ``120000 / spm`` ms).
     - ``stance_balance_asym_pct = |mean(balance) - 50|``.
+    - ``stance_time_ms`` and ``vertical_oscillation_mm``: time-weighted means of the
+      watch's ground contact time and vertical oscillation over moving samples.
     - ``cadence_drift_pct = (mean cadence in the last third of cadence time /
       first third - 1) * 100`` (NaN for less than 3 minutes).
     - Grade: altitude averaged over +-25 m of distance, then differenced over the

@@ -244,6 +244,10 @@ def test_step_length_agrees_with_watch_on_steady_segments(real_data, name):
     ("2019-09-07-11-22-19.fit", "avg_vertical_ratio_pct", "vertical_ratio_pct", 1.0),
     ("Fr955v19.28andStryd.fit", "avg_vertical_ratio_pct", "vertical_ratio_pct", 1.0),
     ("2019-09-07-11-22-19.fit", "avg_stance_time_balance_pct", "stance_balance_asym_pct", None),
+    ("2019-09-07-11-22-19.fit", "avg_stance_time_ms", "stance_time_ms", 1.0),
+    ("Fr955v19.28andStryd.fit", "avg_stance_time_ms", "stance_time_ms", 1.0),
+    ("2019-09-07-11-22-19.fit", "avg_vertical_oscillation_mm", "vertical_oscillation_mm", 1.0),
+    ("Fr955v19.28andStryd.fit", "avg_vertical_oscillation_mm", "vertical_oscillation_mm", 1.0),
 ])
 def test_whole_run_against_watch_session_totals(real_data, name, field, column, scale):
     with open(real_data / "fit_session_summaries.csv", newline="") as fh:
