@@ -335,7 +335,6 @@ def diary_status(diary: pd.DataFrame, *, threshold: float = 3, washout_days: int
     # pain in the previous washout_days days (uses every pain day of the diary,
     # also those before `start`)
     pain_dates = daily.index[daily["pain_0_10"] >= threshold].to_numpy()
-    day_values = index.to_numpy()
     before = np.searchsorted(pain_dates, day_values, side="left")  # pain days < d
     recent = np.zeros(len(index), dtype=bool)
     has_prev = before > 0

@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import local_days
 from kneedata.errors import SchemaError
 
 __all__ = [
@@ -328,14 +329,6 @@ def validate_frame(frame: pd.DataFrame, exposures: Iterable[str] = (), *, what: 
 
 
 # ---------------------------------------------------------------- building blocks
-def _as_day(values: Any) -> pd.DatetimeIndex:
-    """Tz-naive midnight datetime64[ns] from dates, strings, or datetimes."""
-    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce"))
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
-    return idx.normalize().as_unit("ns")
-
-
 def _activity_dates(activities: pd.DataFrame) -> pd.Series:
     """Local date per activity (index aligned with ``activities``)."""
     if "local_date" not in activities.columns:
@@ -344,7 +337,7 @@ def _activity_dates(activities: pd.DataFrame) -> pd.Series:
             f"{list(activities.columns)[:15]}. Pass Store.activities() (or a frame "
             "with one row per activity and its local_date)."
         )
-    return pd.Series(_as_day(activities["local_date"]), index=activities.index)
+    return pd.Series(local_days(activities["local_date"], errors="coerce"), index=activities.index)
 
 
 def _per_run_to_daily(
@@ -359,7 +352,7 @@ def _per_run_to_daily(
     date_col = "date" if "date" in table.columns else (
         "local_date" if "local_date" in table.columns else None)
     if date_col is not None:
-        dates = pd.Series(_as_day(table[date_col]), index=table.index)
+        dates = pd.Series(local_days(table[date_col], errors="coerce"), index=table.index)
     else:
         ids = table["activity_id"] if "activity_id" in table.columns else pd.Series(
             table.index, index=table.index
@@ -430,7 +423,7 @@ def _routines_daily(routines: pd.DataFrame) -> pd.DataFrame:
                 f"routines: no {column!r} column; found {list(routines.columns)}. "
                 "Read the file with kneedata.read_routines(path)."
             )
-    dates = _as_day(routines["date"])
+    dates = local_days(routines["date"], errors="coerce")
     kinds = routines["kind"].astype(str).str.strip().str.lower()
     minutes = pd.to_numeric(routines.get("minutes", pd.Series(np.nan, index=routines.index)),
                             errors="coerce")
@@ -521,12 +514,14 @@ def _watch_daily(
     missing_gap_days: int | None,
 ) -> pd.DataFrame | None:
     """Daily exposures from the watch: load, load metrics, spikes, gait, shoes."""
-    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
+    from kneedata.metrics.load import (
+        _select_sports,
+        daily_load,
+        load_metrics,
+        session_spikes,
+    )
 
-    runs = activities
-    if sports is not None and "sport" in activities.columns:
-        wanted = [x.lower() for x in ([sports] if isinstance(sports, str) else sports)]
-        runs = activities[activities["sport"].astype(str).str.lower().isin(wanted)]
+    runs = _select_sports(activities, sports) if "sport" in activities.columns else activities
     if len(runs) == 0:
         return None
     daily = daily_load(activities, sports=sports)
@@ -575,7 +570,6 @@ def _watch_daily(
                 if c == "downhill_time_s":
                     vals = np.where(np.isnan(vals) & ~missing, 0.0, vals)
                 out[c] = vals
-    out.attrs["missing_day"] = missing
     return out
 
 
@@ -602,7 +596,7 @@ def _one_runner(
     spans = []
     if watch is not None:
         spans.append(watch.index)
-    diary_days = _as_day(diary["date"]).dropna() if "date" in diary.columns else pd.DatetimeIndex([])
+    diary_days = local_days(diary["date"], errors="coerce").dropna() if "date" in diary.columns else pd.DatetimeIndex([])
     if len(diary_days):
         spans.append(diary_days)
     if not spans:
@@ -619,7 +613,7 @@ def _one_runner(
         frame = frame.join(watch, how="left")
     if routines is not None and len(routines):
         rd = _routines_daily(routines)
-        r_days = _as_day(routines["date"]).dropna()
+        r_days = local_days(routines["date"], errors="coerce").dropna()
         inside = (days >= r_days.min()) & (days <= r_days.max())
         rd = rd.reindex(days).fillna(0.0)
         for c in rd.columns:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
 
 __all__ = ["Rule", "assign_shoes", "parse_rule"]
@@ -149,11 +150,8 @@ def _key(value: object) -> str:
 
 
 def _days(values: pd.Series) -> pd.Series:
-    """Any date-like column -> tz-naive normalised datetime64[ns]."""
-    out = pd.to_datetime(values.astype(object).where(values.notna(), None))
-    if isinstance(out.dtype, pd.DatetimeTZDtype):
-        out = out.dt.tz_localize(None)
-    return out.dt.normalize().astype("datetime64[ns]")
+    """Any date-like column -> local days (tz-naive midnight datetime64[ns]), same index."""
+    return pd.Series(local_days(values), index=values.index)
 
 
 def _optional(frame: pd.DataFrame, name: str) -> pd.Series:

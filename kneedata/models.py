@@ -769,8 +769,12 @@ def _lagged_rows(
     lags: Sequence[int],
     kinds: Mapping[str, str],
     gap_days: int = 0,
-) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str], int, _Days]:
-    """At-risk runner-days with ``<exposure>_<L>d`` window summaries (and all days)."""
+) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str], list[str], _Days]:
+    """At-risk runner-days with ``<exposure>_<L>d`` window summaries (and all days).
+
+    Returns the rows, the terms, each term's exposure and window label, notes on
+    at-risk days left out, and all days.
+    """
     terms = [f"{e}_{lag}d" for lag in lags for e in names]
     term_exposure = {f"{e}_{lag}d": e for lag in lags for e in names}
     term_window = {f"{e}_{lag}d": _window_label(*_lag_window(lag, gap_days, kinds[e]), kinds[e])
@@ -791,8 +795,10 @@ def _lagged_rows(
     at_risk = days.flag("at_risk")
     known = np.isfinite(all_rows[terms].to_numpy(dtype=float)).all(axis=1)
     n_unknown = int((at_risk & ~known).sum())
+    notes = [f"{n_unknown} at-risk day(s) left out: a lag window is unknown "
+             "(start of the record or missing data)"] if n_unknown else []
     rows = all_rows[at_risk & known].reset_index(drop=True)
-    return rows, terms, term_exposure, term_window, n_unknown, days
+    return rows, terms, term_exposure, term_window, notes, days
 
 
 def _check_gap(gap_days: int, who: str) -> None:
@@ -807,8 +813,35 @@ def _check_lags(lags: Iterable[int], who: str) -> list[int]:
     return out
 
 
-def _constant_terms(rows: pd.DataFrame, terms: list[str]) -> list[str]:
-    return [t for t in terms if rows[t].nunique() < 2]
+def _usable_terms(rows: pd.DataFrame, terms: list[str], *, intercept: bool) -> tuple[list[str], list[str]]:
+    """Terms left after dropping constant and collinear ones, and notes naming the dropped.
+
+    ``intercept``: test collinearity against an intercept column (a logistic model);
+    else on centred columns (a Cox model, whose baseline hazard absorbs constants).
+    """
+    notes = []
+    dropped = [t for t in terms if rows[t].nunique() < 2]
+    if dropped:
+        notes.append(f"dropped {dropped}: constant over the at-risk days")
+    used = [t for t in terms if t not in dropped]
+    if used:
+        values = rows[used].to_numpy(dtype=float)
+        if intercept:
+            collinear = _drop_collinear(np.column_stack([np.ones(len(rows)), values]),
+                                        ["const", *used])
+        else:
+            collinear = _drop_collinear(values - values.mean(axis=0), used)
+        if collinear:
+            notes.append(f"dropped {collinear}: linear combinations of other terms")
+            used = [t for t in used if t not in collinear]
+    return used, notes
+
+
+def _few_onsets_note(n_onsets: int, used: list[str]) -> list[str]:
+    if n_onsets < MIN_EPISODES_PER_EXPOSURE * len(used):
+        return [f"{n_onsets} onsets for {len(used)} term(s): fewer than "
+                f"{MIN_EPISODES_PER_EXPOSURE} per term; estimates are fragile"]
+    return []
 
 
 def daily_model(
@@ -890,12 +923,8 @@ def daily_model(
     if cov_struct not in ("independence", "exchangeable"):
         raise ValueError(f"daily_model: cov_struct must be 'independence' or 'exchangeable', got {cov_struct!r}")
     kinds = _kinds(frame, names, agg)
-    rows, terms, term_exposure, term_window, n_unknown, days = _lagged_rows(frame, names, lag_list, kinds,
-                                                                      gap_days)
-    data_notes = []
-    if n_unknown:
-        data_notes.append(f"{n_unknown} at-risk day(s) left out: a lag window is unknown "
-                          "(start of the record or missing data)")
+    rows, terms, term_exposure, term_window, data_notes, days = _lagged_rows(
+        frame, names, lag_list, kinds, gap_days)
     n_runners = rows["runner_id"].nunique()
     if groups is None and n_runners > 1:
         groups = "runner_id"
@@ -904,25 +933,11 @@ def daily_model(
     n_onsets = int(rows["onset"].sum())
     if n_onsets == 0:
         raise ModelFitError("daily_model: no onset on an at-risk day with known exposures; nothing to model")
-    dropped = _constant_terms(rows, terms)
-    notes = []
-    if dropped:
-        notes.append(f"dropped {dropped}: constant over the at-risk days")
-    used = [t for t in terms if t not in dropped]
-    if used:
-        collinear = _drop_collinear(
-            np.column_stack([np.ones(len(rows)), rows[used].to_numpy(dtype=float)]),
-            ["const", *used])
-        if collinear:
-            notes.append(f"dropped {collinear}: linear combinations of other terms")
-            used = [t for t in used if t not in collinear]
+    used, notes = _usable_terms(rows, terms, intercept=True)
     _emit(data_notes + notes)
     if not used:
         raise ModelFitError(f"daily_model: no usable term among {terms}")
-    notes = data_notes + notes
-    if n_onsets < MIN_EPISODES_PER_EXPOSURE * len(used):
-        notes.append(f"{n_onsets} onsets for {len(used)} term(s): fewer than "
-                     f"{MIN_EPISODES_PER_EXPOSURE} per term; estimates are fragile")
+    notes = data_notes + notes + _few_onsets_note(n_onsets, used)
     notes.extend(_separated_terms(rows, used, "onset"))
     y = rows["onset"].to_numpy(dtype=float)
     X = sm.add_constant(rows[used].astype(float), has_constant="add")
@@ -1094,12 +1109,8 @@ def recurrent_cox(
     if ties not in ("efron", "breslow"):
         raise ValueError(f"recurrent_cox: ties must be 'efron' or 'breslow', got {ties!r}")
     kinds = _kinds(frame, names, agg)
-    rows, terms, term_exposure, term_window, n_unknown, days = _lagged_rows(frame, names, lag_list, kinds,
-                                                                      gap_days)
-    notes: list[str] = []
-    data_notes = []
-    if n_unknown:
-        data_notes.append(f"{n_unknown} at-risk day(s) left out: a lag window is unknown")
+    rows, terms, term_exposure, term_window, data_notes, days = _lagged_rows(
+        frame, names, lag_list, kinds, gap_days)
     n_runners = rows["runner_id"].nunique()
     if stratify is None:
         stratify = n_runners > 1
@@ -1125,22 +1136,11 @@ def recurrent_cox(
     n_onsets = int(rows["onset"].sum())
     if n_onsets == 0:
         raise ModelFitError("recurrent_cox: no onset on an at-risk day with known exposures")
-    dropped = _constant_terms(rows, terms)
-    if dropped:
-        notes.append(f"dropped {dropped}: constant over the at-risk days")
-    used = [t for t in terms if t not in dropped]
-    if used:
-        collinear = _drop_collinear(rows[used].to_numpy(dtype=float) - rows[used].to_numpy(dtype=float).mean(axis=0), used)
-        if collinear:
-            notes.append(f"dropped {collinear}: linear combinations of other terms")
-            used = [t for t in used if t not in collinear]
+    used, notes = _usable_terms(rows, terms, intercept=False)
     _emit(data_notes + notes)
     if not used:
         raise ModelFitError(f"recurrent_cox: no usable term among {terms}")
-    notes = data_notes + notes
-    if n_onsets < MIN_EPISODES_PER_EXPOSURE * len(used):
-        notes.append(f"{n_onsets} onsets for {len(used)} term(s): fewer than "
-                     f"{MIN_EPISODES_PER_EXPOSURE} per term; estimates are fragile")
+    notes = data_notes + notes + _few_onsets_note(n_onsets, used)
     if n_runners == 1:
         notes.append("one runner: episodes are treated as independent given the exposures "
                      "(no clustering possible)")

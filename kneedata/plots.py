@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import local_days
 from kneedata.errors import SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -129,19 +130,11 @@ def _new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return new
 
 
-def _as_dates(values: Any) -> pd.DatetimeIndex:
-    """Local calendar dates as a tz-naive, normalised DatetimeIndex."""
-    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(values).to_numpy()))
-    if idx.tz is not None:
-        idx = idx.tz_localize(None)
-    return idx.normalize()
-
-
 def _daily_dates(daily: pd.DataFrame) -> pd.DatetimeIndex:
     if isinstance(daily.index, pd.DatetimeIndex):
-        return _as_dates(daily.index)
+        return local_days(daily.index)
     if "date" in daily.columns:
-        return _as_dates(daily["date"])
+        return local_days(daily["date"])
     raise SchemaError(
         "daily frame: expected a DatetimeIndex named 'date' (or a 'date' column) of "
         f"local calendar days, found index {type(daily.index).__name__}. "
@@ -173,13 +166,13 @@ def before_episodes(
     -------
     numpy.ndarray of bool, one per date: ``onset - days <= date < onset``.
     """
-    d = _as_dates(dates).to_numpy()
+    d = local_days(dates).to_numpy()
     mask = np.zeros(len(d), dtype=bool)
     if episodes is None or len(episodes) == 0:
         return mask
     _require(episodes, ["onset_date"], what="episodes", fix="Pass kneedata.pain_episodes(diary).")
     window = np.timedelta64(int(days), "D")
-    for onset in _as_dates(episodes["onset_date"]).to_numpy():
+    for onset in local_days(episodes["onset_date"]).to_numpy():
         mask |= (d >= onset - window) & (d < onset)
     return mask
 
@@ -237,8 +230,8 @@ def timeline(
         _require(episodes, ["onset_date", "end_date"], what="episodes",
                  fix="Pass kneedata.pain_episodes(diary).")
         last = dates.max() if len(dates) else None
-        onsets = _as_dates(episodes["onset_date"])
-        ends = pd.DatetimeIndex(pd.to_datetime(episodes["end_date"].to_numpy()))
+        onsets = local_days(episodes["onset_date"])
+        ends = local_days(episodes["end_date"])
         for i, (start, end) in enumerate(zip(onsets, ends, strict=True)):
             stop = end if not pd.isna(end) else last
             if stop is None or pd.isna(stop):
@@ -261,7 +254,7 @@ def timeline(
         pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
         # pain-free entries small and grey so that the pain stands out
         painful = np.nan_to_num(pain, nan=0.0) > 0
-        pain_ax.scatter(_as_dates(diary["date"]), pain, s=np.where(painful, 16, 5),
+        pain_ax.scatter(local_days(diary["date"]), pain, s=np.where(painful, 16, 5),
                         c=[colors[1] if p else "0.6" for p in painful], zorder=3,
                         label="pain entry")
         pain_ax.set_ylim(-0.3, 10.3)

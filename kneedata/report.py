@@ -157,9 +157,13 @@ def _open_store(store: Any) -> Any:
     return store
 
 
-def _is_run(activities: pd.DataFrame) -> pd.Series:
-    sport = activities.get("sport", pd.Series("", index=activities.index))
-    return sport.astype(str).str.lower().eq("running")
+def _runs(activities: pd.DataFrame) -> pd.DataFrame:
+    """The runs among the activities (``sport`` running, as the metrics count them)."""
+    from kneedata.metrics.load import _select_sports
+
+    if "sport" not in activities.columns:
+        return activities.iloc[:0]
+    return _select_sports(activities, ("running",))
 
 
 def build_tables(
@@ -215,7 +219,7 @@ def build_tables(
                 "files first: `kneedata import PATH --store DIR`."
             )
         files = st.files() if hasattr(st, "files") else None
-        runs = activities.loc[_is_run(activities)]
+        runs = _runs(activities)
         tables = ReportTables(activities=activities, runs=runs, files=files)
         say(f"{len(activities)} activities, {len(runs)} runs")
 
@@ -489,7 +493,7 @@ def _section_import(t: ReportTables) -> str:
             notes.append(f"{utc} activities had no time zone information; their local "
                          "day assumes UTC and may be off by one near midnight.")
     if "cadence_unit_source" in acts.columns:
-        runs = acts.loc[_is_run(acts)]
+        runs = _runs(acts)
         none = int(runs["cadence_unit_source"].astype(str).eq("none").sum())
         if none:
             notes.append(f"{none} runs have no cadence.")
@@ -533,8 +537,9 @@ def _section_load(t: ReportTables, images: dict[str, str]) -> str:
     out.append(_img(images, "timeline", "daily distance and pain over time"))
     spikes = t.spikes
     if spikes is not None and len(spikes):
+        from kneedata.metrics.load import SPIKE_CATEGORIES as order
+
         cats = spikes["spike_category"].astype(str).value_counts()
-        order = ["none", "small", "moderate", "large", "first_run"]
         counts = pd.DataFrame({
             "run compared with the longest run of the 30 days before": [
                 {"none": "up to 10 % longer (or shorter)", "small": "10-30 % longer",
@@ -616,11 +621,12 @@ def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
                         "episodes_per_100km_high") if c in s.columns]
     out.append(_table(s[cols]))
     unassigned = s.attrs.get("n_episodes_unattributed")
+    days = s.attrs.get("attribution_days", "?")
     if unassigned:
-        out.append(_p(f"{unassigned} episode(s) followed no run within 7 days and are not "
-                      "attributed to a shoe."))
+        out.append(_p(f"{unassigned} episode(s) followed no run within {days} days and are "
+                      "not attributed to a shoe."))
     out.append(_p("Episodes per 100 km count an episode against the shoe of the last run "
-                  "before it (within 7 days), with exact Poisson 95 % intervals. They are "
+                  f"before it (within {days} days), with exact Poisson 95 % intervals. They are "
                   "crude: a shoe worn in heavy weeks, on trails or while already sore "
                   "collects episodes for reasons that are not the shoe. Overlapping "
                   "intervals mean the data cannot tell the shoes apart.", "caveat"))

@@ -40,6 +40,12 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import FileFormatError, KneedataError
+from kneedata.io.activity import (
+    is_cycling_sport,
+    is_foot_sport,
+    read_activities_bytes,
+    sniff_format,
+)
 from kneedata.io.exports import (
     MEMBER_SEP,
     STRAVA_COLUMNS,
@@ -74,10 +80,6 @@ DUPLICATE_DISTANCE_REL = 0.03
 FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
 
 _GENERIC_SPORTS = {"", "generic", "other", "unknown", "all", "none", "nan"}
-_SPORT_FAMILIES = (
-    {"running", "walking", "hiking", "trail_running", "treadmill"},
-    {"cycling", "e_biking", "biking", "mountain_biking", "road_biking"},
-)
 _HEAD_BYTES = 65536
 
 
@@ -202,6 +204,10 @@ def _atomic_parquet(frame: pd.DataFrame, dest: Path, *, index: bool, fsync: bool
             tmp.unlink()
 
 
+def _cannot_read(err: OSError) -> str:
+    return f"cannot read the file ({err.strerror or err})"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -222,7 +228,7 @@ def _process(task: _Task) -> dict[str, Any]:
     try:
         raw = task.data if task.data is not None else Path(task.path or task.key).read_bytes()
     except OSError as err:
-        result["reason"] = f"cannot read the file ({err.strerror or err})"
+        result["reason"] = _cannot_read(err)
         result["size"] = result["mtime_ns"] = -1  # retried by the next import
         return result
     result["sha256"] = hashlib.sha256(raw).hexdigest()
@@ -237,8 +243,6 @@ def _process(task: _Task) -> dict[str, Any]:
         except (OSError, EOFError, ValueError, zlib.error) as err:
             result["reason"] = f"gzip-compressed but cannot be decompressed ({err}); re-export the file"
             return result
-    from kneedata.io.activity import read_activities_bytes
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -297,7 +301,8 @@ def _sports_compatible(a: Any, b: Any) -> bool:
     sb = str(b).lower() if isinstance(b, str) else ""
     if sa == sb or sa in _GENERIC_SPORTS or sb in _GENERIC_SPORTS:
         return True
-    return any(sa in fam and sb in fam for fam in _SPORT_FAMILIES)
+    # one definition of the foot and cycling families: the readers' (kneedata.io.activity)
+    return (is_foot_sport(sa) and is_foot_sport(sb)) or (is_cycling_sport(sa) and is_cycling_sport(sb))
 
 
 def _same_run(a: dict[str, Any], b: dict[str, Any]) -> str | None:
@@ -309,18 +314,24 @@ def _same_run(a: dict[str, Any], b: dict[str, Any]) -> str | None:
     dt_s = abs((a["start_time_utc"] - b["start_time_utc"]).total_seconds())
     if dt_s > DUPLICATE_START_S:
         return None
-    da, db = _num(a.get("distance_m")), _num(b.get("distance_m"))
-    if da > 0 and db > 0:
-        rel = abs(da - db) / max(da, db)
+    rel = _rel_gap(a.get("distance_m"), b.get("distance_m"))
+    if rel is not None:
         if rel > DUPLICATE_DISTANCE_REL:
             return None
         return f"start {dt_s:.0f} s apart, distance {100 * rel:.1f} % apart"
     # no distance on one side (treadmill without pod, indoor): compare durations
-    ta = _num(a.get("elapsed_time_s"))
-    tb = _num(b.get("elapsed_time_s"))
-    if ta > 0 and tb > 0 and abs(ta - tb) / max(ta, tb) <= DUPLICATE_DISTANCE_REL:
-        return f"start {dt_s:.0f} s apart, no distance on both, elapsed time {100 * abs(ta - tb) / max(ta, tb):.1f} % apart"
+    rel = _rel_gap(a.get("elapsed_time_s"), b.get("elapsed_time_s"))
+    if rel is not None and rel <= DUPLICATE_DISTANCE_REL:
+        return f"start {dt_s:.0f} s apart, no distance on both, elapsed time {100 * rel:.1f} % apart"
     return None
+
+
+def _rel_gap(a: Any, b: Any) -> float | None:
+    """``|a - b| / max(a, b)`` [-], or None unless both are positive numbers."""
+    da, db = _num(a), _num(b)
+    if not (da > 0 and db > 0):
+        return None
+    return abs(da - db) / max(da, db)
 
 
 def _richness(a: dict[str, Any]) -> tuple[int, int, int, int]:
@@ -658,6 +669,7 @@ class _ImportRun:
         self._acts: dict[str, dict[str, Any]] | None = None  # loaded on first use
         self.known_ids: set[str] = set()
         self.stored_dup_of: dict[str, str] = {}
+        self._dup_of: dict[str, tuple[str, str]] | None = None  # set by each commit
         self.meta = pd.DataFrame()
         self.seen: dict[str, str] = {}  # key -> "unchanged" | "processed"
         self.extra_rows: list[dict[str, Any]] = []
@@ -761,14 +773,19 @@ class _ImportRun:
         }
         entry.update(fields)
         old = self.index.get(key)
-        if old is not None and old["kind"] == "activity":
-            for aid in old["activity_ids"]:
-                self.providers.get(aid, set()).discard(key)
-                self._release(aid, key)
-        if old is not None and old["kind"] == "strava_csv" and len(self.meta):
-            self.meta = self.meta[self.meta["csv_path"] != key]
+        if old is not None:
+            self._unlink(key, old)
         self.index[key] = entry
         self.dirty = True
+
+    def _unlink(self, key: str, entry: dict[str, Any]) -> None:
+        """Undo what the index entry ``entry`` of ``key`` provided (activities, CSV rows)."""
+        if entry["kind"] == "activity":
+            for aid in entry["activity_ids"]:
+                self.providers.get(aid, set()).discard(key)
+                self._release(aid, key)
+        if entry["kind"] == "strava_csv" and len(self.meta):
+            self.meta = self.meta[self.meta["csv_path"] != key]
 
     def _release(self, aid: str, key: str) -> None:
         """``key`` no longer provides ``aid``: hand the row to another copy or drop it."""
@@ -786,12 +803,7 @@ class _ImportRun:
         if entry is None:
             return
         self.dirty = True
-        if entry["kind"] == "activity":
-            for aid in entry["activity_ids"]:
-                self.providers.get(aid, set()).discard(key)
-                self._release(aid, key)
-        if entry["kind"] == "strava_csv" and len(self.meta):
-            self.meta = self.meta[self.meta["csv_path"] != key]
+        self._unlink(key, entry)
 
     # ---- walking the inputs -------------------------------------------------------
 
@@ -845,8 +857,6 @@ class _ImportRun:
             return "activity"
         if name.lower().endswith(".csv") and is_strava_activities_csv(head):
             return "strava_csv"
-        from kneedata.io.activity import sniff_format
-
         probe = head
         if head[:2] == b"\x1f\x8b":
             try:
@@ -855,18 +865,20 @@ class _ImportRun:
                 probe = b""
         return "activity" if sniff_format(probe) else "other"
 
+    def _settle(self, key: str, **fields: Any) -> None:
+        """Index ``key`` as dealt with here, without a worker reading it."""
+        self.seen[key] = "processed"
+        self._set_entry(key, **fields)
+        self._tick()
+
     def _plan_file(self, key: str) -> Iterator[_Task]:
         try:
             st = os.stat(key)
         except OSError as err:
-            self.seen[key] = "processed"
-            self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})")
-            self._tick()
+            self._settle(key, status="failed", reason=_cannot_read(err))
             return
         if not stat.S_ISREG(st.st_mode):
-            self.seen[key] = "processed"
-            self._set_entry(key, status="not_an_activity", reason="not a regular file (device, pipe or socket)")
-            self._tick()
+            self._settle(key, status="not_an_activity", reason="not a regular file (device, pipe or socket)")
             return
         entry = self.index.get(key)
         if entry is not None and not self.force and self._intact(key):
@@ -887,9 +899,7 @@ class _ImportRun:
             with open(key, "rb") as fh:
                 head = fh.read(_HEAD_BYTES)
         except OSError as err:
-            self.seen[key] = "processed"
-            self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})")
-            self._tick()
+            self._settle(key, status="failed", reason=_cannot_read(err))
             return
         kind = self._classify(key, head)
         if kind == "archive":
@@ -906,8 +916,7 @@ class _ImportRun:
             try:
                 data = Path(key).read_bytes()
             except OSError as err:
-                self._set_entry(key, status="failed", reason=f"cannot read the file ({err.strerror or err})")
-                self._tick()
+                self._settle(key, status="failed", reason=_cannot_read(err))
                 return
         sha = hashlib.sha256(data).hexdigest() if data is not None else ""
         self._plan_other(key, kind, data, size=st.st_size, mtime_ns=st.st_mtime_ns, sha=sha, container="")
@@ -1181,12 +1190,11 @@ class _ImportRun:
             if kept_here:
                 entry["status"] = "imported"
                 warn = [w for a in kept_here for w in _as_list(self.acts[a].get("warnings"))]
-                dup_notes = [n for n in notes]
                 parts = []
                 if warn:
                     parts.append(f"{len(warn)} data-quality note(s): " + "; ".join(warn))
-                if dup_notes:
-                    parts.append("some sessions are duplicates: " + "; ".join(dup_notes))
+                if notes:
+                    parts.append("some sessions are duplicates: " + "; ".join(notes))
                 entry["reason"] = " | ".join(parts)
             else:
                 entry["status"] = "duplicate"
@@ -1194,7 +1202,7 @@ class _ImportRun:
         self._dup_of = dup_of
 
     def _resolve(self, aid: str) -> str:
-        dup_of = getattr(self, "_dup_of", {})
+        dup_of = self._dup_of or {}
         return dup_of[aid][0] if aid in dup_of else aid
 
     # ---- running ---------------------------------------------------------------------------
@@ -1243,7 +1251,7 @@ class _ImportRun:
                 own_pool.shutdown(wait=True, cancel_futures=True)
             if self.pbar is not None:
                 self.pbar.close()
-        if not hasattr(self, "_dup_of"):  # nothing committed in this run: the stored mapping
+        if self._dup_of is None:  # nothing committed in this run: the stored mapping
             self._dup_of = {a: (k, "") for a, k in self.stored_dup_of.items()}
         rows = list(self.extra_rows)
         position = {key: i for i, key in enumerate(files)}
@@ -1312,10 +1320,8 @@ def _failure(task: _Task, reason: str) -> dict[str, Any]:
 
 
 def _close(a: Any, b: Any) -> bool:
-    da, db = _num(a), _num(b)
-    if not (da > 0 and db > 0):
-        return False
-    return abs(da - db) / max(da, db) <= DUPLICATE_DISTANCE_REL
+    rel = _rel_gap(a, b)
+    return rel is not None and rel <= DUPLICATE_DISTANCE_REL
 
 
 def _apply_meta(row: dict[str, Any], meta: pd.Series, how: str) -> None:

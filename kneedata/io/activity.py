@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
-import re
 import threading
 import warnings
 import zlib
@@ -29,6 +28,7 @@ import pandas as pd
 
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.geo import haversine_m
+from kneedata.io.xmlsafe import root_local_name
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
 
 __all__ = [
@@ -737,9 +737,6 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-_ROOT_RE = re.compile(rb"<\s*([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
-
-
 def sniff_format(data: bytes) -> str | None:
     """``"fit"``, ``"gpx"``, ``"tcx"`` or ``None`` from the content (not the name).
 
@@ -749,40 +746,14 @@ def sniff_format(data: bytes) -> str | None:
     """
     if len(data) >= 12 and data[8:12] == b".FIT":
         return "fit"
-    head = data[:8192]
-    for bom in (b"\xef\xbb\xbf",):
-        if head.startswith(bom):
-            head = head[len(bom):]
+    head = data[:8192].removeprefix(b"\xef\xbb\xbf")
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             head = head.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
             return None
-    pos = 0
-    text = head
-    while True:
-        start = text.find(b"<", pos)
-        if start < 0:
-            return None
-        if text.startswith(b"<?", start):
-            end = text.find(b"?>", start)
-        elif text.startswith(b"<!--", start):
-            end = text.find(b"-->", start)
-        elif text.startswith(b"<!", start):
-            end = text.find(b">", start)
-        else:
-            match = _ROOT_RE.match(text, start)
-            if match is None:
-                return None
-            name = match.group(2).decode("ascii", "replace").lower()
-            if name == "gpx":
-                return "gpx"
-            if name == "trainingcenterdatabase":
-                return "tcx"
-            return None
-        if end < 0:
-            return None
-        pos = end + 1
+    name = (root_local_name(head) or "").lower()
+    return {"gpx": "gpx", "trainingcenterdatabase": "tcx"}.get(name)
 
 
 def _decompress(data: bytes, source_file: str) -> bytes:

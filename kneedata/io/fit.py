@@ -615,13 +615,12 @@ def _records_frame(ts: np.ndarray, arr: np.ndarray, sport: str) -> pd.DataFrame:
     return frame
 
 
-def _cadence_total(msg: dict[str, Any], sport: str, *, running_name: str, plain_name: str,
-                   fraction_name: str) -> tuple[float, float]:
+def _cadence_total(msg: dict[str, Any], sport: str) -> tuple[float, float]:
     """(avg_cadence_spm, avg_cadence_rpm) stated by a session or lap message."""
-    whole = _first_num(msg, running_name, plain_name)
+    whole = _first_num(msg, "avg_running_cadence", "avg_cadence")
     if math.isnan(whole):
         return math.nan, math.nan
-    value = whole + np.nan_to_num(_num(msg.get(fraction_name)))
+    value = whole + np.nan_to_num(_num(msg.get("avg_fractional_cadence")))
     if is_foot_sport(sport):
         return 2.0 * value, math.nan
     if is_cycling_sport(sport):
@@ -634,10 +633,7 @@ def _positive(value: float) -> float:
 
 
 def _session_totals(s: dict[str, Any], sport: str) -> dict[str, Any]:
-    spm, rpm = _cadence_total(
-        s, sport, running_name="avg_running_cadence", plain_name="avg_cadence",
-        fraction_name="avg_fractional_cadence",
-    )
+    spm, rpm = _cadence_total(s, sport)
     # a stated average cadence of 0 means "no cadence sensor", not a standstill
     spm, rpm = _positive(spm), _positive(rpm)
     distance = _num(s.get("total_distance"))
@@ -665,10 +661,7 @@ def _session_totals(s: dict[str, Any], sport: str) -> dict[str, Any]:
 def _laps_frame(laps: list[dict[str, Any]], sport: str) -> pd.DataFrame:
     rows = []
     for lap in sorted(laps, key=lambda m: _num(m.get("start_time", m.get("timestamp")))):
-        spm, rpm = _cadence_total(
-            lap, sport, running_name="avg_running_cadence", plain_name="avg_cadence",
-            fraction_name="avg_fractional_cadence",
-        )
+        spm, rpm = _cadence_total(lap, sport)
         start = _num(lap.get("start_time"))
         rows.append(
             {

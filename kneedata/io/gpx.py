@@ -47,10 +47,10 @@ from kneedata.io.activity import (
 from kneedata.io.geo import haversine_m
 from kneedata.io.xmlsafe import (
     LocalNameMap,
-    ParsedXML,
     child_text,
     children,
     local_name,
+    number,
     parse_xml,
 )
 
@@ -81,8 +81,6 @@ STEPS_THRESHOLD_WALK_SPM = 85.0
 #: when walk breaks pull its median down [1/min] (140 strides/min would be 280
 #: steps/min, faster than a sprint).
 STEPS_P90_SPM = 140.0
-
-#: Mean Earth radius [m] (IUGG), as in :func:`kneedata.io.activity`.
 
 # --------------------------------------------------------------------------------
 # sports
@@ -584,15 +582,6 @@ _GPX_COLUMNS = ("latitude_deg", "longitude_deg", "altitude_m", "heart_rate_bpm",
 _ZONE_RE = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
-def _float(text: str | None) -> float:
-    if text is None:
-        return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
 def parse_times(texts: list[str | None], notes: list[str]) -> np.ndarray:
     """ISO 8601 strings -> ``datetime64[ns]`` UTC (NaT where missing or unreadable).
 
@@ -639,13 +628,13 @@ def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
                 text = el.text.strip()
                 if not text:
                     continue
-                value = _float(text)
+                value = number(text)
                 if math.isnan(value):
                     bad_values += 1
                     continue
                 values[column] = value
-            values["latitude_deg"] = _float(pt.get("lat"))
-            values["longitude_deg"] = _float(pt.get("lon"))
+            values["latitude_deg"] = number(pt.get("lat"))
+            values["longitude_deg"] = number(pt.get("lon"))
             for c in _GPX_COLUMNS:
                 cols[c].append(values.get(c, math.nan))
             times.append(time_text)
@@ -774,7 +763,7 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     activities: list[Activity] = []
     groups = _group_tracks(tracks)
     for index, group in enumerate(groups):
-        notes: list[str] = _damage_notes(parsed)
+        notes: list[str] = parsed.damage_notes("points")
         segments = [seg for trk in group for seg in trk.segments]
         track = _read_points(segments, notes)
         if np.isnat(track.time).all():
@@ -809,9 +798,3 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
             "without times is not an activity - export the recorded activity instead"
         )
     return activities
-
-
-def _damage_notes(parsed: ParsedXML) -> list[str]:
-    if parsed.complete:
-        return []
-    return [f"file damaged: {parsed.damage}; the points before the damage were kept (complete=False)"]

@@ -48,11 +48,11 @@ from kneedata.io.activity import (
 from kneedata.io.gpx import Track, map_sport, parse_times, track_records
 from kneedata.io.xmlsafe import (
     LocalNameMap,
-    ParsedXML,
     child,
     child_text,
     children,
     local_name,
+    number,
     parse_xml,
 )
 
@@ -88,6 +88,11 @@ class _Lap:
     avg_speed_m_s: float
     trigger: str | None
 
+    @property
+    def run_cadence(self) -> float:
+        """Lap running cadence in file units: ``AvgRunCadence``, else ``<Cadence>``."""
+        return self.cadence if math.isnan(self.avg_run_cadence) else self.avg_run_cadence
+
 
 @dataclass
 class _TcxActivity:
@@ -98,21 +103,12 @@ class _TcxActivity:
     lap_of_point: np.ndarray | None = None
 
 
-def _float(text: str | None) -> float:
-    if text is None:
-        return math.nan
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
 def _value_of(elem: ET.Element, name: str) -> float:
     """``<name><Value>x</Value></name>`` -> x (heart rate elements)."""
     c = child(elem, name)
     if c is None:
         return math.nan
-    return _float(child_text(c, "Value"))
+    return number(child_text(c, "Value"))
 
 
 def _lap_summary(lap: ET.Element) -> _Lap:
@@ -122,13 +118,13 @@ def _lap_summary(lap: ET.Element) -> _Lap:
         for el in extensions.iter():
             name = local_name(el.tag)
             if name in ("AvgSpeed", "AvgRunCadence") and el.text:
-                ext.setdefault(name, _float(el.text.strip()))
+                ext.setdefault(name, number(el.text.strip()))
     return _Lap(
         start=lap.get("StartTime"),
-        timer_s=_float(child_text(lap, "TotalTimeSeconds")),
-        distance_m=_float(child_text(lap, "DistanceMeters")),
+        timer_s=number(child_text(lap, "TotalTimeSeconds")),
+        distance_m=number(child_text(lap, "DistanceMeters")),
         avg_hr=_value_of(lap, "AverageHeartRateBpm"),
-        cadence=_float(child_text(lap, "Cadence")),
+        cadence=number(child_text(lap, "Cadence")),
         avg_run_cadence=ext.get("AvgRunCadence", math.nan),
         avg_speed_m_s=ext.get("AvgSpeed", math.nan),
         trigger=child_text(lap, "TriggerMethod"),
@@ -162,7 +158,7 @@ def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
                         if time_text is None and el.text:
                             time_text = el.text.strip()
                     elif column == "heart_rate_bpm":
-                        hr = _float(child_text(el, "Value"))
+                        hr = number(child_text(el, "Value"))
                         if not math.isnan(hr):
                             values.setdefault("heart_rate_bpm", hr)
                     else:
@@ -171,7 +167,7 @@ def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
                         text = el.text.strip()
                         if not text:
                             continue
-                        value = _float(text)
+                        value = number(text)
                         if math.isnan(value):
                             bad_values += 1
                         else:
@@ -274,9 +270,7 @@ def _watch_totals(laps: list[_Lap], sport: str, unit: str) -> dict[str, float]:
     weights = [0.0 if math.isnan(t) else t for t in timers]
     totals["avg_heart_rate_bpm"] = _weighted([lap.avg_hr for lap in laps], weights)
     if is_foot_sport(sport) and unit in ("strides_doubled", "steps_as_is"):
-        lap_cadence = [lap.avg_run_cadence if not math.isnan(lap.avg_run_cadence) else lap.cadence
-                       for lap in laps]
-        avg = _weighted(lap_cadence, weights)
+        avg = _weighted([lap.run_cadence for lap in laps], weights)
         totals["avg_cadence_spm"] = avg * 2.0 if unit == "strides_doubled" else avg
     elif is_cycling_sport(sport):
         totals["avg_cadence_rpm"] = _weighted([lap.cadence for lap in laps], weights)
@@ -337,7 +331,6 @@ def _laps_frame(tcx: _TcxActivity, sport: str, unit: str, notes: list[str]) -> p
         elapsed = (end - first).total_seconds() if first is not None and end is not None else math.nan
         if lasts[i] is not None:
             previous_last = lasts[i]
-        run_cad = lap.avg_run_cadence if not math.isnan(lap.avg_run_cadence) else lap.cadence
         # distance / timer time where the lap states both: Polar writes LX AvgSpeed
         # in km/h, Garmin in m/s
         if lap.timer_s > 0 and not math.isnan(lap.distance_m):
@@ -353,7 +346,7 @@ def _laps_frame(tcx: _TcxActivity, sport: str, unit: str, notes: list[str]) -> p
                 "elapsed_time_s": elapsed,
                 "avg_speed_m_s": avg_speed,
                 "avg_heart_rate_bpm": lap.avg_hr,
-                "avg_cadence_spm": run_cad * factor if foot else math.nan,
+                "avg_cadence_spm": lap.run_cadence * factor if foot else math.nan,
                 "avg_cadence_rpm": lap.cadence if cycling else math.nan,
                 "trigger": _TRIGGERS.get(lap.trigger or "", (lap.trigger or "").lower() or None),
             }
@@ -385,12 +378,6 @@ def _coverage_problem(records: pd.DataFrame, pauses_s: float, totals: dict[str, 
             return (f"the laps' distance ({distance:.0f} m) covers only part of the "
                     f"{sample_distance:.0f} m of the samples")
     return None
-
-
-def _damage_notes(parsed: ParsedXML) -> list[str]:
-    if parsed.complete:
-        return []
-    return [f"file damaged: {parsed.damage}; the trackpoints before the damage were kept (complete=False)"]
 
 
 def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
@@ -439,7 +426,7 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
         )
     activities: list[Activity] = []
     for index, element in enumerate(elements):
-        notes = _damage_notes(parsed)
+        notes = parsed.damage_notes("trackpoints")
         tcx = _read_activity(element, notes)
         track = tcx.track
         assert track is not None

@@ -18,6 +18,7 @@ readers work whatever prefix or namespace URI a writer picked (``gpxtpx:hr``,
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from kneedata.errors import FileFormatError
 
-__all__ = ["LocalNameMap", "ParsedXML", "child", "child_text", "children", "local_name", "parse_xml"]
+__all__ = ["LocalNameMap", "ParsedXML", "child", "child_text", "children", "local_name", "number", "parse_xml",
+           "root_local_name"]
 
 #: expat error code for "unbound prefix" (xml.parsers.expat.errors.XML_ERROR_UNBOUND_PREFIX)
 _UNBOUND_PREFIX = 27
@@ -64,6 +66,15 @@ class ParsedXML:
     complete: bool = True
     repairs: list[str] = field(default_factory=list)
     damage: str | None = None
+
+    def damage_notes(self, samples: str) -> list[str]:
+        """The data-quality note for a damaged file (``[]`` when complete).
+
+        ``samples`` names what was kept (``"points"``, ``"trackpoints"``).
+        """
+        if self.complete:
+            return []
+        return [f"file damaged: {self.damage}; the {samples} before the damage were kept (complete=False)"]
 
 
 def local_name(tag: object) -> str:
@@ -104,6 +115,16 @@ class LocalNameMap(dict):
         value = self._table.get(name.lower() if self._lower else name)
         self[tag] = value
         return value
+
+
+def number(text: str | None) -> float:
+    """``float(text)``; NaN when ``text`` is None or not a number."""
+    if text is None:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def children(elem: ET.Element, name: str) -> list[ET.Element]:
@@ -147,8 +168,26 @@ def _normalise_start(data: bytes, repairs: list[str]) -> bytes:
     return stripped
 
 
+def root_local_name(data: bytes) -> str | None:
+    """Local name of the document element (``b'<ns:gpx ...'`` -> ``'gpx'``), prolog skipped.
+
+    The XML declaration, comments and a DOCTYPE (with an internal subset) before
+    the root are skipped; None when no element start is found in ``data``.
+    """
+    match = _root_tag(data)
+    if match is None:
+        return None
+    return match.group(1).rpartition(b":")[2].decode("ascii", "replace")
+
+
 def _root_tag_end(data: bytes) -> int | None:
     """Byte offset just after the root element's name, skipping the prolog."""
+    match = _root_tag(data)
+    return match.end() if match else None
+
+
+def _root_tag(data: bytes) -> re.Match[bytes] | None:
+    """The root element's ``<name`` (group 1: the qualified name), skipping the prolog."""
     pos = 0
     while True:
         start = data.find(b"<", pos)
@@ -175,8 +214,7 @@ def _root_tag_end(data: bytes) -> int | None:
                 return None
             pos = close + 1
         else:
-            match = _ROOT_TAG_RE.match(data, start)
-            return match.end() if match else None
+            return _ROOT_TAG_RE.match(data, start)
 
 
 def _bind_undeclared_prefixes(data: bytes, repairs: list[str]) -> bytes | None:

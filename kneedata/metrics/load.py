@@ -22,6 +22,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import lfilter
 
+from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
 from kneedata.schema import DAILY_LOAD, LOAD_METRICS, SESSION_SPIKES
 
@@ -60,17 +61,13 @@ def _local_dates(activities: pd.DataFrame) -> pd.Series:
     """``local_date`` as tz-naive datetime64[ns] at midnight (the runner's day)."""
     raw = activities["local_date"]
     try:
-        dates = pd.to_datetime(raw, errors="raise")
+        return pd.Series(local_days(raw), index=raw.index)
     except (TypeError, ValueError) as err:
         raise SchemaError(
             f"activities: column 'local_date' holds values that are not dates "
             f"(first values: {list(raw.head(3))}); use datetime.date objects or "
             "datetime64 local dates."
         ) from err
-    if isinstance(dates.dtype, pd.DatetimeTZDtype):
-        # a tz-aware stamp: its wall-clock day in that zone is the local date
-        dates = dates.dt.tz_localize(None)
-    return dates.dt.normalize().astype("datetime64[ns]")
 
 
 def _select_sports(
@@ -413,15 +410,13 @@ def _parse_days(known_missing: pd.Series | Iterable | None) -> pd.DatetimeIndex:
     if len(flagged) == 0:
         return empty
     try:
-        days = pd.DatetimeIndex(pd.to_datetime(flagged))
+        days = local_days(flagged)
     except (TypeError, ValueError) as err:
         raise ValueError(
             "known_missing must be dates (datetime.date, strings, Timestamps) or a "
             f"boolean Series indexed by date; could not read {list(flagged)[:3]}."
         ) from err
-    if days.tz is not None:
-        days = days.tz_localize(None)
-    return days.normalize().as_unit("ns").unique().sort_values()
+    return days.unique().sort_values()
 
 
 def _missing_mask(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
 from kneedata.metrics.load import _float_col, _runs_in_order
 from kneedata.schema import SHOE_SUMMARY, SHOE_USAGE
@@ -52,8 +53,7 @@ def _shoe_table(shoes: pd.DataFrame) -> pd.DataFrame:
     table["initial_km"] = table["initial_km"].fillna(0.0)
     for name in ("first_used", "retired"):
         if name in shoes.columns:
-            values = pd.to_datetime(shoes[name], errors="coerce").to_numpy()
-            table[name] = pd.DatetimeIndex(values).normalize().as_unit("ns")
+            table[name] = local_days(shoes[name], errors="coerce")
         else:
             table[name] = pd.NaT
     table[["first_used", "retired"]] = table[["first_used", "retired"]].astype("datetime64[ns]")
@@ -70,27 +70,20 @@ def _model_key(table: pd.DataFrame) -> pd.Series:
 
 def _assigned(runs: pd.DataFrame, shoes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """shoe_id and shoe_source per run (given column, else kneedata.gear.assign_shoes)."""
-    source: Any
     if "shoe_id" in runs.columns:
-        shoe = runs["shoe_id"].astype("str")
-        if "shoe_source" in runs.columns:
-            source = runs["shoe_source"].astype("str")
-        else:
-            source = np.where(shoe.notna(), "given", "unassigned")
-        return shoe.to_numpy(dtype=object), np.asarray(source, dtype=object)
-    from kneedata.gear import assign_shoes
-
-    assigned = assign_shoes(runs, shoes)
-    if len(assigned) != len(runs):
-        raise SchemaError(
-            f"assign_shoes returned {len(assigned)} rows for {len(runs)} runs; "
-            "it must return one row per activity."
-        )
-    shoe = assigned["shoe_id"].astype("str")
-    if "shoe_source" in assigned.columns:
-        source = assigned["shoe_source"].astype("str")
+        assigned, default_source = runs, "given"
     else:
-        source = np.where(shoe.notna(), "gear", "unassigned")
+        from kneedata.gear import assign_shoes
+
+        assigned, default_source = assign_shoes(runs, shoes), "gear"
+        if len(assigned) != len(runs):
+            raise SchemaError(
+                f"assign_shoes returned {len(assigned)} rows for {len(runs)} runs; "
+                "it must return one row per activity."
+            )
+    shoe = assigned["shoe_id"].astype("str")
+    source: Any = (assigned["shoe_source"].astype("str") if "shoe_source" in assigned.columns
+                   else np.where(shoe.notna(), default_source, "unassigned"))
     return shoe.to_numpy(dtype=object), np.asarray(source, dtype=object)
 
 
@@ -352,7 +345,7 @@ def shoe_summary(
                 f"episodes: no 'onset_date' column; found {list(episodes.columns)}. "
                 "Pass the frame from pain_episodes()."
             )
-        onset = pd.to_datetime(episodes["onset_date"]).dt.normalize().to_numpy("datetime64[ns]")
+        onset = local_days(episodes["onset_date"]).to_numpy()
         known = used.sort_values("date", kind="stable")
         run_dates = known["date"].to_numpy("datetime64[ns]")
         last = np.searchsorted(run_dates, onset, side="right") - 1
