@@ -488,22 +488,27 @@ def _is_tables(obj: Any) -> bool:
     return isinstance(obj, Mapping) and isinstance(obj.get("activities"), pd.DataFrame)
 
 
-def _resolve_source(source: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, Any]:
+#: per-run or per-day tables a caller may hand over instead of having them recomputed
+PRECOMPUTED = ("gait", "load", "spikes", "shoe_usage")
+
+
+def _resolve_source(source: Any) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], Any]:
     if _is_tables(source):
-        gait = source.get("gait")
-        return source["activities"], gait, None
+        given = {k: source[k] for k in PRECOMPUTED if source.get(k) is not None}
+        return source["activities"], given, None
     if hasattr(source, "activities") and hasattr(source, "records"):
-        return source.activities(), None, source
+        return source.activities(), {}, source
     raise TypeError(
         "analysis_frame: store_or_tables must be a kneedata.Store, a dict "
-        "{'activities': DataFrame, 'gait': DataFrame (optional)}, or a dict "
-        f"mapping runner_id to one of those; got {type(source).__name__}."
+        "{'activities': DataFrame, plus optional precomputed 'gait', 'load', 'spikes', "
+        "'shoe_usage'}, or a dict mapping runner_id to one of those; got "
+        f"{type(source).__name__}."
     )
 
 
 def _watch_daily(
     activities: pd.DataFrame,
-    gait: pd.DataFrame | None,
+    given: Mapping[str, pd.DataFrame],
     store: Any,
     shoes: pd.DataFrame | None,
     *,
@@ -513,7 +518,11 @@ def _watch_daily(
     load_column: str,
     missing_gap_days: int | None,
 ) -> pd.DataFrame | None:
-    """Daily exposures from the watch: load, load metrics, spikes, gait, shoes."""
+    """Daily exposures from the watch: load, load metrics, spikes, gait, shoes.
+
+    Tables in ``given`` (see :data:`PRECOMPUTED`) are used as they are, so a caller
+    that already computed them (the report) does not compute them twice.
+    """
     from kneedata.metrics.load import (
         _select_sports,
         daily_load,
@@ -524,8 +533,10 @@ def _watch_daily(
     runs = _select_sports(activities, sports) if "sport" in activities.columns else activities
     if len(runs) == 0:
         return None
-    daily = daily_load(activities, sports=sports)
-    metrics = load_metrics(daily, column=load_column, infer_missing_gap_days=missing_gap_days)
+    metrics = given.get("load")
+    if metrics is None:
+        daily = daily_load(activities, sports=sports)
+        metrics = load_metrics(daily, column=load_column, infer_missing_gap_days=missing_gap_days)
     days = pd.DatetimeIndex(metrics.index).as_unit("ns").rename("date")
     out = pd.DataFrame(index=days)
     for c in metrics.columns:
@@ -544,19 +555,23 @@ def _watch_daily(
         for name, level in (("weekly_change_10_30", "10-30%"), ("weekly_change_gt30", ">30%")):
             values: Any = np.where(unknown, None, cat.astype(str).to_numpy() == level)
             out[name] = pd.array(values, dtype="boolean")
-    per_run: list[tuple[pd.DataFrame, Mapping[str, str]]] = [
-        (_spikes_daily(session_spikes(runs, sports=None), runs), {})
-    ]
+    spikes = given.get("spikes")
+    if spikes is None:
+        spikes = session_spikes(runs, sports=None)
+    per_run: list[tuple[pd.DataFrame, Mapping[str, str]]] = [(_spikes_daily(spikes, runs), {})]
+    gait = given.get("gait")
     if gait is None and store is not None:
         from kneedata.metrics.gait import gait_metrics
 
         gait = gait_metrics(store, height_m=height_m, leg_length_m=leg_length_m, sports=sports)
     if gait is not None and len(gait):
         per_run.append((_per_run_to_daily(gait, runs, _GAIT_DAILY, what="gait_metrics"), _GAIT_DAILY))
-    if shoes is not None and len(shoes):
+    usage = given.get("shoe_usage")
+    if usage is None and shoes is not None and len(shoes):
         from kneedata.metrics.shoes import shoe_usage
 
         usage = shoe_usage(runs, shoes, sports=None)
+    if usage is not None:
         per_run.append((_per_run_to_daily(usage, runs, _SHOE_DAILY, what="shoe_usage"), _SHOE_DAILY))
     for table, rules in per_run:
         table = table.reindex(days)
@@ -589,8 +604,8 @@ def _one_runner(
     load_column: str,
     missing_gap_days: int | None,
 ) -> pd.DataFrame:
-    activities, gait, store = _resolve_source(source)
-    watch = _watch_daily(activities, gait, store, shoes, sports=sports, height_m=height_m,
+    activities, given, store = _resolve_source(source)
+    watch = _watch_daily(activities, given, store, shoes, sports=sports, height_m=height_m,
                          leg_length_m=leg_length_m, load_column=load_column,
                          missing_gap_days=missing_gap_days)
     spans = []
@@ -647,9 +662,12 @@ def analysis_frame(
     ----------
     store_or_tables
         A :class:`kneedata.Store` (``.activities()``, ``.records(id)``), or a dict of
-        precomputed tables ``{"activities": DataFrame, "gait": DataFrame}`` (``gait``
-        optional: per-run output of :func:`kneedata.gait_metrics`), or, for several
-        runners, a dict mapping ``runner_id`` to one of those.
+        tables ``{"activities": DataFrame, ...}`` with, optionally, outputs already
+        computed for those activities: ``"gait"`` (:func:`kneedata.gait_metrics`),
+        ``"load"`` (:func:`kneedata.load_metrics`), ``"spikes"``
+        (:func:`kneedata.session_spikes`), ``"shoe_usage"``
+        (:func:`kneedata.shoe_usage`); or, for several runners, a dict mapping
+        ``runner_id`` to one of those.
     diary
         Pain diary from :func:`kneedata.read_pain_diary` (or a dict by runner_id).
     shoes, routines

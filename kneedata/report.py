@@ -249,11 +249,12 @@ def build_tables(
         if tables.diary is not None:
             say("analysis frame (one row per day)")
             source: Any = st
-            if tables.gait is not None:
-                source = {"activities": activities, "gait": tables.gait}
+            if tables.gait is not None:  # hand over what is computed already
+                source = {"activities": activities, "gait": tables.gait,
+                          "load": tables.load, "spikes": tables.spikes}
             tables.frame = analysis_frame(source, tables.diary, shoes=tables.shoes,
                                           routines=tables.routines, complete=complete)
-    # each distinct message once (a metric computed twice warns twice)
+    # each distinct message once (shoe_summary and analysis_frame both assign shoes)
     tables.data_warnings = list(dict.fromkeys(
         str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)))
     return tables
