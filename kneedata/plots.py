@@ -56,48 +56,15 @@ ACWR_CAVEAT = (
     "the ratio showed no link with injury; single-run spikes did."
 )
 
-# Unit of a column when the glossary does not (yet) know it, by name suffix.
-_SUFFIX_UNITS = (
-    ("_spm", "steps/min"),
-    ("_m_s", "m/s"),
-    ("_km", "km"),
-    ("_mm", "mm"),
-    ("_ms", "ms"),
-    ("_min", "min"),
-    ("_bpm", "beats/min"),
-    ("_pct", "%"),
-    ("_deg", "deg"),
-    ("_0_10", "0-10"),
-    ("_au", "AU"),
-    ("_m", "m"),
-    ("_s", "s"),
-)
-
-
 def axis_label(name: str) -> str:
     """Axis label with unit for a column name, e.g. ``"cadence (steps/min)"``.
 
-    Uses :func:`kneedata.schema.label` (the glossary); when the glossary has no
-    unit for ``name``, the unit is read from the name's suffix (``_km`` -> km).
-
-    Parameters
-    ----------
-    name
-        Column name from a kneedata table.
-
-    Returns
-    -------
-    str
+    The glossary's :func:`kneedata.schema.label` (unit from the glossary, else from
+    the name's unit suffix).
     """
     from kneedata.schema import label
 
-    text = label(name)
-    if "(" in text:
-        return text
-    for suffix, unit in _SUFFIX_UNITS:
-        if name.endswith(suffix):
-            return f"{text} ({unit})"
-    return text
+    return label(name)
 
 
 # --- helpers ------------------------------------------------------------------------

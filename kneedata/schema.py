@@ -39,19 +39,38 @@ class Column:
     high: float | None = None
 
 
+#: Unit suffixes of column names (house style: a quantity's name ends in its unit),
+#: longest first, with the unit printed on axes when the glossary has no entry.
+SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
+    ("_m_s", "m/s"), ("_0_10", "0-10"), ("_spm", "steps/min"), ("_rpm", "1/min"),
+    ("_bpm", "beats/min"), ("_pct", "%"), ("_deg", "deg"), ("_min", "min"),
+    ("_km", "km"), ("_mm", "mm"), ("_ms", "ms"), ("_au", "AU"), ("_m", "m"),
+    ("_s", "s"), ("_w", "W"), ("_c", "degC"),
+)
+
+
 def label(name: str, table: dict[str, Column] | None = None) -> str:
-    """Axis label with unit for a column name, e.g. ``"cadence (steps/min)"``."""
+    """Axis label with unit for a column name, e.g. ``"cadence (steps/min)"``.
+
+    The unit comes from the glossary; for a column it does not list, from the
+    name's unit suffix (``weekly_km`` -> ``"weekly (km)"``).
+
+    Examples
+    --------
+    >>> label("cadence_spm")
+    'cadence (steps/min)'
+    >>> label("weekly_km")
+    'weekly (km)'
+    """
     col = (table or all_columns()).get(name)
-    pretty = name
-    for suffix in ("_spm", "_m_s", "_km", "_m", "_mm", "_ms", "_s", "_min", "_bpm",
-                   "_pct", "_deg", "_w", "_c", "_0_10", "_au", "_rpm"):
-        if pretty.endswith(suffix):
-            pretty = pretty[: -len(suffix)]
+    pretty, suffix_unit = name, ""
+    for suffix, unit in SUFFIX_UNITS:
+        if name.endswith(suffix):
+            pretty, suffix_unit = name[: -len(suffix)], unit
             break
     pretty = pretty.replace("_", " ")
-    if col is None or not col.unit:
-        return pretty
-    return f"{pretty} ({col.unit})"
+    unit = (col.unit if col is not None else "") or suffix_unit
+    return f"{pretty} ({unit})" if unit else pretty
 
 
 # --- records: one row per sample (owner: kneedata/io/activity.py) -------------------
