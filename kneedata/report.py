@@ -366,6 +366,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
     import matplotlib
 
     from kneedata import plots
+    from kneedata.metrics.gait import usual_cadence
 
     folder.mkdir(parents=True, exist_ok=True)
     images: dict[str, str] = {}
@@ -379,9 +380,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
         gait = tables.gait
         if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
             say("drawing cadence against speed")
-            fit = gait.attrs.get("overstride_fit", {})
-            a, b = fit.get("intercept_spm", np.nan), fit.get("slope_spm_per_m_s", np.nan)
-            curve = (lambda v: a + b * v) if np.isfinite(a) and np.isfinite(b) else None
+            curve = usual_cadence(gait.attrs.get("overstride_fit", {}))
             ax = plots.cadence_speed(gait, curve=curve, highlight=tables.episodes,
                                      highlight_days=HIGHLIGHT_DAYS)
             images["cadence_speed"] = _save(ax.figure, folder / "cadence_speed.png")

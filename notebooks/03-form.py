@@ -34,6 +34,7 @@ import seaborn as sns
 
 import kneedata as kd
 from kneedata import plots
+from kneedata.metrics.gait import usual_cadence
 from kneedata.report import open_notebook_data
 
 inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
@@ -60,8 +61,7 @@ gait[["date", "speed_moving_m_s", "cadence_moving_spm", "step_length_m", "overst
 # %%
 fit = gait.attrs["overstride_fit"]
 print(f"usual cadence = {fit['intercept_spm']:.0f} + {fit['slope_spm_per_m_s']:.1f} x speed (m/s)")
-plots.cadence_speed(gait, curve=lambda v: fit["intercept_spm"] + fit["slope_spm_per_m_s"] * v,
-                    highlight=episodes, highlight_days=14);
+plots.cadence_speed(gait, curve=usual_cadence(fit), highlight=episodes, highlight_days=14);
 
 # %% [markdown]
 # ## The overstride index over time

@@ -13,7 +13,7 @@ runs take seconds; reading the records from the store usually dominates.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -284,6 +284,34 @@ def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
         for term in (w, w * vs, w * vs * vs, w * cs, w * vs * cs, w * cs * cs)
     ])
     return res
+
+
+def usual_cadence(fit: Mapping[str, Any]) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The runner's own speed-cadence line from ``gait_metrics(...).attrs['overstride_fit']``.
+
+    Parameters
+    ----------
+    fit
+        The fit dictionary (``intercept_spm`` [steps/min], ``slope_spm_per_m_s``
+        [steps/min per m/s]).
+
+    Returns
+    -------
+    callable or None
+        ``speed_m_s -> cadence_spm``, or ``None`` when too few runs were steady and
+        flat enough to fit the line.
+
+    Examples
+    --------
+    >>> line = usual_cadence({"intercept_spm": 130.0, "slope_spm_per_m_s": 10.0})
+    >>> float(line(np.array([3.0]))[0])
+    160.0
+    """
+    a = float(fit.get("intercept_spm", math.nan))
+    b = float(fit.get("slope_spm_per_m_s", math.nan))
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    return lambda speed_m_s: a + b * np.asarray(speed_m_s, dtype=float)
 
 
 def gait_metrics(
