@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.geo import haversine_m
+from kneedata.io.geo import cumulative_distance_m
 from kneedata.io.xmlsafe import root_local_name
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
 
@@ -249,15 +249,12 @@ def _climb(altitude_m: np.ndarray, hysteresis_m: float) -> tuple[float, float]:
 
 def _gps_distance(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Cumulative distance along the GPS fixes [m]; NaN before the first fix."""
-    out = np.full(len(lat), np.nan)
     ok = ~np.isnan(lat) & ~np.isnan(lon)
-    idx = np.flatnonzero(ok)
-    if len(idx) < 2:
-        return out
-    steps = haversine_m(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])
-    cum = np.concatenate([[0.0], np.cumsum(steps)])
-    out[idx] = cum
-    return pd.Series(out).ffill().to_numpy()
+    if ok.sum() < 2:
+        return np.full(len(lat), np.nan)
+    out = cumulative_distance_m(lat, lon, np.zeros(len(lat), dtype=int))
+    out[: int(np.argmax(ok))] = np.nan
+    return out
 
 
 def _moving_mask(t_s: np.ndarray, speed: np.ndarray, distance: np.ndarray,

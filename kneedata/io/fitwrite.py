@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import SchemaError
+from kneedata.io.fit import FIT_EPOCH_S
 
 __all__ = [
     "FIT_EPOCH",
@@ -54,7 +55,7 @@ __all__ = [
 
 #: 1989-12-31T00:00:00Z, the zero of FIT ``date_time`` values.
 FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.timezone.utc)
-_FIT_EPOCH_UNIX = 631065600
+_FIT_EPOCH_UNIX = FIT_EPOCH_S  # 1989-12-31T00:00:00Z, the FIT epoch (shared with the reader)
 
 # --- CRC-16 as in the FIT protocol (equivalent to CRC-16/ARC, poly 0xA001) ---------
 _CRC_NIBBLE = (

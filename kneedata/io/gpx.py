@@ -44,7 +44,7 @@ from kneedata.io.activity import (
     is_cycling_sport,
     is_foot_sport,
 )
-from kneedata.io.geo import haversine_m
+from kneedata.io.geo import cumulative_distance_m
 from kneedata.io.xmlsafe import (
     LocalNameMap,
     child_text,
@@ -244,36 +244,6 @@ def _sport_from_name(name: str | None) -> tuple[str, str] | None:
 
 # --------------------------------------------------------------------------------
 # track maths
-
-
-def cumulative_distance_m(lat: np.ndarray, lon: np.ndarray, segment: np.ndarray) -> np.ndarray:
-    """Cumulative haversine distance along a track, not counting segment jumps [m].
-
-    Parameters
-    ----------
-    lat, lon
-        Position of each sample [deg]; NaN where a sample has no fix.
-    segment
-        Segment number of each sample (non-decreasing). The step from the last fix
-        of one segment to the first fix of the next adds nothing.
-
-    Returns
-    -------
-    numpy.ndarray
-        Distance from the first fix [m]; samples without a fix get the value of the
-        previous fix (0 before the first fix); all NaN when there is no fix at all.
-    """
-    n = len(lat)
-    out = np.full(n, np.nan)
-    ok = ~np.isnan(lat) & ~np.isnan(lon)
-    idx = np.flatnonzero(ok)
-    if len(idx) == 0:
-        return out
-    step = haversine_m(lat[idx[:-1]], lon[idx[:-1]], lat[idx[1:]], lon[idx[1:]])
-    step[segment[idx[1:]] != segment[idx[:-1]]] = 0.0
-    out[idx] = np.concatenate([[0.0], np.cumsum(step)])
-    filled = pd.Series(out).ffill().fillna(0.0)
-    return filled.to_numpy(dtype=float)
 
 
 def _segment_bounds(segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -363,8 +363,8 @@ def _coverage_problem(records: pd.DataFrame, pauses_s: float, totals: dict[str, 
     """Why the lap totals cannot stand for the samples, or None when they can."""
     if records.empty:
         return None
-    t = pd.DatetimeIndex(records.index).asi8 / 1e9
-    sample_timer = float(t[-1] - t[0]) - pauses_s
+    span = pd.DatetimeIndex(records.index)
+    sample_timer = (span[-1] - span[0]).total_seconds() - pauses_s
     timer = totals.get("timer_time_s")
     if timer is not None and timer < 0.9 * sample_timer - 30.0:
         return (f"the laps' timer time ({timer:.0f} s) covers only part of the {sample_timer:.0f} s "
