@@ -73,4 +73,4 @@ def cumulative_distance_m(lat: np.ndarray, lon: np.ndarray, segment: np.ndarray)
     step[segment[idx[1:]] != segment[idx[:-1]]] = 0.0
     out[idx] = np.concatenate([[0.0], np.cumsum(step)])
     filled = pd.Series(out).ffill().fillna(0.0)
-    return filled.to_numpy(dtype=float)
+    return filled.to_numpy(dtype=float, copy=True)  # writable (pandas copy-on-write)
