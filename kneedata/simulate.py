@@ -36,6 +36,14 @@ Each runner lives ``n_days`` days. On every day:
    (pain 3-8) and ``washout_days`` pain-free days, during which no new onset can
    occur (a pain day there would continue the episode, as in
    :func:`kneedata.pain_episodes`). Then the runner is at risk again.
+4. **Trait confounding** (optional, ``trait_confounding=TraitConfounding(...)``).
+   A time-invariant runner trait (say, weak hips), carried by the first
+   ``round(prevalence * n_runners)`` runners, adds ``log(hazard_or)`` to that
+   runner's log-odds of onset *and* multiplies the probability that a run is a
+   ``large`` spike by ``spike_factor`` (taken from ``none``). The trait is a common
+   cause of spikes and of pain: a model comparing runners with each other sees
+   spikes where the pain is, whatever the true spike effect; a self-matched design
+   (case-crossover) compares each runner with themselves and is unaffected.
 
 The diary is complete (every day known), so ``at_risk`` is True except on
 ``[onset + 1, last pain day + washout_days]``. ``bio_onset`` marks the biological
@@ -52,6 +60,7 @@ allow for.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,7 +68,8 @@ import pandas as pd
 
 from kneedata.frame import window_kind
 
-__all__ = ["DEFAULT_EFFECTS", "SIMULATED_COLUMNS", "simulate_cohort", "simulate_runner_days"]
+__all__ = ["DEFAULT_EFFECTS", "SIMULATED_COLUMNS", "TraitConfounding", "simulate_cohort",
+           "simulate_runner_days"]
 
 #: Odds ratios of the default scenario: a large single-session spike in the previous
 #: week triples the daily odds of an onset; ``null_exposure`` has no effect.
@@ -78,6 +88,58 @@ _EFFECT_COLUMNS = ("spike_small", "spike_moderate", "spike_large", "null_exposur
 
 # spike ratio (run / longest run in the previous 30 days) ranges per category
 _RATIO_RANGES = ((0.3, 1.1), (1.1, 1.3), (1.3, 2.0), (2.0, 3.0))
+
+
+
+@dataclass(frozen=True)
+class TraitConfounding:
+    """A time-invariant runner trait that raises both the onset hazard and spike frequency.
+
+    Parameters
+    ----------
+    prevalence
+        Share of runners with the trait; the first ``round(prevalence * n_runners)``
+        runners (in ``runner_ids`` order) carry it [0-1].
+    hazard_or
+        Odds ratio of onset for a runner with the trait, on every day [ratio].
+    spike_factor
+        Multiplier of the probability that a run is a ``large`` spike for a runner
+        with the trait (the extra probability is taken from ``none``) [ratio].
+
+    Notes
+    -----
+    For a runner with the trait ``logit p = logit(base_daily_risk) + u_runner +
+    log(hazard_or) + sum_k log(OR_k) * W_k(t)`` and ``P(large | run) =
+    spike_factor * spike_probs[3]``. Being constant within a runner, the trait
+    cancels in a self-matched comparison (case-crossover) but confounds a pooled
+    comparison across runners (:func:`kneedata.daily_model` without a runner
+    term), which then overstates the spike odds ratio.
+    """
+
+    prevalence: float = 0.3
+    hazard_or: float = 4.0
+    spike_factor: float = 3.0
+
+    def runner_has_trait(self, n_runners: int) -> np.ndarray:
+        """Boolean array: which of ``n_runners`` runners (in order) carry the trait."""
+        return np.arange(n_runners) < int(round(self.prevalence * n_runners))
+
+    def check(self, spike_probs: np.ndarray) -> None:
+        """Raise ValueError for an impossible setting (given the spike probabilities)."""
+        if not 0 <= self.prevalence <= 1:
+            raise ValueError(f"simulate: trait prevalence must be in [0, 1], got {self.prevalence!r}")
+        for name in ("hazard_or", "spike_factor"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value <= 0:
+                raise ValueError(f"simulate: trait {name} must be > 0, got {value!r}")
+        total = spike_probs[1] + spike_probs[2] + spike_probs[3] * self.spike_factor
+        if total > 1 + 1e-12:
+            raise ValueError(
+                f"simulate: trait spike_factor={self.spike_factor} makes the spike "
+                f"probabilities of a trait runner sum to {total:.3f} > 1; lower spike_factor "
+                "or spike_probs[3]"
+            )
+
 
 # states
 _FREE, _PRODROME, _PAIN, _WASHOUT = 0, 1, 2, 3
@@ -125,6 +187,7 @@ def _simulate(
     prodrome_run_factor: float,
     frailty_sd: float,
     threshold: float,
+    trait_confounding: TraitConfounding | None = None,
 ) -> pd.DataFrame:
     if n_days < 1 or n_runners < 1:
         raise ValueError(f"simulate: n_days and n_runners must be >= 1, got {n_days}, {n_runners}")
@@ -138,6 +201,14 @@ def _simulate(
         )
     effects = _check_effects(effects)
     R, D = n_runners, n_days
+    # per-runner spike probabilities (rows equal without a trait)
+    runner_probs = np.tile(probs, (R, 1))
+    trait = np.zeros(R, dtype=bool)
+    if trait_confounding is not None:
+        trait_confounding.check(probs)
+        trait = trait_confounding.runner_has_trait(R)
+        runner_probs[trait, 3] = probs[3] * trait_confounding.spike_factor
+        runner_probs[trait, 0] = 1.0 - runner_probs[trait, 1:].sum(axis=1)
     ran = np.zeros((R, D), dtype=bool)
     category = np.full((R, D), -1, dtype=np.int64)
     null = rng.random((R, D)) < p_null
@@ -159,6 +230,8 @@ def _simulate(
     ratio_u = rng.random((R, D))
     u_runner = rng.normal(0.0, frailty_sd, R) if frailty_sd > 0 else np.zeros(R)
     logit0 = np.log(base_daily_risk / (1 - base_daily_risk)) + u_runner
+    if trait_confounding is not None:
+        logit0 = logit0 + np.where(trait, np.log(trait_confounding.hazard_or), 0.0)
     betas = {k: np.log(v) for k, v in effects.items() if v != 1.0}
     kinds = {k: window_kind(k, bool if k.startswith("spike_") or k == "null_exposure" else float)
              for k in betas}
@@ -210,7 +283,7 @@ def _simulate(
         # spike categories 1..3 with scaled probabilities, the rest is 'none'
         lo = np.zeros(R)
         for level in (1, 2, 3):
-            hi = lo + probs[level] * spike_scale
+            hi = lo + runner_probs[:, level] * spike_scale
             cat[(u >= lo) & (u < hi)] = level
             lo = hi
         category[:, t] = np.where(ran[:, t], cat, -1)
@@ -221,8 +294,11 @@ def _simulate(
         pain[:, t] = np.where(cur == _PAIN, rng.integers(int(np.ceil(threshold)), 9, R),
                               np.where(cur == _PRODROME, rng.integers(1, 3, R), 0))
         remaining = np.where(cur != _FREE, remaining - 1, remaining)
-    return _assemble(runner_ids, start, ran, category, km, pace, ratio_u, cols, pain, state,
-                     bio, onset, threshold)
+    frame = _assemble(runner_ids, start, ran, category, km, pace, ratio_u, cols, pain, state,
+                      bio, onset, threshold)
+    if trait_confounding is not None:
+        frame.attrs["trait_runners"] = [str(r) for r, t in zip(runner_ids, trait, strict=True) if t]
+    return frame
 
 
 def _window_values(
@@ -333,6 +409,7 @@ def simulate_cohort(
     frailty_sd: float = 0.0,
     threshold: float = 3,
     runner_ids: Sequence[str] | None = None,
+    trait_confounding: TraitConfounding | None = None,
 ) -> pd.DataFrame:
     """Simulate several runners with a known onset hazard, stacked with ``runner_id``.
 
@@ -378,6 +455,10 @@ def simulate_cohort(
         Pain score of a pain day [0-10].
     runner_ids
         Ids (default ``"sim-000"``, ``"sim-001"`` ...).
+    trait_confounding
+        A :class:`TraitConfounding`: a time-invariant runner trait that raises the
+        onset hazard and makes large spikes more frequent (a confounder of the
+        spike effect between runners). ``None`` (default): no such trait.
 
     Returns
     -------
@@ -385,10 +466,21 @@ def simulate_cohort(
         :data:`SIMULATED_COLUMNS`, one row per runner-day, in the layout of
         :func:`kneedata.analysis_frame` (names and dtypes of
         :data:`kneedata.schema.FRAME`) plus ``null_exposure`` and ``bio_onset``.
+        With ``trait_confounding``, ``frame.attrs["trait_runners"]`` lists the
+        runner ids that carry the trait (kept out of the columns: the trait is
+        meant to be unmeasured).
 
     Notes
     -----
     The hazard and episode dynamics are in the module docstring.
+
+    Examples
+    --------
+    >>> from kneedata.simulate import TraitConfounding
+    >>> frame = simulate_cohort(10, 200, seed=1, effects={"spike_large": 1.0},
+    ...                         trait_confounding=TraitConfounding(prevalence=0.3))
+    >>> frame.attrs["trait_runners"]
+    ['sim-000', 'sim-001', 'sim-002']
     """
     rng = _rng(seed)
     ids = list(runner_ids) if runner_ids is not None else [f"sim-{i:03d}" for i in range(n_runners)]
@@ -402,7 +494,7 @@ def simulate_cohort(
         pain_days_mean=pain_days_mean, washout_days=washout_days,
         episode_run_factor=episode_run_factor, prodrome_days=prodrome_days,
         prodrome_run_factor=prodrome_run_factor, frailty_sd=frailty_sd,
-        threshold=threshold,
+        threshold=threshold, trait_confounding=trait_confounding,
     )
 
 

@@ -10,7 +10,7 @@ import kneedata as kd
 from kneedata import schema
 from kneedata.episodes import diary_status, pain_episodes
 from kneedata.frame import window_aggregate
-from kneedata.simulate import SIMULATED_COLUMNS
+from kneedata.simulate import SIMULATED_COLUMNS, TraitConfounding
 
 
 def test_seeded_and_reproducible():
@@ -111,6 +111,47 @@ def test_bad_options():
         kd.simulate_runner_days(10, seed=1, spike_probs=(0.5, 0.5, 0.5, 0.5))
     with pytest.raises(ValueError, match="distinct runner_ids"):
         kd.simulate_cohort(2, 10, seed=1, runner_ids=["a", "a"])
+
+
+def test_trait_confounding_raises_hazard_and_large_spikes_of_trait_runners():
+    trait = TraitConfounding(prevalence=0.25, hazard_or=3.0, spike_factor=2.5)
+    frame = kd.simulate_cohort(40, 730, seed=31, effects={"spike_large": 1.0},
+                               trait_confounding=trait)
+    # the first round(0.25 x 40) = 10 runners carry the trait (TraitConfounding docstring)
+    assert frame.attrs["trait_runners"] == [f"sim-{i:03d}" for i in range(10)]
+    has = frame["runner_id"].isin(frame.attrs["trait_runners"]).to_numpy()
+    free = ~frame["in_episode"].to_numpy()
+    large = frame["spike_large"].to_numpy(dtype=float)
+    # P(large spike) on pain-free days = p_run x spike_probs[3] (x spike_factor):
+    # 0.6 x 0.07 x 2.5 = 0.105 and 0.6 x 0.07 = 0.042; tolerance 4 binomial SEs
+    for rows, p in ((has & free, 0.105), (~has & free, 0.042)):
+        assert abs(large[rows].mean() - p) < 4 * np.sqrt(p * (1 - p) / rows.sum()), p
+    # onset rate on at-risk days (spikes have no effect here): odds x 3 for the trait,
+    # base 0.01 -> 0.0294 and 0.01; tolerance 4 binomial SEs
+    at_risk = frame["at_risk"].to_numpy() & (frame.groupby("runner_id").cumcount() >= 7).to_numpy()
+    onset = frame["onset"].to_numpy()
+    for rows, p in ((has & at_risk, 0.03 / 1.02), (~has & at_risk, 0.01)):
+        assert abs(onset[rows].mean() - p) < 4 * np.sqrt(p * (1 - p) / rows.sum()), p
+
+
+def test_a_trait_without_effects_changes_nothing():
+    # the option draws no random numbers: with no effect the frame is the default one
+    plain = kd.simulate_cohort(6, 300, seed=9)
+    inert = kd.simulate_cohort(6, 300, seed=9, trait_confounding=TraitConfounding(
+        prevalence=0.5, hazard_or=1.0, spike_factor=1.0))
+    pd.testing.assert_frame_equal(plain, inert)
+    assert inert.attrs["trait_runners"] == ["sim-000", "sim-001", "sim-002"]
+    assert "trait_runners" not in plain.attrs
+
+
+def test_bad_trait_options():
+    with pytest.raises(ValueError, match="prevalence"):
+        kd.simulate_cohort(2, 10, seed=1, trait_confounding=TraitConfounding(prevalence=1.5))
+    with pytest.raises(ValueError, match="hazard_or"):
+        kd.simulate_cohort(2, 10, seed=1, trait_confounding=TraitConfounding(hazard_or=0.0))
+    # 0.10 + 0.05 + 0.07 x 20 = 1.55 > 1
+    with pytest.raises(ValueError, match="spike_factor"):
+        kd.simulate_cohort(2, 10, seed=1, trait_confounding=TraitConfounding(spike_factor=20.0))
 
 
 def test_prints_nothing(capsys):
