@@ -6,7 +6,7 @@ Usage::
     kneedata activities [--store DIR] [--csv FILE]
     kneedata init FOLDER [--force]
     kneedata report [--store DIR] [--diary F] [--shoes F] [--routines F] --out DIR
-                    [--dayfirst] [--complete-diary]
+                    [--shoe-periods F] [--dayfirst] [--complete-diary]
 
 The store defaults to ``$KNEEDATA_STORE``, else ``~/.kneedata/store``. The exit code
 is 0 when the command ran (files that failed to import are listed, not fatal), 2 for
@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--shoes", metavar="FILE", default=None, help="shoes table (.csv or .xlsx)")
     rep.add_argument("--routines", metavar="FILE", default=None, help="routines log (.csv or .xlsx)")
     rep.add_argument("--out", metavar="DIR", required=True, help="output folder for report.html")
+    rep.add_argument("--shoe-periods", metavar="FILE", default=None,
+                     help="which shoe was worn when: shoe_id,start,end (.csv or .xlsx); needs --shoes")
     rep.add_argument("--dayfirst", action="store_true",
                      help="read slashed dates in the logs as day/month/year (04/03/2025 = 4 March)")
     rep.add_argument("--complete-diary", action="store_true",
@@ -147,7 +149,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     store = _open_store(args.store)
     path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
-                        out=args.out, dayfirst=args.dayfirst, complete=args.complete_diary,
+                        out=args.out, shoe_periods=args.shoe_periods,
+                        dayfirst=args.dayfirst, complete=args.complete_diary,
                         progress=not args.no_progress)
     print(f"report written to {path}")
     return 0

@@ -172,6 +172,7 @@ def build_tables(
     diary: str | os.PathLike[str] | pd.DataFrame | None = None,
     shoes: str | os.PathLike[str] | pd.DataFrame | None = None,
     routines: str | os.PathLike[str] | pd.DataFrame | None = None,
+    shoe_periods: str | os.PathLike[str] | pd.DataFrame | None = None,
     dayfirst: bool = False,
     complete: bool = False,
     progress: bool = False,
@@ -186,6 +187,11 @@ def build_tables(
         Paths of the runner's CSV/xlsx logs (or frames already read with
         :func:`kneedata.read_pain_diary`, :func:`kneedata.read_shoes`,
         :func:`kneedata.read_routines`); each is optional.
+    shoe_periods
+        Optional date-range table of which shoe was worn when
+        (:func:`kneedata.io.diary.read_shoe_periods`); used with ``shoes`` to give
+        runs without an export gear name their shoe before the shoe rules
+        (:func:`kneedata.assign_shoes`).
     dayfirst
         Read slashed dates in the logs as day/month/year (``04/03/2025`` is 4 March).
     complete
@@ -202,7 +208,13 @@ def build_tables(
     """
     from kneedata.episodes import pain_episodes
     from kneedata.frame import analysis_frame
-    from kneedata.io.diary import read_pain_diary, read_routines, read_shoes
+    from kneedata.gear import assign_shoes
+    from kneedata.io.diary import (
+        read_pain_diary,
+        read_routines,
+        read_shoe_periods,
+        read_shoes,
+    )
     from kneedata.metrics.gait import gait_metrics
     from kneedata.metrics.load import daily_load, load_metrics, session_spikes
     from kneedata.metrics.shoes import shoe_summary
@@ -231,6 +243,11 @@ def build_tables(
         if shoes is not None:
             tables.shoes = (shoes if isinstance(shoes, pd.DataFrame)
                             else read_shoes(shoes, dayfirst=dayfirst))
+            if shoe_periods is not None:
+                periods = (shoe_periods if isinstance(shoe_periods, pd.DataFrame)
+                           else read_shoe_periods(shoe_periods, dayfirst=dayfirst))
+                activities = assign_shoes(activities, tables.shoes, periods=periods)
+                tables.activities, tables.runs = activities, _runs(activities)
         if routines is not None:
             tables.routines = (routines if isinstance(routines, pd.DataFrame)
                                else read_routines(routines, dayfirst=dayfirst))
@@ -763,6 +780,7 @@ def write_report(
     shoes: str | os.PathLike[str] | pd.DataFrame | None = None,
     routines: str | os.PathLike[str] | pd.DataFrame | None = None,
     out: str | os.PathLike[str],
+    shoe_periods: str | os.PathLike[str] | pd.DataFrame | None = None,
     dayfirst: bool = False,
     complete: bool = False,
     progress: bool = True,
@@ -780,7 +798,7 @@ def write_report(
         the running but fits no model.
     out
         Output folder (created).
-    dayfirst, complete
+    shoe_periods, dayfirst, complete
         As for :func:`build_tables`.
     progress
         Print one line per step to stderr.
@@ -803,7 +821,8 @@ def write_report(
     say = _Progress(progress)
     out_dir = Path(out).expanduser()
     tables = build_tables(store, diary=diary, shoes=shoes, routines=routines,
-                          dayfirst=dayfirst, complete=complete, progress=progress)
+                          shoe_periods=shoe_periods, dayfirst=dayfirst, complete=complete,
+                          progress=progress)
     if tables.frame is not None:
         say(f"fitting the case-crossover and the daily model on {_n(tables.episodes)} "
             "episodes")

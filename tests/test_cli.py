@@ -103,7 +103,7 @@ def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
     calls = []
 
     def fake_write_report(store, *, diary=None, shoes=None, routines=None, out,
-                          dayfirst=False, complete=False, progress=True):
+                          shoe_periods=None, dayfirst=False, complete=False, progress=True):
         calls.append((store, diary, shoes, routines, out, dayfirst, complete, progress))
         return Path(out) / "report.html"
 

@@ -204,3 +204,21 @@ def test_plain_sentence_verdict(lo, hi, verdict):
     assert verdict in text
     assert text.startswith("A run more than twice as long")
     assert "(days -7..-1)" in text
+
+
+def test_shoe_periods_come_before_the_shoe_rules(tiny):
+    from kneedata.io.diary import read_shoes
+    from kneedata.report import build_tables
+
+    shoes = read_shoes(tiny["data"] / "shoes.csv")
+    first = shoes.sort_values("first_used").iloc[0]
+    # one period covering the whole first shoe's life: runs without a gear name that
+    # day get that shoe from the period, not from the default_for rules
+    periods = pd.DataFrame({"shoe_id": [first["shoe_id"]],
+                            "start": [pd.Timestamp("2000-01-01")], "end": [pd.NaT]})
+    with_periods = build_tables(tiny["store"], shoes=shoes, shoe_periods=periods).activities
+    without = build_tables(tiny["store"], shoes=shoes).activities
+    assert "shoe_source" not in without.columns  # shoes assigned later, by the metrics
+    by_period = with_periods[with_periods["shoe_source"] == "period"]
+    assert len(by_period) > 0
+    assert set(by_period["shoe_id"]) == {first["shoe_id"]}
