@@ -844,6 +844,65 @@ def _few_onsets_note(n_onsets: int, used: list[str]) -> list[str]:
     return []
 
 
+@dataclass
+class _LaggedDesign:
+    """At-risk runner-days with lagged exposure windows, ready for a daily or Cox fit."""
+
+    rows: pd.DataFrame
+    days: _Days
+    lags: list[int]
+    kinds: dict[str, str]
+    used: list[str]
+    term_exposure: dict[str, str]
+    term_window: dict[str, str]
+    n_onsets: int
+    notes: list[str]
+
+    def table(self, params: np.ndarray, bse: np.ndarray, *, ratio: str, alpha: float) -> pd.DataFrame:
+        """The tidy ModelResult table of a fit on this design."""
+        informative = {t: int(((self.rows[t] != 0) & self.rows["onset"]).sum()) for t in self.used}
+        return _tidy(params, bse, self.used, exposures=self.term_exposure,
+                     windows=self.term_window, ratio=ratio, n_episodes=self.n_onsets,
+                     n_informative=informative, alpha=alpha)
+
+
+def _lagged_design(
+    frame: pd.DataFrame,
+    exposures: str | Iterable[str],
+    *,
+    lags: Iterable[int],
+    gap_days: int,
+    agg: Mapping[str, str] | None,
+    alpha: float,
+    who: str,
+    intercept: bool,
+) -> _LaggedDesign:
+    """Validate, build the lagged at-risk rows and keep the usable terms (daily and Cox models).
+
+    ``notes`` holds the data notes, the dropped terms and the few-onsets warning;
+    the data and term notes are also emitted as warnings.
+    """
+    names = _exposure_list(exposures)
+    validate_frame(frame, names)
+    _check_alpha(alpha)
+    lag_list = _check_lags(lags, who)
+    _check_gap(gap_days, who)
+    kinds = _kinds(frame, names, agg)
+    rows, terms, term_exposure, term_window, data_notes, days = _lagged_rows(
+        frame, names, lag_list, kinds, gap_days)
+    n_onsets = int(rows["onset"].sum())
+    if n_onsets == 0:
+        raise ModelFitError(f"{who}: no onset on an at-risk day with known exposures; "
+                            "nothing to model")
+    used, term_notes = _usable_terms(rows, terms, intercept=intercept)
+    _emit(data_notes + term_notes)
+    if not used:
+        raise ModelFitError(f"{who}: no usable term among {terms}")
+    notes = data_notes + term_notes + _few_onsets_note(n_onsets, used)
+    return _LaggedDesign(rows, days, lag_list, kinds, used, term_exposure, term_window,
+                         n_onsets, notes)
+
+
 def daily_model(
     frame: pd.DataFrame,
     exposures: str | Iterable[str],
@@ -915,33 +974,19 @@ def daily_model(
     """
     import statsmodels.api as sm
 
-    names = _exposure_list(exposures)
-    validate_frame(frame, names)
-    _check_alpha(alpha)
-    lag_list = _check_lags(lags, "daily_model")
-    _check_gap(gap_days, "daily_model")
     if cov_struct not in ("independence", "exchangeable"):
         raise ValueError(f"daily_model: cov_struct must be 'independence' or 'exchangeable', got {cov_struct!r}")
-    kinds = _kinds(frame, names, agg)
-    rows, terms, term_exposure, term_window, data_notes, days = _lagged_rows(
-        frame, names, lag_list, kinds, gap_days)
-    n_runners = rows["runner_id"].nunique()
-    if groups is None and n_runners > 1:
-        groups = "runner_id"
     if groups is not None and groups not in frame.columns and groups != "runner_id":
         raise ValueError(f"daily_model: groups={groups!r} is not a column of the frame")
-    n_onsets = int(rows["onset"].sum())
-    if n_onsets == 0:
-        raise ModelFitError("daily_model: no onset on an at-risk day with known exposures; nothing to model")
-    used, notes = _usable_terms(rows, terms, intercept=True)
-    _emit(data_notes + notes)
-    if not used:
-        raise ModelFitError(f"daily_model: no usable term among {terms}")
-    notes = data_notes + notes + _few_onsets_note(n_onsets, used)
+    d = _lagged_design(frame, exposures, lags=lags, gap_days=gap_days, agg=agg, alpha=alpha,
+                       who="daily_model", intercept=True)
+    rows, used, lag_list, n_onsets, notes = d.rows, d.used, d.lags, d.n_onsets, d.notes
+    if groups is None and rows["runner_id"].nunique() > 1:
+        groups = "runner_id"
     notes.extend(_separated_terms(rows, used, "onset"))
     y = rows["onset"].to_numpy(dtype=float)
     X = sm.add_constant(rows[used].astype(float), has_constant="add")
-    settings: dict[str, Any] = {"lags": lag_list, "gap_days": gap_days, "agg": kinds,
+    settings: dict[str, Any] = {"lags": lag_list, "gap_days": gap_days, "agg": d.kinds,
                                 "alpha": alpha, "n_episodes": n_onsets, "n_days": len(rows)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -952,7 +997,7 @@ def daily_model(
                                          cov_kwds={"maxlags": hac_lags})
                 settings.update({"method": "Logit", "cov_type": "HAC", "maxlags": hac_lags})
             else:
-                labels = days.data[groups].to_numpy()[rows["_row"].to_numpy()]
+                labels = d.days.data[groups].to_numpy()[rows["_row"].to_numpy()]
                 codes = pd.factorize(labels)[0]
                 structure = (sm.cov_struct.Independence() if cov_struct == "independence"
                              else sm.cov_struct.Exchangeable())
@@ -976,9 +1021,7 @@ def daily_model(
     params = np.asarray(fit.params, dtype=float)[1:]
     bse = np.asarray(fit.bse, dtype=float)[1:]
     notes.extend(_large_coefficients(params, bse, used))
-    informative = {t: int(((rows[t] != 0) & rows["onset"]).sum()) for t in used}
-    table = _tidy(params, bse, used, exposures=term_exposure, windows=term_window,
-                  ratio="odds ratio", n_episodes=n_onsets, n_informative=informative, alpha=alpha)
+    table = d.table(params, bse, ratio="odds ratio", alpha=alpha)
     settings["terms_used"] = used
     design = rows[["runner_id", "date", "onset", "n_prior_episodes", *used]].reset_index(drop=True)
     return ModelResult("daily_model", fit, table, notes, design, settings)
@@ -1099,18 +1142,13 @@ def recurrent_cox(
     """
     from statsmodels.duration.hazard_regression import PHReg
 
-    names = _exposure_list(exposures)
-    validate_frame(frame, names)
-    _check_alpha(alpha)
-    lag_list = _check_lags(lags, "recurrent_cox")
-    _check_gap(gap_days, "recurrent_cox")
     if time_scale not in ("gap", "total"):
         raise ValueError(f"recurrent_cox: time_scale must be 'gap' or 'total', got {time_scale!r}")
     if ties not in ("efron", "breslow"):
         raise ValueError(f"recurrent_cox: ties must be 'efron' or 'breslow', got {ties!r}")
-    kinds = _kinds(frame, names, agg)
-    rows, terms, term_exposure, term_window, data_notes, days = _lagged_rows(
-        frame, names, lag_list, kinds, gap_days)
+    d = _lagged_design(frame, exposures, lags=lags, gap_days=gap_days, agg=agg, alpha=alpha,
+                       who="recurrent_cox", intercept=False)
+    rows, days, used, n_onsets, notes = d.rows, d.days, d.used, d.n_onsets, d.notes
     n_runners = rows["runner_id"].nunique()
     if stratify is None:
         stratify = n_runners > 1
@@ -1133,14 +1171,6 @@ def recurrent_cox(
     # times, entry k - 0.5 gives exactly the counting-process risk sets.
     start = stop - 0.5
     stratum = np.minimum(rows["n_prior_episodes"].to_numpy(dtype=np.int64), max_stratum)
-    n_onsets = int(rows["onset"].sum())
-    if n_onsets == 0:
-        raise ModelFitError("recurrent_cox: no onset on an at-risk day with known exposures")
-    used, notes = _usable_terms(rows, terms, intercept=False)
-    _emit(data_notes + notes)
-    if not used:
-        raise ModelFitError(f"recurrent_cox: no usable term among {terms}")
-    notes = data_notes + notes + _few_onsets_note(n_onsets, used)
     if n_runners == 1:
         notes.append("one runner: episodes are treated as independent given the exposures "
                      "(no clustering possible)")
@@ -1173,17 +1203,14 @@ def recurrent_cox(
     params = np.asarray(fit.params, dtype=float)
     bse = np.asarray(fit.bse, dtype=float)
     notes.extend(_large_coefficients(params, bse, used))
-    informative = {t: int(((rows[t] != 0) & rows["onset"]).sum()) for t in used}
-    table = _tidy(params, bse, used, exposures=term_exposure, windows=term_window,
-                  ratio="hazard ratio", n_episodes=n_onsets, n_informative=informative,
-                  alpha=alpha)
+    table = d.table(params, bse, ratio="hazard ratio", alpha=alpha)
     design = rows[["runner_id", "date", *used]].copy()
     design["start"] = start
     design["stop"] = stop
     design["status"] = status_all.astype(np.int64)
     design["stratum"] = stratum if stratify else 0
     settings: dict[str, Any] = {
-        "lags": lag_list, "gap_days": gap_days, "agg": kinds, "alpha": alpha,
+        "lags": d.lags, "gap_days": gap_days, "agg": d.kinds, "alpha": alpha,
         "time_scale": time_scale,
         "stratify": bool(stratify), "max_stratum": max_stratum, "ties": ties,
         "n_episodes": n_onsets, "n_days": len(rows), "n_runners": int(n_runners),
