@@ -43,3 +43,16 @@ def local_days(values: Any, *, errors: Literal["raise", "coerce"] = "raise") -> 
     if idx.tz is not None:
         idx = idx.tz_localize(None)
     return idx.normalize().as_unit("ns")
+
+
+def as_utc(value: Any) -> Any:
+    """A Timestamp or DatetimeIndex in UTC: naive values are read as UTC, aware ones converted.
+
+    Examples
+    --------
+    >>> as_utc(pd.Timestamp("2024-06-01 07:00"))
+    Timestamp('2024-06-01 07:00:00+0000', tz='UTC')
+    >>> as_utc(pd.Timestamp("2024-06-01 09:00", tz="Europe/Berlin"))
+    Timestamp('2024-06-01 07:00:00+0000', tz='UTC')
+    """
+    return value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")

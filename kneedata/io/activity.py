@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.geo import cumulative_distance_m
 from kneedata.io.xmlsafe import root_local_name
@@ -334,9 +335,7 @@ def sample_totals(records: pd.DataFrame, *, pauses: Iterable[tuple[Any, Any]] = 
 def _index_seconds(index: pd.Index) -> np.ndarray:
     if len(index) == 0:
         return np.zeros(0)
-    idx = pd.DatetimeIndex(index)
-    if idx.tz is None:
-        idx = idx.tz_localize("UTC")
+    idx = as_utc(pd.DatetimeIndex(index))
     return np.asarray(idx.asi8, dtype=float) / _NS_PER_UNIT[idx.unit]
 
 
@@ -349,9 +348,7 @@ def _to_seconds(value: Any) -> float:
     ts = pd.Timestamp(value)
     if pd.isna(ts):
         return math.inf
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return (ts - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)
+    return (as_utc(ts) - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)
 
 
 def _pause_seconds(pauses: Iterable[tuple[Any, Any]]) -> list[tuple[float, float]]:
@@ -456,11 +453,7 @@ def _normalise_records(records: pd.DataFrame, source_file: str, notes: list[str]
             f"{source_file}: records must have a DatetimeIndex of sample times, found "
             f"{type(records.index).__name__}; fix the reader to index records by 'timestamp'"
         )
-    index = records.index
-    if index.tz is None:
-        index = index.tz_localize("UTC")
-    elif str(index.tz) != "UTC":
-        index = index.tz_convert("UTC")
+    index = as_utc(records.index)
     data = {}
     for name in _FLOAT_RECORDS:
         if name in records.columns:
@@ -656,8 +649,7 @@ def build_activity(
         totals_source = "mixed"
 
     if "start_time_utc" in stated:
-        start = pd.Timestamp(stated["start_time_utc"])
-        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+        start = as_utc(pd.Timestamp(stated["start_time_utc"]))
     elif len(recs):
         start = recs.index[0]
     else:

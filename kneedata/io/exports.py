@@ -35,6 +35,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, SchemaError
 
 __all__ = [
@@ -405,7 +406,7 @@ def _parse_dates(dates: list[str], name: str) -> pd.Series:
         except (ValueError, TypeError):
             n_bad += 1
             continue
-        start.iloc[i] = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        start.iloc[i] = as_utc(stamp)
     if n_bad:
         warnings.warn(
             f"{name}: {n_bad} 'Activity Date' value(s) could not be parsed as dates "

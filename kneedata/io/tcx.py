@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import (
     Activity,
@@ -286,8 +287,7 @@ def _parse_start(text: str | None) -> pd.Timestamp | None:
         return None
     if pd.isna(ts):
         return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.as_unit("ns")
+    return as_utc(ts).as_unit("ns")
 
 
 #: TCX ``TriggerMethod`` -> FIT ``lap_trigger`` names.
