@@ -52,6 +52,7 @@ from kneedata.io.xmlsafe import (
     local_name,
     number,
     parse_xml,
+    point_values,
 )
 
 __all__ = [
@@ -583,26 +584,8 @@ def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
         for pt in seg:
             if local_name(pt.tag) != "trkpt":
                 continue
-            values: dict[str, float] = {}
-            time_text = None
-            for el in pt.iter():
-                column = lookup[el.tag]
-                if column is None or el.text is None:
-                    continue
-                if column == "time":
-                    if time_text is None:
-                        time_text = el.text.strip()
-                    continue
-                if column in values:
-                    continue
-                text = el.text.strip()
-                if not text:
-                    continue
-                value = number(text)
-                if math.isnan(value):
-                    bad_values += 1
-                    continue
-                values[column] = value
+            values, time_text, n_bad = point_values(pt, lookup)
+            bad_values += n_bad
             values["latitude_deg"] = number(pt.get("lat"))
             values["longitude_deg"] = number(pt.get("lon"))
             for c in _GPX_COLUMNS:

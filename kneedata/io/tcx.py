@@ -55,6 +55,7 @@ from kneedata.io.xmlsafe import (
     local_name,
     number,
     parse_xml,
+    point_values,
 )
 
 __all__ = ["MIN_PAUSE_S", "read_tcx", "timer_gaps"]
@@ -142,37 +143,16 @@ def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
     lap_no: list[int] = []
     bad_values = 0
     n_track = 0
-    lookup = LocalNameMap({**_TP_FIELDS, "Time": "time", "HeartRateBpm": "heart_rate_bpm"})
+    # a Trackpoint's only <Value> is the one inside <HeartRateBpm>
+    lookup = LocalNameMap({**_TP_FIELDS, "Time": "time", "Value": "heart_rate_bpm"})
     for lap_index, lap_el in enumerate(children(act, "Lap")):
         lap = _lap_summary(lap_el)
         for track_el in children(lap_el, "Track"):
             for tp in track_el:
                 if local_name(tp.tag) != "Trackpoint":
                     continue
-                values: dict[str, float] = {}
-                time_text = None
-                for el in tp.iter():
-                    column = lookup[el.tag]
-                    if column is None:
-                        continue
-                    if column == "time":
-                        if time_text is None and el.text:
-                            time_text = el.text.strip()
-                    elif column == "heart_rate_bpm":
-                        hr = number(child_text(el, "Value"))
-                        if not math.isnan(hr):
-                            values.setdefault("heart_rate_bpm", hr)
-                    else:
-                        if column in values or el.text is None:
-                            continue
-                        text = el.text.strip()
-                        if not text:
-                            continue
-                        value = number(text)
-                        if math.isnan(value):
-                            bad_values += 1
-                        else:
-                            values[column] = value
+                values, time_text, n_bad = point_values(tp, lookup)
+                bad_values += n_bad
                 for c in _TP_COLUMNS:
                     cols[c].append(values.get(c, math.nan))
                 times.append(time_text)

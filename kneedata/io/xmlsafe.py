@@ -127,6 +127,46 @@ def number(text: str | None) -> float:
         return math.nan
 
 
+def point_values(point: ET.Element, lookup: LocalNameMap) -> tuple[dict[str, float], str | None, int]:
+    """The numbers one GPX/TCX track point holds, by column.
+
+    Parameters
+    ----------
+    point
+        A ``trkpt`` or ``Trackpoint`` element; all its descendants are read.
+    lookup
+        Tag -> column name (``"time"`` for the time element, None to ignore).
+
+    Returns
+    -------
+    (values, time_text, n_bad)
+        The first number found for each column, the first time text, and how many
+        values were not numbers (e.g. ``'null'``).
+    """
+    values: dict[str, float] = {}
+    time_text = None
+    n_bad = 0
+    for el in point.iter():
+        column = lookup[el.tag]
+        if column is None or el.text is None:
+            continue
+        if column == "time":
+            if time_text is None:
+                time_text = el.text.strip()
+            continue
+        if column in values:
+            continue
+        text = el.text.strip()
+        if not text:
+            continue
+        value = number(text)
+        if math.isnan(value):
+            n_bad += 1
+        else:
+            values[column] = value
+    return values, time_text, n_bad
+
+
 def children(elem: ET.Element, name: str) -> list[ET.Element]:
     """Direct children of ``elem`` whose local name is ``name``."""
     return [c for c in elem if local_name(c.tag) == name]
