@@ -34,6 +34,10 @@ _LAZY = {
     "gait_metrics": "kneedata.metrics.gait",
     "shoe_usage": "kneedata.metrics.shoes",
     "shoe_summary": "kneedata.metrics.shoes",
+    # one derive pipeline
+    "derive": "kneedata.pipeline",
+    "Derived": "kneedata.pipeline",
+    "DeriveOptions": "kneedata.pipeline",
     # analysis frame and models
     "analysis_frame": "kneedata.frame",
     "case_crossover": "kneedata.models",

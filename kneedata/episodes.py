@@ -239,7 +239,8 @@ def pain_episodes(diary: pd.DataFrame, *, threshold: float = 3, washout_days: in
 
 def diary_status(diary: pd.DataFrame, *, threshold: float = 3, washout_days: int = 14,
                  complete: bool = False, start: str | pd.Timestamp | None = None,
-                 end: str | pd.Timestamp | None = None) -> pd.DataFrame:
+                 end: str | pd.Timestamp | None = None,
+                 episodes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every local day with what the diary says about it (for the models).
 
     Parameters
@@ -252,6 +253,9 @@ def diary_status(diary: pd.DataFrame, *, threshold: float = 3, washout_days: int
     start, end
         First and last day of the index (anything :func:`pandas.Timestamp` takes);
         default the first and last diary entry.
+    episodes
+        :func:`pain_episodes` of this diary with the same options, when already
+        computed (not recomputed then).
 
     Returns
     -------
@@ -310,8 +314,9 @@ def diary_status(diary: pd.DataFrame, *, threshold: float = 3, washout_days: int
     out["has_entry"] = out["n_entries"] > 0
     out["pain_day"] = out["pain_0_10"] >= threshold
     out["side"] = daily["side"].reindex(index).where(out["pain_day"]).astype("str")
-    episodes = (_episodes(daily, threshold, washout_days, complete) if len(daily)
-                else schema.empty_frame(schema.EPISODES))
+    if episodes is None:
+        episodes = (_episodes(daily, threshold, washout_days, complete) if len(daily)
+                    else schema.empty_frame(schema.EPISODES))
     day_values = index.to_numpy()
     ids = np.zeros(len(index), dtype="int64")
     onset = np.zeros(len(index), dtype=bool)

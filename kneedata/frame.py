@@ -64,6 +64,7 @@ import pandas as pd
 
 from kneedata._dates import local_days
 from kneedata.errors import SchemaError
+from kneedata.pipeline import Derived, DeriveOptions, derive
 
 __all__ = [
     "OUTCOME_COLUMNS",
@@ -441,33 +442,27 @@ def _routines_daily(routines: pd.DataFrame) -> pd.DataFrame:
     return daily
 
 
-def _diary_outcomes(
-    days: pd.DatetimeIndex,
-    diary: pd.DataFrame,
-    *,
-    threshold: float,
-    washout_days: int,
-    complete: bool,
-) -> pd.DataFrame:
+def _diary_outcomes(days: pd.DatetimeIndex, derived: Derived) -> pd.DataFrame:
     """Pain and episode columns on the calendar ``days`` (from :func:`kneedata.episodes.diary_status`)."""
-    from kneedata.episodes import diary_status, pain_episodes
+    from kneedata.episodes import diary_status
 
+    diary, episodes, opts = derived.diary, derived.episodes, derived.options
+    assert diary is not None and episodes is not None
     for column in ("date", "pain_0_10"):
         if column not in diary.columns:
             raise SchemaError(
                 f"diary: no {column!r} column; found {list(diary.columns)}. Read the "
                 "file with kneedata.read_pain_diary(path)."
             )
-    status = diary_status(diary, threshold=threshold, washout_days=washout_days,
-                          complete=complete, start=days[0], end=days[-1])
+    status = diary_status(diary, threshold=opts.threshold, washout_days=opts.washout_days,
+                          complete=opts.complete, start=days[0], end=days[-1],
+                          episodes=episodes)
     status = status.reindex(days)
-    episodes = pain_episodes(diary, threshold=threshold, washout_days=washout_days,
-                             complete=complete)
     onsets = np.sort(pd.DatetimeIndex(episodes["onset_date"]).as_unit("ns").to_numpy())
     prior = np.searchsorted(onsets, days.as_unit("ns").to_numpy(), side="left")
     max_pain = status["pain_0_10"].to_numpy(dtype=float)
     known = status["coverage_known"].fillna(False).to_numpy(dtype=bool)
-    if complete:
+    if opts.complete:
         max_pain = np.where(known & np.isnan(max_pain), 0.0, max_pain)
     return pd.DataFrame(
         {
@@ -484,59 +479,11 @@ def _diary_outcomes(
     )
 
 
-def _is_tables(obj: Any) -> bool:
-    return isinstance(obj, Mapping) and isinstance(obj.get("activities"), pd.DataFrame)
-
-
-#: per-run or per-day tables a caller may hand over instead of having them recomputed
-PRECOMPUTED = ("gait", "load", "spikes", "shoe_usage")
-
-
-def _resolve_source(source: Any) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], Any]:
-    if _is_tables(source):
-        given = {k: source[k] for k in PRECOMPUTED if source.get(k) is not None}
-        return source["activities"], given, None
-    if hasattr(source, "activities") and hasattr(source, "records"):
-        return source.activities(), {}, source
-    raise TypeError(
-        "analysis_frame: store_or_tables must be a kneedata.Store, a dict "
-        "{'activities': DataFrame, plus optional precomputed 'gait', 'load', 'spikes', "
-        "'shoe_usage'}, or a dict mapping runner_id to one of those; got "
-        f"{type(source).__name__}."
-    )
-
-
-def _watch_daily(
-    activities: pd.DataFrame,
-    given: Mapping[str, pd.DataFrame],
-    store: Any,
-    shoes: pd.DataFrame | None,
-    *,
-    sports: Iterable[str] | None,
-    height_m: float | None,
-    leg_length_m: float | None,
-    load_column: str,
-    missing_gap_days: int | None,
-) -> pd.DataFrame | None:
-    """Daily exposures from the watch: load, load metrics, spikes, gait, shoes.
-
-    Tables in ``given`` (see :data:`PRECOMPUTED`) are used as they are, so a caller
-    that already computed them (the report) does not compute them twice.
-    """
-    from kneedata.metrics.load import (
-        _select_sports,
-        daily_load,
-        load_metrics,
-        session_spikes,
-    )
-
-    runs = _select_sports(activities, sports) if "sport" in activities.columns else activities
-    if len(runs) == 0:
+def _watch_daily(derived: Derived) -> pd.DataFrame | None:
+    """Daily exposures from the watch: load, load metrics, spikes, gait, shoes."""
+    metrics, runs = derived.load, derived.runs
+    if metrics is None or derived.spikes is None:
         return None
-    metrics = given.get("load")
-    if metrics is None:
-        daily = daily_load(activities, sports=sports)
-        metrics = load_metrics(daily, column=load_column, infer_missing_gap_days=missing_gap_days)
     days = pd.DatetimeIndex(metrics.index).as_unit("ns").rename("date")
     out = pd.DataFrame(index=days)
     for c in metrics.columns:
@@ -555,24 +502,14 @@ def _watch_daily(
         for name, level in (("weekly_change_10_30", "10-30%"), ("weekly_change_gt30", ">30%")):
             values: Any = np.where(unknown, None, cat.astype(str).to_numpy() == level)
             out[name] = pd.array(values, dtype="boolean")
-    spikes = given.get("spikes")
-    if spikes is None:
-        spikes = session_spikes(runs, sports=None)
-    per_run: list[tuple[pd.DataFrame, Mapping[str, str]]] = [(_spikes_daily(spikes, runs), {})]
-    gait = given.get("gait")
-    if gait is None and store is not None:
-        from kneedata.metrics.gait import gait_metrics
-
-        gait = gait_metrics(store, height_m=height_m, leg_length_m=leg_length_m, sports=sports)
-    if gait is not None and len(gait):
-        per_run.append((_per_run_to_daily(gait, runs, _GAIT_DAILY, what="gait_metrics"), _GAIT_DAILY))
-    usage = given.get("shoe_usage")
-    if usage is None and shoes is not None and len(shoes):
-        from kneedata.metrics.shoes import shoe_usage
-
-        usage = shoe_usage(runs, shoes, sports=None)
-    if usage is not None:
-        per_run.append((_per_run_to_daily(usage, runs, _SHOE_DAILY, what="shoe_usage"), _SHOE_DAILY))
+    per_run: list[tuple[pd.DataFrame, Mapping[str, str]]] = [
+        (_spikes_daily(derived.spikes, runs), {})]
+    if derived.gait is not None and len(derived.gait):
+        per_run.append((_per_run_to_daily(derived.gait, runs, _GAIT_DAILY, what="gait_metrics"),
+                        _GAIT_DAILY))
+    if derived.shoe_usage is not None:
+        per_run.append((_per_run_to_daily(derived.shoe_usage, runs, _SHOE_DAILY,
+                                          what="shoe_usage"), _SHOE_DAILY))
     for table, rules in per_run:
         table = table.reindex(days)
         for c in table.columns:
@@ -588,26 +525,26 @@ def _watch_daily(
     return out
 
 
-def _one_runner(
-    source: Any,
-    diary: pd.DataFrame,
-    *,
-    shoes: pd.DataFrame | None,
-    routines: pd.DataFrame | None,
-    runner_id: str,
-    threshold: float,
-    washout_days: int,
-    complete: bool,
-    sports: Iterable[str] | None,
-    height_m: float | None,
-    leg_length_m: float | None,
-    load_column: str,
-    missing_gap_days: int | None,
-) -> pd.DataFrame:
-    activities, given, store = _resolve_source(source)
-    watch = _watch_daily(activities, given, store, shoes, sports=sports, height_m=height_m,
-                         leg_length_m=leg_length_m, load_column=load_column,
-                         missing_gap_days=missing_gap_days)
+def frame_of(derived: Derived, *, runner_id: str = "runner") -> pd.DataFrame:
+    """The analysis frame of one runner's derived tables (a pure function of them).
+
+    Parameters
+    ----------
+    derived
+        From :func:`kneedata.derive`, with a diary.
+    runner_id
+        Written in the ``runner_id`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As for :func:`analysis_frame`.
+    """
+    if derived.diary is None or derived.episodes is None:
+        raise SchemaError("analysis_frame: no pain diary was given to derive(); the "
+                          "frame's outcomes come from it (pass diary=...).")
+    diary = derived.diary
+    watch = _watch_daily(derived)
     spans = []
     if watch is not None:
         spans.append(watch.index)
@@ -626,6 +563,7 @@ def _one_runner(
     if watch is not None:
         # days outside the watch span: exposures unknown (NaN / <NA>), not zero
         frame = frame.join(watch, how="left")
+    routines = derived.routines
     if routines is not None and len(routines):
         rd = _routines_daily(routines)
         r_days = local_days(routines["date"], errors="coerce").dropna()
@@ -633,67 +571,69 @@ def _one_runner(
         rd = rd.reindex(days).fillna(0.0)
         for c in rd.columns:
             frame[c] = np.where(inside, rd[c].to_numpy(dtype=float), np.nan)
-    frame = frame.join(_diary_outcomes(days, diary, threshold=threshold,
-                                       washout_days=washout_days, complete=complete))
+    frame = frame.join(_diary_outcomes(days, derived))
     frame = frame.reset_index()
     frame.insert(0, "runner_id", pd.Series(runner_id, index=frame.index, dtype="str"))
     return frame
 
 
+def _is_source(obj: Any) -> bool:
+    """One runner's source: derived tables, a store, an activities frame or tables."""
+    return (isinstance(obj, (Derived, pd.DataFrame))
+            or (isinstance(obj, Mapping) and isinstance(obj.get("activities"), pd.DataFrame))
+            or (hasattr(obj, "activities") and hasattr(obj, "records")))
+
+
+def _one_runner(source: Any, diary: Any, *, shoes: Any, routines: Any, runner_id: str,
+                options: DeriveOptions) -> pd.DataFrame:
+    if isinstance(source, Derived):
+        if diary is not None or shoes is not None or routines is not None:
+            raise TypeError("analysis_frame: derived tables already hold the diary, shoes "
+                            "and routines; pass them to kneedata.derive(...), not here.")
+        return frame_of(source, runner_id=runner_id)
+    if diary is None:
+        raise TypeError("analysis_frame: a pain diary is needed (the outcomes come from it).")
+    return frame_of(derive(source, diary, shoes=shoes, routines=routines, options=options),
+                    runner_id=runner_id)
+
+
 def analysis_frame(
-    store_or_tables: Any,
-    diary: pd.DataFrame | Mapping[str, pd.DataFrame],
+    source: Any,
+    diary: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
     *,
     shoes: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
     routines: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
     runner_id: str | None = None,
-    threshold: float = 3,
-    washout_days: int = 14,
-    complete: bool = False,
-    sports: Iterable[str] | None = ("running",),
-    height_m: float | None = None,
-    leg_length_m: float | None = None,
-    load_column: str = "distance_km",
-    missing_gap_days: int | None = None,
+    options: DeriveOptions | None = None,
+    **option_fields: Any,
 ) -> pd.DataFrame:
     """One row per runner-day: same-day exposures and pain-episode outcomes.
 
     Parameters
     ----------
-    store_or_tables
-        A :class:`kneedata.Store` (``.activities()``, ``.records(id)``), or a dict of
-        tables ``{"activities": DataFrame, ...}`` with, optionally, outputs already
-        computed for those activities: ``"gait"`` (:func:`kneedata.gait_metrics`),
-        ``"load"`` (:func:`kneedata.load_metrics`), ``"spikes"``
-        (:func:`kneedata.session_spikes`), ``"shoe_usage"``
-        (:func:`kneedata.shoe_usage`); or, for several runners, a dict mapping
-        ``runner_id`` to one of those.
+    source
+        The tables of :func:`kneedata.derive` (:class:`kneedata.Derived`, which
+        already hold the diary, shoes and routines): the frame is then a pure
+        function of them. As a convenience, anything :func:`kneedata.derive`
+        takes (a :class:`kneedata.Store`, an activities frame, a dict
+        ``{"activities": ..., "records": ...}``), derived here with ``diary``,
+        ``shoes``, ``routines`` and ``options``; or, for several runners, a dict
+        mapping ``runner_id`` to one of those.
     diary
-        Pain diary from :func:`kneedata.read_pain_diary` (or a dict by runner_id).
+        Pain diary from :func:`kneedata.read_pain_diary` (or a dict by runner_id);
+        not with a :class:`kneedata.Derived`.
     shoes, routines
         Optional shoes and routines tables (or dicts by runner_id).
     runner_id
         Id written in the ``runner_id`` column for a single runner (default
         ``"runner"``).
-    threshold
-        Pain score that makes a pain day [0-10].
-    washout_days
-        Pain-free days that end an episode and must precede an onset [d].
-    complete
-        Declare the diary complete: a day without an entry between the first and
-        the last entry is pain-free. Otherwise it is unknown (``diary_known`` False,
-        so not at risk).
-    sports
-        Sports counted as running for load, spikes, gait and shoes.
-    height_m, leg_length_m
-        Passed to :func:`kneedata.gait_metrics` [m].
-    load_column
-        Daily load summarised by :func:`kneedata.load_metrics`.
-    missing_gap_days
-        Passed to :func:`kneedata.load_metrics` as ``infer_missing_gap_days``: runs
-        of at least this many days without a run are missing watch data, not
-        rest (their exposures become unknown). Default: every day without a run
-        in the watch span is rest.
+    options
+        :class:`kneedata.DeriveOptions` for the convenience path.
+    **option_fields
+        Single fields of :class:`kneedata.DeriveOptions` (``threshold``,
+        ``washout_days``, ``complete``, ``sports``, ``height_m``,
+        ``leg_length_m``, ``load_column``, ``missing_gap_days`` ...) replacing
+        those of ``options``.
 
     Returns
     -------
@@ -716,32 +656,35 @@ def analysis_frame(
     Several runners: pass dicts keyed by runner_id, or concatenate single-runner
     frames (each with its own ``runner_id``).
     """
-    kwargs: dict[str, Any] = {
-        "threshold": threshold, "washout_days": washout_days, "complete": complete,
-        "sports": sports, "height_m": height_m, "leg_length_m": leg_length_m,
-        "load_column": load_column, "missing_gap_days": missing_gap_days,
-    }
-    if isinstance(store_or_tables, Mapping) and not _is_tables(store_or_tables):
-        if not isinstance(diary, Mapping):
+    if isinstance(source, Derived) and (options is not None or option_fields):
+        raise TypeError("analysis_frame: the derived tables were computed with their own "
+                        "options; pass options to kneedata.derive(...), not here.")
+    opts = DeriveOptions.from_kwargs(options, **option_fields)
+    if isinstance(source, Mapping) and not _is_source(source):
+        if diary is not None and not isinstance(diary, Mapping):
             raise TypeError(
                 "analysis_frame: several runners were given (a dict of stores/tables); "
                 "pass diary (and shoes/routines) as dicts keyed by the same runner ids."
             )
         frames = []
-        for rid, source in store_or_tables.items():
-            if rid not in diary:
+        for rid, one in source.items():
+            if diary is not None and rid not in diary:
                 raise SchemaError(f"analysis_frame: no diary for runner {rid!r}; diary keys: {list(diary)}")
             frames.append(_one_runner(
-                source, diary[rid],
+                one, diary[rid] if diary is not None else None,
                 shoes=(shoes or {}).get(rid) if isinstance(shoes, Mapping) else shoes,
                 routines=(routines or {}).get(rid) if isinstance(routines, Mapping) else routines,
-                runner_id=str(rid), **kwargs,
+                runner_id=str(rid), options=opts,
             ))
         return pd.concat(frames, ignore_index=True)
     if isinstance(diary, Mapping) or isinstance(shoes, Mapping) or isinstance(routines, Mapping):
         raise TypeError("analysis_frame: one runner's data with dict diary/shoes/routines; "
                         "pass DataFrames for a single runner.")
-    return _one_runner(
-        store_or_tables, diary, shoes=shoes, routines=routines,
-        runner_id=runner_id or "runner", **kwargs,
-    )
+    if not _is_source(source):
+        raise TypeError(
+            "analysis_frame: source must be kneedata.Derived, a kneedata.Store, a dict "
+            "{'activities': DataFrame, optional 'records'}, or a dict mapping "
+            f"runner_id to one of those; got {type(source).__name__}."
+        )
+    return _one_runner(source, diary, shoes=shoes, routines=routines,
+                       runner_id=runner_id or "runner", options=opts)

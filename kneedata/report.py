@@ -19,12 +19,11 @@ Nothing here computes a metric: it calls :mod:`kneedata.metrics`,
 from __future__ import annotations
 
 import base64
-import hashlib
+import dataclasses
 import html
 import io
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -37,6 +36,14 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import DataQualityWarning, KneedataError
+from kneedata.notebook import (
+    CASE_CROSSOVER_EXPOSURES,
+    CAVEATS,
+    DAILY_EXPOSURES,
+    HAZARD_DAYS,
+    HIGHLIGHT_DAYS,
+)
+from kneedata.pipeline import Derived, DeriveOptions, derive
 
 __all__ = [
     "CASE_CROSSOVER_EXPOSURES",
@@ -47,49 +54,8 @@ __all__ = [
     "ReportTables",
     "build_tables",
     "fit_models",
-    "notebook_paths",
     "write_report",
 ]
-
-#: Exposures of the report's case-crossover (same-day frame columns; the models
-#: build the windows): transient ones that can differ between a hazard window and
-#: referent windows a few weeks away - a large single-run spike, and strength
-#: sessions (a logged routine that comes and goes week to week).
-CASE_CROSSOVER_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength")
-
-#: Exposures of the report's daily model: the same plus a slow one (cadence), which
-#: the case-crossover cannot place; shown so the reader sees what each design can
-#: and cannot do. Exposures absent from the frame are skipped.
-DAILY_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength", "cadence_moving_spm")
-
-#: Hazard window of the case-crossover and lag of the daily model [d].
-HAZARD_DAYS = 7
-
-#: Runs this many days before an episode are highlighted in cadence vs speed [d].
-HIGHLIGHT_DAYS = 14
-
-#: The honest caveats printed under every model result (plain words).
-CAVEATS: tuple[str, ...] = (
-    "These are associations in one person's records, not causes: something that "
-    "changed at the same time (a busy week, a new route, an illness) can produce the "
-    "same pattern.",
-    "One runner's data can show transient exposures - things that come and go within "
-    "weeks, like a single run much longer than usual - because each episode is "
-    "compared with the same runner's own time just before and after. Slow exposures "
-    "(months of strength work, a cadence that drifts over a season, body weight) "
-    "barely change inside those comparison windows, so this design cannot place "
-    "them, and a daily model on a handful of episodes cannot either.",
-    "Few episodes mean wide intervals: with under about 10 episodes per exposure an "
-    "odds ratio can look large by chance, and an interval that spans 1 means the data "
-    "cannot tell the direction.",
-    "Early pain changes running (shorter runs, rest): exposures are taken from the "
-    "days before the first pain day, which guards only partly against this.",
-    "Several exposures are tested at once; the adjusted p-values "
-    "(Benjamini-Hochberg) account for that, the raw ones do not.",
-    "This is not medical advice. Persistent or worsening knee pain deserves a visit "
-    "to a physiotherapist or doctor.",
-)
-
 
 class ReportError(KneedataError, ValueError):
     """The report cannot be written from what was given (e.g. an empty store)."""
@@ -116,20 +82,10 @@ class _Progress:
 
 @dataclass
 class ReportTables:
-    """Every table the report shows (inputs read, metrics derived, models fitted)."""
+    """Every table the report shows: the derived tables, the import log and the models."""
 
-    activities: pd.DataFrame
-    runs: pd.DataFrame
+    derived: Derived
     files: pd.DataFrame | None = None
-    diary: pd.DataFrame | None = None
-    episodes: pd.DataFrame | None = None
-    shoes: pd.DataFrame | None = None
-    routines: pd.DataFrame | None = None
-    daily: pd.DataFrame | None = None
-    load: pd.DataFrame | None = None
-    spikes: pd.DataFrame | None = None
-    gait: pd.DataFrame | None = None
-    shoe_summary: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None
     case_crossover: Any = None
     case_crossover_ml: Any = None
@@ -157,15 +113,6 @@ def _open_store(store: Any) -> Any:
     return store
 
 
-def _runs(activities: pd.DataFrame) -> pd.DataFrame:
-    """The runs among the activities (``sport`` running, as the metrics count them)."""
-    from kneedata.metrics.load import _select_sports
-
-    if "sport" not in activities.columns:
-        return activities.iloc[:0]
-    return _select_sports(activities, ("running",))
-
-
 def build_tables(
     store: Any,
     *,
@@ -175,6 +122,7 @@ def build_tables(
     shoe_periods: str | os.PathLike[str] | pd.DataFrame | None = None,
     dayfirst: bool = False,
     complete: bool = False,
+    options: DeriveOptions | None = None,
     progress: bool = False,
 ) -> ReportTables:
     """Read the inputs and derive every table the report shows (no models, no drawing).
@@ -196,82 +144,49 @@ def build_tables(
         Read slashed dates in the logs as day/month/year (``04/03/2025`` is 4 March).
     complete
         The diary is complete: a day without an entry was pain-free (default: such
-        a day is unknown, see :func:`kneedata.pain_episodes`).
+        a day is unknown, see :func:`kneedata.pain_episodes`); sets
+        ``options.complete``.
+    options
+        :class:`kneedata.DeriveOptions` for :func:`kneedata.derive` (defaults when
+        ``None``).
     progress
         Print one line per step to stderr.
 
     Returns
     -------
     ReportTables
-        ``data_warnings`` lists every :class:`kneedata.DataQualityWarning` raised
-        on the way (each distinct message once, with a count).
+        ``derived`` from :func:`kneedata.derive`, ``frame`` from
+        :func:`kneedata.analysis_frame` (with a diary); ``data_warnings`` lists
+        every :class:`kneedata.DataQualityWarning` raised on the way (each distinct
+        message once).
     """
-    from kneedata.episodes import pain_episodes
     from kneedata.frame import analysis_frame
-    from kneedata.gear import assign_shoes
-    from kneedata.io.diary import (
-        read_pain_diary,
-        read_routines,
-        read_shoe_periods,
-        read_shoes,
-    )
-    from kneedata.metrics.gait import gait_metrics
-    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
-    from kneedata.metrics.shoes import shoe_summary
 
     say = _Progress(progress)
     st = _open_store(store)
+    opts = options if options is not None else DeriveOptions()
+    if complete:
+        opts = dataclasses.replace(opts, complete=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
         say(f"reading the store {getattr(st, 'path', st)}")
-        activities = st.activities()
-        if activities.empty:
+        n_activities = len(st.activities())
+        if not n_activities:
             raise ReportError(
                 f"the store {getattr(st, 'path', st)} holds no activities; import your "
                 "files first: `kneedata import PATH --store DIR`."
             )
-        files = st.files() if hasattr(st, "files") else None
-        runs = _runs(activities)
-        tables = ReportTables(activities=activities, runs=runs, files=files)
-        say(f"{len(activities)} activities, {len(runs)} runs")
-
-        if diary is not None:
-            tables.diary = (diary if isinstance(diary, pd.DataFrame)
-                            else read_pain_diary(diary, dayfirst=dayfirst))
-            tables.episodes = pain_episodes(tables.diary, complete=complete)
-            say(f"pain diary: {len(tables.diary)} entries, {len(tables.episodes)} episodes")
-        if shoes is not None:
-            tables.shoes = (shoes if isinstance(shoes, pd.DataFrame)
-                            else read_shoes(shoes, dayfirst=dayfirst))
-            if shoe_periods is not None:
-                periods = (shoe_periods if isinstance(shoe_periods, pd.DataFrame)
-                           else read_shoe_periods(shoe_periods, dayfirst=dayfirst))
-                activities = assign_shoes(activities, tables.shoes, periods=periods)
-                tables.activities, tables.runs = activities, _runs(activities)
-        if routines is not None:
-            tables.routines = (routines if isinstance(routines, pd.DataFrame)
-                               else read_routines(routines, dayfirst=dayfirst))
-
-        if len(runs):
-            say("daily load, load ratios and single-run spikes")
-            tables.daily = daily_load(activities)
-            tables.load = load_metrics(tables.daily)
-            tables.spikes = session_spikes(activities)
-            say(f"cadence, step length and overstride proxies from the records of "
-                f"{len(runs)} runs")
-            tables.gait = gait_metrics(st)
-            if tables.shoes is not None:
-                tables.shoe_summary = shoe_summary(activities, tables.shoes,
-                                                   episodes=tables.episodes)
-        if tables.diary is not None:
+        say(f"{n_activities} activities: deriving load, spikes, gait and shoe usage")
+        derived = derive(st, diary, shoes=shoes, routines=routines,
+                         shoe_periods=shoe_periods, dayfirst=dayfirst, options=opts)
+        tables = ReportTables(derived=derived,
+                              files=st.files() if hasattr(st, "files") else None)
+        say(f"{len(derived.runs)} runs; pain diary: {_n(derived.diary)} entries, "
+            f"{_n(derived.episodes)} episodes")
+        if derived.diary is not None:
             say("analysis frame (one row per day)")
-            source: Any = st
-            if tables.gait is not None:  # hand over what is computed already
-                source = {"activities": activities, "gait": tables.gait,
-                          "load": tables.load, "spikes": tables.spikes}
-            tables.frame = analysis_frame(source, tables.diary, shoes=tables.shoes,
-                                          routines=tables.routines, complete=complete)
-    # each distinct message once (shoe_summary and analysis_frame both assign shoes)
+            tables.frame = analysis_frame(derived)
+    # each distinct message once
     tables.data_warnings = list(dict.fromkeys(
         str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)))
     return tables
@@ -388,22 +303,22 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
     folder.mkdir(parents=True, exist_ok=True)
     images: dict[str, str] = {}
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
-        if tables.daily is not None and tables.load is not None:
+        if tables.derived.daily is not None and tables.derived.load is not None:
             say("drawing the timeline and the load figure")
-            ax = plots.timeline(tables.daily, episodes=tables.episodes, diary=tables.diary)
+            ax = plots.timeline(tables.derived.daily, episodes=tables.derived.episodes, diary=tables.derived.diary)
             images["timeline"] = _save(ax.figure, folder / "timeline.png")
-            ax = plots.acute_chronic(tables.load)
+            ax = plots.acute_chronic(tables.derived.load)
             images["acute_chronic"] = _save(ax.figure, folder / "acute_chronic.png")
-        gait = tables.gait
+        gait = tables.derived.gait
         if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
             say("drawing cadence against speed")
             curve = usual_cadence(gait.attrs.get("overstride_fit", {}))
-            ax = plots.cadence_speed(gait, curve=curve, highlight=tables.episodes,
+            ax = plots.cadence_speed(gait, curve=curve, highlight=tables.derived.episodes,
                                      highlight_days=HIGHLIGHT_DAYS)
             images["cadence_speed"] = _save(ax.figure, folder / "cadence_speed.png")
-        if tables.shoe_summary is not None and len(tables.shoe_summary):
+        if tables.derived.shoe_summary is not None and len(tables.derived.shoe_summary):
             say("drawing shoes")
-            ax = plots.shoe_km(tables.shoe_summary)
+            ax = plots.shoe_km(tables.derived.shoe_summary)
             images["shoe_km"] = _save(ax.figure, folder / "shoe_km.png")
         for key, result in (("forest", tables.case_crossover),
                             ("forest_daily", tables.daily_model)):
@@ -474,7 +389,7 @@ def _date_text(value: Any) -> str:
 
 
 def _section_import(t: ReportTables) -> str:
-    acts = t.activities
+    acts = t.derived.activities
     dates = pd.to_datetime(acts["local_date"].astype(str), errors="coerce")
     out = ["<h2>1. What was imported</h2>"]
     sports = acts["sport"].astype(str).value_counts()
@@ -510,7 +425,7 @@ def _section_import(t: ReportTables) -> str:
             notes.append(f"{utc} activities had no time zone information; their local "
                          "day assumes UTC and may be off by one near midnight.")
     if "cadence_unit_source" in acts.columns:
-        runs = _runs(acts)
+        runs = t.derived.runs
         none = int(runs["cadence_unit_source"].astype(str).eq("none").sum())
         if none:
             notes.append(f"{none} runs have no cadence.")
@@ -519,18 +434,18 @@ def _section_import(t: ReportTables) -> str:
                         for w in ws]
         notes.extend(f"file note: {m}" for m in _count_messages(per_activity)[:15])
     notes.extend(t.data_warnings)
-    if t.diary is not None:
-        d = t.diary
+    if t.derived.diary is not None:
+        d = t.derived.diary
         out.append(_p(f"Pain diary: {len(d)} entries from {_date_text(d['date'].min())} to "
-                      f"{_date_text(d['date'].max())}; {_n(t.episodes)} pain episodes "
+                      f"{_date_text(d['date'].max())}; {_n(t.derived.episodes)} pain episodes "
                       "(a pain score of 3 or more after 14 pain-free days)."))
     else:
         out.append(_p("No pain diary was given, so nothing can be said about pain. Start "
                       "one with `kneedata init FOLDER` and pass it with --diary.", "note"))
-    if t.shoes is not None:
-        out.append(_p(f"Shoes list: {len(t.shoes)} pairs."))
-    if t.routines is not None:
-        kinds = t.routines["kind"].astype(str).value_counts()
+    if t.derived.shoes is not None:
+        out.append(_p(f"Shoes list: {len(t.derived.shoes)} pairs."))
+    if t.derived.routines is not None:
+        kinds = t.derived.routines["kind"].astype(str).value_counts()
         out.append(_p("Routines log: " + ", ".join(f"{n} {str(k).replace('_', ' ')}"
                                                      for k, n in kinds.items()) + "."))
     if notes:
@@ -545,14 +460,14 @@ def _section_import(t: ReportTables) -> str:
 
 def _section_load(t: ReportTables, images: dict[str, str]) -> str:
     out = ["<h2>2. Load and spikes</h2>"]
-    if t.daily is None:
+    if t.derived.daily is None:
         out.append(_p("No runs in the store, so there is no running load to show."))
         return "\n".join(out)
     out.append(_p("Each bar is one day's running distance; the dots are pain-diary "
                   "entries on the right-hand 0-10 scale, and the shaded spans are pain "
                   "episodes."))
     out.append(_img(images, "timeline", "daily distance and pain over time"))
-    spikes = t.spikes
+    spikes = t.derived.spikes
     if spikes is not None and len(spikes):
         from kneedata.metrics.load import SPIKE_CATEGORIES as order
 
@@ -590,7 +505,7 @@ def _section_load(t: ReportTables, images: dict[str, str]) -> str:
 
 def _section_form(t: ReportTables, images: dict[str, str]) -> str:
     out = ["<h2>3. Form: cadence and step length</h2>"]
-    gait = t.gait
+    gait = t.derived.gait
     if gait is None or gait["cadence_moving_spm"].notna().sum() == 0:
         out.append(_p("No cadence in the runs, so form cannot be described."))
         return "\n".join(out)
@@ -628,11 +543,11 @@ def _section_form(t: ReportTables, images: dict[str, str]) -> str:
 
 def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
     out = ["<h2>4. Shoes</h2>"]
-    if t.shoe_summary is None:
+    if t.derived.shoe_summary is None:
         out.append(_p("No shoes list was given (pass --shoes)."))
         return "\n".join(out)
     out.append(_img(images, "shoe_km", "km and pain episodes per shoe"))
-    s = t.shoe_summary
+    s = t.derived.shoe_summary
     cols = [c for c in ("shoe_id", "name", "drop_mm", "n_runs", "distance_km",
                         "n_episodes", "episodes_per_100km", "episodes_per_100km_low",
                         "episodes_per_100km_high") if c in s.columns]
@@ -705,10 +620,10 @@ def _model_table(result: Any) -> pd.DataFrame:
 
 def _section_models(t: ReportTables, images: dict[str, str]) -> str:
     out = ["<h2>5. What preceded pain</h2>"]
-    if t.diary is None:
+    if t.derived.diary is None:
         out.append(_p("No pain diary was given, so no model was fitted.", "note"))
         return "\n".join(out)
-    n_ep = _n(t.episodes)
+    n_ep = _n(t.derived.episodes)
     out.append(_p(
         f"The diary holds {n_ep} pain episodes. The case-crossover asks, for each "
         f"episode: was an exposure more common in the {HAZARD_DAYS} days before the "
@@ -824,7 +739,7 @@ def write_report(
                           shoe_periods=shoe_periods, dayfirst=dayfirst, complete=complete,
                           progress=progress)
     if tables.frame is not None:
-        say(f"fitting the case-crossover and the daily model on {_n(tables.episodes)} "
+        say(f"fitting the case-crossover and the daily model on {_n(tables.derived.episodes)} "
             "episodes")
         (tables.case_crossover, tables.case_crossover_ml, tables.daily_model,
          tables.model_errors) = fit_models(tables.frame)
@@ -838,95 +753,3 @@ def write_report(
     path.write_text(_html(tables, images), encoding="utf-8")
     say(f"done: report.html, {len(images)} figures and the model tables in {out_dir}")
     return path
-
-
-def notebook_paths(
-    data: str | os.PathLike[str], store: str | os.PathLike[str] | None = None
-) -> tuple[Path, Path]:
-    """Resolve a notebook's input folder and choose its store.
-
-    Parameters
-    ----------
-    data
-        The folder of exports and logs. A relative path is taken relative to the
-        working directory; if it does not exist there, relative to the
-        repository's ``notebooks/`` folder (so ``"../sample_data"`` works wherever
-        the kernel was started).
-    store
-        Store folder; ``None`` means a scratch store for this ``data`` folder in
-        the system temp folder (one per data folder, so sample and own data never
-        mix, and nothing is written into the repository).
-
-    Returns
-    -------
-    (data, store)
-        Absolute paths.
-
-    Raises
-    ------
-    FileNotFoundError
-        ``data`` was found in neither place.
-    """
-    given = Path(data).expanduser()
-    candidates = [given] if given.is_absolute() else [
-        Path.cwd() / given, Path(__file__).resolve().parents[1] / "notebooks" / given]
-    found = next((c.resolve() for c in candidates if c.exists()), None)
-    if found is None:
-        raise FileNotFoundError(
-            f"data folder {str(data)!r} not found (looked in "
-            f"{', '.join(str(c) for c in candidates)}); set DATA in the notebook's "
-            "first cell or the KNEEDATA_DATA environment variable to your export folder."
-        )
-    if store is None:
-        digest = hashlib.sha1(str(found).encode()).hexdigest()[:10]
-        store_path = Path(tempfile.gettempdir()) / "kneedata-notebooks" / \
-            f"{found.name}-{digest}" / "store"
-    else:
-        store_path = Path(store).expanduser().resolve()
-    return found, store_path
-
-
-@dataclass
-class NotebookData:
-    """What a notebook works on: the resolved folders, the store and the user's logs."""
-
-    data: Path
-    store: Any
-    diary: pd.DataFrame
-    shoes: pd.DataFrame | None
-    routines: pd.DataFrame | None
-    episodes: pd.DataFrame
-
-
-def open_notebook_data(
-    data: str | os.PathLike[str], store: str | os.PathLike[str] | None = None
-) -> NotebookData:
-    """Open a notebook's inputs: the store (imported from ``data`` if empty) and the logs.
-
-    Parameters
-    ----------
-    data, store
-        As for :func:`notebook_paths`. ``data`` must hold ``pain_diary.csv``;
-        ``shoes.csv`` and ``routines.csv`` are read when present.
-
-    Returns
-    -------
-    NotebookData
-        ``data`` and the opened ``store``, the validated ``diary``, ``shoes`` and
-        ``routines`` (``None`` when absent), and the diary's pain ``episodes``
-        (default thresholds).
-    """
-    from kneedata.episodes import pain_episodes
-    from kneedata.io.diary import read_pain_diary, read_routines, read_shoes
-    from kneedata.store import Store
-
-    folder, store_path = notebook_paths(data, store)
-    opened = Store(store_path)
-    if opened.activities().empty:  # notebook 1 not run yet: import first
-        opened.import_paths([folder], progress=False)
-    diary = read_pain_diary(folder / "pain_diary.csv")
-    shoes = read_shoes(folder / "shoes.csv") if (folder / "shoes.csv").exists() else None
-    routines = (read_routines(folder / "routines.csv")
-                if (folder / "routines.csv").exists() else None)
-    return NotebookData(data=folder, store=opened, diary=diary, shoes=shoes,
-                        routines=routines, episodes=pain_episodes(diary))

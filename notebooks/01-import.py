@@ -31,7 +31,7 @@ STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in th
 
 # %%
 import kneedata as kd
-from kneedata.report import notebook_paths
+from kneedata.notebook import notebook_paths
 
 DATA, STORE = notebook_paths(DATA, STORE)
 store = kd.Store(STORE)

@@ -31,11 +31,12 @@ STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in th
 # %%
 import kneedata as kd
 from kneedata import plots
-from kneedata.report import open_notebook_data
+from kneedata.notebook import open_notebook_data
 
-inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
-store, diary, episodes = inputs.store, inputs.diary, inputs.episodes
-acts = store.activities()
+# imports DATA first if the store is empty, then derives every table once
+inputs = open_notebook_data(DATA, STORE)
+derived = inputs.derived
+acts, diary, episodes = derived.activities, inputs.diary, inputs.episodes
 print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain episodes")
 
 # %% [markdown]
@@ -45,8 +46,7 @@ print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain
 # pain-free weeks, until two pain-free weeks again).
 
 # %%
-daily = kd.daily_load(acts)
-load = kd.load_metrics(daily)
+daily, load = derived.daily, derived.load
 plots.timeline(daily, episodes=episodes, diary=diary);
 
 # %% [markdown]
@@ -56,7 +56,7 @@ plots.timeline(daily, episodes=episodes, diary=diary);
 # ratio 2.28, 95 % CI 1.50-3.48; Frandsen et al., BJSM 2025). Here are yours:
 
 # %%
-spikes = kd.session_spikes(acts)
+spikes = derived.spikes
 spikes["spike_category"].value_counts()
 
 # %%
@@ -85,8 +85,7 @@ plots.acute_chronic(load);
 # against the shoe of the last run before it).
 
 # %%
-shoes = inputs.shoes
-summary = kd.shoe_summary(acts, shoes, episodes=episodes)
+summary = derived.shoe_summary
 plots.shoe_km(summary);
 
 # %%

@@ -35,19 +35,20 @@ import seaborn as sns
 import kneedata as kd
 from kneedata import plots
 from kneedata.metrics.gait import usual_cadence
-from kneedata.report import open_notebook_data
+from kneedata.notebook import open_notebook_data
 
-inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
-store, episodes = inputs.store, inputs.episodes
+inputs = open_notebook_data(DATA, STORE)
+episodes = inputs.episodes
 
 # %% [markdown]
 # ## One row per run
 # From the moving samples of each run: cadence, step length (speed x 60 /
 # cadence), and, where the watch records running dynamics, vertical ratio and
-# ground contact. Pass `height_m=` to get step length relative to height.
+# ground contact. Step length relative to height needs your height: pass
+# `options=kd.DeriveOptions(height_m=...)` to `open_notebook_data` above.
 
 # %%
-gait = kd.gait_metrics(store)
+gait = inputs.derived.gait
 gait[["date", "speed_moving_m_s", "cadence_moving_spm", "step_length_m", "overstride_index",
       "vertical_ratio_pct"]].describe().round(2)
 

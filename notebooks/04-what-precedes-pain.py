@@ -32,15 +32,15 @@ import json
 
 import kneedata as kd
 from kneedata import plots
-from kneedata.report import (
+from kneedata.notebook import (
     CASE_CROSSOVER_EXPOSURES,
     CAVEATS,
     DAILY_EXPOSURES,
     open_notebook_data,
 )
 
-inputs = open_notebook_data(DATA, STORE)  # imports DATA first if the store is empty
-store, diary, shoes, routines = inputs.store, inputs.diary, inputs.shoes, inputs.routines
+# imports DATA first if the store is empty, then derives every table once
+inputs = open_notebook_data(DATA, STORE)
 
 # %% [markdown]
 # ## One row per day
@@ -50,7 +50,7 @@ store, diary, shoes, routines = inputs.store, inputs.diary, inputs.shoes, inputs
 # running)?
 
 # %%
-frame = kd.analysis_frame(store, diary, shoes=shoes, routines=routines)
+frame = kd.analysis_frame(inputs.derived)
 print(f"{len(frame)} days, {int(frame['at_risk'].sum())} at risk, "
       f"{int(frame['onset'].sum())} episode onsets")
 

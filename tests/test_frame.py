@@ -227,7 +227,7 @@ def test_analysis_frame_tables_and_cohort(runner):
     assert len(cohort) == 2 * len(single)
     with pytest.raises(TypeError, match="dicts keyed"):
         kd.analysis_frame({"ana": tables}, diary)
-    with pytest.raises(TypeError, match="store_or_tables"):
+    with pytest.raises(TypeError, match="source must be"):
         kd.analysis_frame([1, 2], diary)
 
 

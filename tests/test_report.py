@@ -23,7 +23,6 @@ from kneedata.models import TABLE_COLUMNS
 from kneedata.report import (
     CASE_CROSSOVER_EXPOSURES,
     ReportError,
-    notebook_paths,
     write_report,
 )
 from kneedata.store import Store
@@ -174,21 +173,6 @@ def test_missing_or_empty_store(tmp_path):
         write_report(empty, out=tmp_path / "r", progress=False)
 
 
-def test_notebook_paths(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    # "../sample_data" does not exist relative to tmp_path: found next to notebooks/
-    data, store = notebook_paths("../sample_data")
-    assert data == (REPO / "sample_data").resolve()
-    assert not store.is_relative_to(REPO)  # scratch store outside the repository
-    # different data folders never share a scratch store
-    (tmp_path / "mine").mkdir()
-    mine, mine_store = notebook_paths("mine")
-    assert mine == (tmp_path / "mine").resolve() and mine_store != store
-    assert notebook_paths("mine", tmp_path / "s")[1] == (tmp_path / "s").resolve()
-    with pytest.raises(FileNotFoundError, match="KNEEDATA_DATA"):
-        notebook_paths("no_such_folder")
-
-
 @pytest.mark.parametrize(("lo", "hi", "verdict"), [
     (1.1, 15.0, "more common before pain"),    # interval above 1
     (0.2, 0.9, "less common before pain"),     # interval below 1
@@ -207,8 +191,8 @@ def test_plain_sentence_verdict(lo, hi, verdict):
 
 
 def test_shoe_periods_come_before_the_shoe_rules(tiny):
+    import kneedata as kd
     from kneedata.io.diary import read_shoes
-    from kneedata.report import build_tables
 
     shoes = read_shoes(tiny["data"] / "shoes.csv")
     first = shoes.sort_values("first_used").iloc[0]
@@ -216,9 +200,24 @@ def test_shoe_periods_come_before_the_shoe_rules(tiny):
     # day get that shoe from the period, not from the default_for rules
     periods = pd.DataFrame({"shoe_id": [first["shoe_id"]],
                             "start": [pd.Timestamp("2000-01-01")], "end": [pd.NaT]})
-    with_periods = build_tables(tiny["store"], shoes=shoes, shoe_periods=periods).activities
-    without = build_tables(tiny["store"], shoes=shoes).activities
-    assert "shoe_source" not in without.columns  # shoes assigned later, by the metrics
+    with_periods = kd.derive(Store(tiny["store"]), shoes=shoes, shoe_periods=periods).activities
+    without = kd.derive(Store(tiny["store"]), shoes=shoes).activities
+    assert (without["shoe_source"] != "period").all()  # no periods: gear and rules only
     by_period = with_periods[with_periods["shoe_source"] == "period"]
     assert len(by_period) > 0
     assert set(by_period["shoe_id"]) == {first["shoe_id"]}
+
+
+def test_open_notebook_data_derives_once(tiny):
+    import kneedata as kd
+    from kneedata.notebook import open_notebook_data
+
+    inputs = open_notebook_data(tiny["data"], tiny["store"],
+                                options=kd.DeriveOptions(height_m=1.75))
+    derived = inputs.derived
+    assert isinstance(derived, kd.Derived)
+    assert derived.options.height_m == 1.75
+    assert derived.gait is not None and derived.gait["step_length_height_ratio"].notna().any()
+    assert inputs.diary is derived.diary and inputs.episodes is derived.episodes
+    frame = kd.analysis_frame(derived)
+    assert set(CASE_CROSSOVER_EXPOSURES) <= set(frame.columns)

@@ -26,7 +26,7 @@ from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
 from kneedata.schema import DAILY_LOAD, LOAD_METRICS, SESSION_SPIKES
 
-__all__ = ["daily_load", "load_metrics", "session_spikes"]
+__all__ = ["daily_load", "load_metrics", "select_sports", "session_spikes"]
 
 #: Banister TRIMP weighting y = k * exp(b * HRr) (Banister 1991; Morton et al. 1990).
 TRIMP_COEFFICIENTS: dict[str, tuple[float, float]] = {
@@ -70,12 +70,17 @@ def _local_dates(activities: pd.DataFrame) -> pd.Series:
         ) from err
 
 
-def _select_sports(
+def select_sports(
     activities: pd.DataFrame, sports: Iterable[str] | None
 ) -> pd.DataFrame:
-    """Rows whose sport is in ``sports`` (case-insensitive); all rows if None."""
+    """Rows whose ``sport`` is in ``sports`` (case-insensitive); all rows if None.
+
+    A table without a ``sport`` column has no such rows when ``sports`` is given.
+    """
     if sports is None:
         return activities
+    if "sport" not in activities.columns:
+        return activities.iloc[:0]
     if isinstance(sports, str):
         sports = (sports,)
     wanted = {s.lower() for s in sports}
@@ -98,7 +103,7 @@ def _runs_in_order(activities: pd.DataFrame, sports: Iterable[str] | None) -> pd
     their row order.
     """
     _require(activities, ["local_date", "sport"], "activities")
-    runs = _select_sports(activities, sports)
+    runs = select_sports(activities, sports)
     dates = _local_dates(runs)
     out = pd.DataFrame(
         {"_date": dates.to_numpy(), "_row": np.arange(len(runs))}, index=runs.index

@@ -1,0 +1,194 @@
+"""What the notebooks share with the report: opening the inputs, the exposures, the caveats.
+
+A notebook starts with :func:`open_notebook_data`, which resolves the data folder,
+opens (and if needed fills) the store, reads the runner's logs and runs
+:func:`kneedata.derive` once; every table the notebook shows comes from the
+returned :class:`NotebookData`. The exposure lists, the hazard window and the
+plain-words caveats are the ones :mod:`kneedata.report` uses, so a notebook and
+the report answer the same question the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kneedata.pipeline import Derived, DeriveOptions, derive
+
+__all__ = [
+    "CASE_CROSSOVER_EXPOSURES",
+    "CAVEATS",
+    "DAILY_EXPOSURES",
+    "HAZARD_DAYS",
+    "HIGHLIGHT_DAYS",
+    "NotebookData",
+    "notebook_paths",
+    "open_notebook_data",
+]
+
+#: Exposures of the report's case-crossover (same-day frame columns; the models
+#: build the windows): transient ones that can differ between a hazard window and
+#: referent windows a few weeks away - a large single-run spike, and strength
+#: sessions (a logged routine that comes and goes week to week).
+CASE_CROSSOVER_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength")
+
+#: Exposures of the report's daily model: the same plus a slow one (cadence), which
+#: the case-crossover cannot place; shown so the reader sees what each design can
+#: and cannot do. Exposures absent from the frame are skipped.
+DAILY_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength", "cadence_moving_spm")
+
+#: Hazard window of the case-crossover and lag of the daily model [d].
+HAZARD_DAYS = 7
+
+#: Runs this many days before an episode are highlighted in cadence vs speed [d].
+HIGHLIGHT_DAYS = 14
+
+#: The honest caveats printed under every model result (plain words).
+CAVEATS: tuple[str, ...] = (
+    "These are associations in one person's records, not causes: something that "
+    "changed at the same time (a busy week, a new route, an illness) can produce the "
+    "same pattern.",
+    "One runner's data can show transient exposures - things that come and go within "
+    "weeks, like a single run much longer than usual - because each episode is "
+    "compared with the same runner's own time just before and after. Slow exposures "
+    "(months of strength work, a cadence that drifts over a season, body weight) "
+    "barely change inside those comparison windows, so this design cannot place "
+    "them, and a daily model on a handful of episodes cannot either.",
+    "Few episodes mean wide intervals: with under about 10 episodes per exposure an "
+    "odds ratio can look large by chance, and an interval that spans 1 means the data "
+    "cannot tell the direction.",
+    "Early pain changes running (shorter runs, rest): exposures are taken from the "
+    "days before the first pain day, which guards only partly against this.",
+    "Several exposures are tested at once; the adjusted p-values "
+    "(Benjamini-Hochberg) account for that, the raw ones do not.",
+    "This is not medical advice. Persistent or worsening knee pain deserves a visit "
+    "to a physiotherapist or doctor.",
+)
+
+
+def notebook_paths(
+    data: str | os.PathLike[str], store: str | os.PathLike[str] | None = None
+) -> tuple[Path, Path]:
+    """Resolve a notebook's input folder and choose its store.
+
+    Parameters
+    ----------
+    data
+        The folder of exports and logs; a relative path is taken relative to the
+        working directory (the notebook's folder when Jupyter was started from
+        ``notebooks/``, as ``make lab`` does).
+    store
+        Store folder; ``None`` means a scratch store for this ``data`` folder in
+        the system temp folder (one per data folder, so sample and own data never
+        mix, and nothing is written next to the data).
+
+    Returns
+    -------
+    (data, store)
+        Absolute paths.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data`` does not exist.
+    """
+    given = Path(data).expanduser()
+    found = (given if given.is_absolute() else Path.cwd() / given).resolve()
+    if not found.exists():
+        raise FileNotFoundError(
+            f"data folder {str(data)!r} not found (looked for {found}); set DATA in the "
+            "notebook's first cell or the KNEEDATA_DATA environment variable to your "
+            "export folder (an absolute path works from anywhere)."
+        )
+    if store is None:
+        digest = hashlib.sha1(str(found).encode()).hexdigest()[:10]
+        store_path = Path(tempfile.gettempdir()) / "kneedata-notebooks" / \
+            f"{found.name}-{digest}" / "store"
+    else:
+        store_path = Path(store).expanduser().resolve()
+    return found, store_path
+
+
+@dataclass(frozen=True)
+class NotebookData:
+    """What a notebook works on: the resolved folders, the store and the derived tables.
+
+    Attributes
+    ----------
+    data
+        The data folder.
+    store
+        The opened :class:`kneedata.Store`.
+    derived
+        :func:`kneedata.derive` of the store and the logs: activities, runs, daily
+        load, load metrics, spikes, gait, shoe usage and summary, diary, episodes,
+        shoes and routines.
+    """
+
+    data: Path
+    store: Any
+    derived: Derived
+
+    @property
+    def diary(self) -> pd.DataFrame:
+        """The validated pain diary."""
+        assert self.derived.diary is not None
+        return self.derived.diary
+
+    @property
+    def episodes(self) -> pd.DataFrame:
+        """The diary's pain episodes (:func:`kneedata.pain_episodes`)."""
+        assert self.derived.episodes is not None
+        return self.derived.episodes
+
+    @property
+    def shoes(self) -> pd.DataFrame | None:
+        """The shoes table, ``None`` when ``shoes.csv`` is absent."""
+        return self.derived.shoes
+
+    @property
+    def routines(self) -> pd.DataFrame | None:
+        """The routines log, ``None`` when ``routines.csv`` is absent."""
+        return self.derived.routines
+
+
+def open_notebook_data(
+    data: str | os.PathLike[str],
+    store: str | os.PathLike[str] | None = None,
+    *,
+    options: DeriveOptions | None = None,
+) -> NotebookData:
+    """Open a notebook's inputs and derive every table once.
+
+    Parameters
+    ----------
+    data, store
+        As for :func:`notebook_paths`. ``data`` must hold ``pain_diary.csv``;
+        ``shoes.csv`` and ``routines.csv`` are read when present. An empty store
+        is filled from ``data`` first.
+    options
+        :class:`kneedata.DeriveOptions` (e.g. ``height_m``); defaults when ``None``.
+
+    Returns
+    -------
+    NotebookData
+    """
+    from kneedata.store import Store
+
+    folder, store_path = notebook_paths(data, store)
+    opened = Store(store_path)
+    if opened.activities().empty:  # notebook 1 not run yet: import first
+        opened.import_paths([folder], progress=False)
+
+    def optional(name: str) -> Path | None:
+        return folder / name if (folder / name).exists() else None
+
+    derived = derive(opened, folder / "pain_diary.csv", shoes=optional("shoes.csv"),
+                     routines=optional("routines.csv"), options=options)
+    return NotebookData(data=folder, store=opened, derived=derived)

@@ -1,0 +1,343 @@
+"""One derive pipeline: every derived table of one runner, each computed once.
+
+:func:`derive` is the one place that decides which metrics are computed and with
+which options. It reads the activities (and, for gait, the records) of a
+:class:`kneedata.Store` or of plain tables, assigns shoes once, computes daily load,
+load metrics, single-run spikes, gait, shoe usage and the shoe summary, and turns
+the pain diary into episodes; the result is a :class:`Derived`. The analysis frame
+(:func:`kneedata.analysis_frame`), the report, the CLI and the notebooks all start
+from it, so a table is never computed twice on the way to a model, and one
+:class:`DeriveOptions` is honoured by every step.
+
+Data flow::
+
+    Store / tables ─► activities ─► assign_shoes ─► runs ─┬► daily_load ─► load_metrics
+                                                           ├► session_spikes
+                      records ─────────────────────────────┼► gait_metrics
+                      shoes ───────────────────────────────┴► shoe_usage, shoe_summary
+                      diary ─► pain_episodes
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+from kneedata.errors import SchemaError
+from kneedata.metrics.load import select_sports
+
+__all__ = ["DeriveOptions", "Derived", "RecordSource", "derive"]
+
+
+@dataclass(frozen=True)
+class DeriveOptions:
+    """Every option of the derive pipeline, in one typed object.
+
+    Parameters
+    ----------
+    sports
+        Sports counted as running for load, spikes, gait and shoes
+        (case-insensitive); ``None`` counts every activity.
+    threshold
+        Pain score that makes a pain day [0-10].
+    washout_days
+        Pain-free days that end an episode and must precede an onset [d].
+    complete
+        The diary is complete: a day without an entry between the first and the
+        last entry was pain-free (otherwise it is unknown).
+    height_m, leg_length_m
+        Body height and leg length for the step-length ratios [m]
+        (:func:`kneedata.gait_metrics`).
+    load_column
+        Daily load summarised by :func:`kneedata.load_metrics` (``distance_km``,
+        ``duration_min``, ``trimp``, ``srpe_au``).
+    missing_gap_days
+        Stretches of at least this many days without a run are missing watch
+        data, not rest (:func:`kneedata.load_metrics` ``infer_missing_gap_days``)
+        [d]; ``None``: every day without a run in the watch span is rest.
+    hr_rest_bpm, hr_max_bpm, sex
+        Heart-rate bounds [1/min] and sex for TRIMP (:func:`kneedata.daily_load`);
+        estimated from the runs when not given.
+    spike_window_days
+        History window of the single-run spike [d] (30 in Frandsen et al. 2025).
+    attribution_days
+        Longest gap between a shoe's last run and an onset for the episode to be
+        counted against that shoe [d] (:func:`kneedata.shoe_summary`).
+    """
+
+    sports: tuple[str, ...] | None = ("running",)
+    threshold: float = 3
+    washout_days: int = 14
+    complete: bool = False
+    height_m: float | None = None
+    leg_length_m: float | None = None
+    load_column: str = "distance_km"
+    missing_gap_days: int | None = None
+    hr_rest_bpm: float | None = None
+    hr_max_bpm: float | None = None
+    sex: str | None = None
+    spike_window_days: int = 30
+    attribution_days: int = 7
+
+    def __post_init__(self) -> None:
+        sports: Any = self.sports
+        if isinstance(sports, str):
+            sports = (sports,)
+        if sports is not None:
+            object.__setattr__(self, "sports", tuple(str(s) for s in sports))
+        for name, value in (("height_m", self.height_m), ("leg_length_m", self.leg_length_m)):
+            if value is not None and not 0.5 <= float(value) <= 2.6:
+                raise ValueError(f"DeriveOptions: {name}={value} is not a plausible "
+                                 "length in metres (0.5-2.6 m).")
+        if self.washout_days < 0 or self.spike_window_days < 1:
+            raise ValueError(
+                f"DeriveOptions: washout_days must be >= 0 and spike_window_days >= 1, "
+                f"got {self.washout_days} and {self.spike_window_days}.")
+
+    @classmethod
+    def from_kwargs(cls, base: DeriveOptions | None = None, **fields: Any) -> DeriveOptions:
+        """``base`` (default options) with ``fields`` replaced; unknown names raise.
+
+        Raises
+        ------
+        TypeError
+            A name that is not a field, listing the fields.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(fields) - names)
+        if unknown:
+            raise TypeError(f"unknown option(s) {unknown}; DeriveOptions fields are "
+                            f"{sorted(names)}.")
+        return dataclasses.replace(base or cls(), **fields)
+
+
+class RecordSource(Protocol):
+    """Where the per-run records come from (a :class:`kneedata.Store` is one)."""
+
+    def activities(self) -> pd.DataFrame: ...  # pragma: no cover
+
+    def records(self, activity_id: str) -> pd.DataFrame: ...  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Every table derived from one runner's activities and logs (see :func:`derive`).
+
+    ``None`` means the input needed was not given (no diary: no episodes; no runs:
+    no load). Frames are shared, not copied: treat them as read-only.
+
+    Attributes
+    ----------
+    options
+        The options every table was computed with.
+    activities
+        All activities; with ``shoe_id``/``shoe_source`` when shoes were given
+        (:func:`kneedata.assign_shoes`, once).
+    runs
+        The activities whose sport is in ``options.sports``.
+    daily, load, spikes, gait
+        :func:`kneedata.daily_load`, :func:`kneedata.load_metrics`,
+        :func:`kneedata.session_spikes`, :func:`kneedata.gait_metrics` (``gait``
+        is ``None`` when no records were given).
+    diary, episodes
+        The pain diary and :func:`kneedata.pain_episodes`.
+    shoes, shoe_usage, shoe_summary
+        The shoes table, :func:`kneedata.shoe_usage` and
+        :func:`kneedata.shoe_summary`.
+    routines
+        The routines log.
+    """
+
+    options: DeriveOptions
+    activities: pd.DataFrame
+    runs: pd.DataFrame
+    daily: pd.DataFrame | None = None
+    load: pd.DataFrame | None = None
+    spikes: pd.DataFrame | None = None
+    gait: pd.DataFrame | None = None
+    diary: pd.DataFrame | None = None
+    episodes: pd.DataFrame | None = None
+    shoes: pd.DataFrame | None = None
+    shoe_usage: pd.DataFrame | None = None
+    shoe_summary: pd.DataFrame | None = None
+    routines: pd.DataFrame | None = None
+
+
+class _TableRecords:
+    """Records handed over as a mapping ``activity_id -> records frame``."""
+
+    def __init__(self, activities: pd.DataFrame, records: Mapping[str, pd.DataFrame]) -> None:
+        self._activities = activities
+        self._records = records
+
+    def activities(self) -> pd.DataFrame:
+        return self._activities
+
+    def records(self, activity_id: str) -> pd.DataFrame:
+        try:
+            return self._records[activity_id]
+        except KeyError:
+            raise SchemaError(
+                f"derive: no records for activity {activity_id!r}; the 'records' "
+                "mapping must hold a frame for every run of the activities table."
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:  # pragma: no cover - convenience
+        return iter(self._records)
+
+
+_TABLE_KEYS = ("activities", "records", "gait")
+
+
+def _source_tables(source: Any) -> tuple[pd.DataFrame, RecordSource | None, pd.DataFrame | None]:
+    """``(activities, where the records are, a gait table given instead)``."""
+    if isinstance(source, pd.DataFrame):
+        return source, None, None
+    if isinstance(source, Mapping) and isinstance(source.get("activities"), pd.DataFrame):
+        unknown = sorted(set(source) - set(_TABLE_KEYS))
+        if unknown:
+            raise TypeError(
+                f"derive: unknown table(s) {unknown}; plain tables are "
+                "{'activities': DataFrame, optional 'records': {activity_id: DataFrame} "
+                "or 'gait': gait_metrics output}. Load, spikes and shoe usage are "
+                "computed by derive itself."
+            )
+        activities = source["activities"]
+        records = source.get("records")
+        reader = _TableRecords(activities, records) if records is not None else None
+        return activities, reader, source.get("gait")
+    if hasattr(source, "activities") and hasattr(source, "records"):
+        return source.activities(), source, None
+    raise TypeError(
+        "derive: source must be a kneedata.Store, an activities DataFrame or a dict "
+        "{'activities': DataFrame, optional 'records' or 'gait'}; got "
+        f"{type(source).__name__}."
+    )
+
+
+def _read(value: Any, reader: Any, **kwargs: Any) -> pd.DataFrame | None:
+    """A log given as a frame (used as is) or a path (read with ``reader``)."""
+    if value is None or isinstance(value, pd.DataFrame):
+        return value
+    return reader(value, **kwargs)
+
+
+def derive(
+    source: Any,
+    diary: Any = None,
+    *,
+    shoes: Any = None,
+    routines: Any = None,
+    shoe_periods: Any = None,
+    dayfirst: bool = False,
+    options: DeriveOptions | None = None,
+) -> Derived:
+    """Derive every table of one runner, each once, with one set of options.
+
+    Parameters
+    ----------
+    source
+        A :class:`kneedata.Store`; or plain tables: an activities DataFrame, or a
+        dict ``{"activities": DataFrame, "records": {activity_id: DataFrame}}``
+        (``records`` optional: without it there is no gait; a ``"gait"`` table
+        from :func:`kneedata.gait_metrics` may be given instead).
+    diary, shoes, routines, shoe_periods
+        The runner's pain diary, shoes table, routines log and shoe date ranges:
+        frames (as read by :func:`kneedata.read_pain_diary`,
+        :func:`kneedata.read_shoes`, :func:`kneedata.read_routines`,
+        :func:`kneedata.io.diary.read_shoe_periods`) or paths of CSV/xlsx files;
+        each optional (``shoe_periods`` needs ``shoes``).
+    dayfirst
+        Read slashed dates in the given files as day/month/year.
+    options
+        :class:`DeriveOptions` (default options when ``None``).
+
+    Returns
+    -------
+    Derived
+        Every table; ``daily``, ``load``, ``spikes``, ``gait`` are ``None`` when
+        there is no run, ``episodes`` when there is no diary, ``shoe_usage`` and
+        ``shoe_summary`` when there are no shoes.
+
+    Examples
+    --------
+    >>> import kneedata as kd
+    >>> acts = pd.DataFrame({"activity_id": ["a", "b"], "sport": ["running"] * 2,
+    ...     "local_date": pd.to_datetime(["2024-03-01", "2024-03-03"]),
+    ...     "distance_m": [5000.0, 12000.0], "timer_time_s": [1800.0, 4300.0],
+    ...     "avg_heart_rate_bpm": [150.0, 148.0]})
+    >>> import warnings; warnings.simplefilter("ignore")  # HR bounds are estimated
+    >>> d = kd.derive(acts)
+    >>> d.daily["distance_km"].tolist()
+    [5.0, 0.0, 12.0]
+    >>> d.spikes["spike_category"].tolist()
+    ['first_run', 'large']
+    """
+    from kneedata.episodes import pain_episodes
+    from kneedata.gear import assign_shoes
+    from kneedata.io.diary import (
+        read_pain_diary,
+        read_routines,
+        read_shoe_periods,
+        read_shoes,
+    )
+
+    opts = options if options is not None else DeriveOptions()
+    activities, reader, given_gait = _source_tables(source)
+    diary = _read(diary, read_pain_diary, dayfirst=dayfirst)
+    shoes = _read(shoes, read_shoes, dayfirst=dayfirst)
+    routines = _read(routines, read_routines, dayfirst=dayfirst)
+    periods = _read(shoe_periods, read_shoe_periods, dayfirst=dayfirst)
+    if periods is not None and shoes is None:
+        raise ValueError("derive: shoe_periods need the shoes table (pass shoes=...).")
+    if shoes is not None and len(shoes) and len(activities) and "shoe_id" not in activities:
+        activities = assign_shoes(activities, shoes, periods=periods)
+    runs = select_sports(activities, opts.sports)
+    episodes = None
+    if diary is not None:
+        episodes = pain_episodes(diary, threshold=opts.threshold,
+                                 washout_days=opts.washout_days, complete=opts.complete)
+    tables: dict[str, Any] = {}
+    if len(runs):
+        tables = _watch_tables(activities, runs, reader, given_gait, shoes, episodes, opts)
+    return Derived(options=opts, activities=activities, runs=runs, diary=diary,
+                   episodes=episodes, shoes=shoes, routines=routines, **tables)
+
+
+def _watch_tables(
+    activities: pd.DataFrame,
+    runs: pd.DataFrame,
+    reader: RecordSource | None,
+    gait: pd.DataFrame | None,
+    shoes: pd.DataFrame | None,
+    episodes: pd.DataFrame | None,
+    opts: DeriveOptions,
+) -> dict[str, Any]:
+    """Load, spikes, gait and shoe tables of the runs (there is at least one)."""
+    from kneedata.metrics.gait import gait_metrics
+    from kneedata.metrics.load import daily_load, load_metrics, session_spikes
+    from kneedata.metrics.shoes import shoe_summary, shoe_usage
+
+    daily = daily_load(activities, sports=opts.sports, hr_rest_bpm=opts.hr_rest_bpm,
+                       hr_max_bpm=opts.hr_max_bpm, sex=opts.sex)
+    out: dict[str, Any] = {
+        "daily": daily,
+        "load": load_metrics(daily, column=opts.load_column,
+                             infer_missing_gap_days=opts.missing_gap_days),
+        "spikes": session_spikes(activities, sports=opts.sports,
+                                 window_days=opts.spike_window_days),
+        "gait": gait,
+    }
+    if reader is not None:
+        out["gait"] = gait_metrics(reader, height_m=opts.height_m,
+                                   leg_length_m=opts.leg_length_m, sports=opts.sports)
+    if shoes is not None and len(shoes):
+        out["shoe_usage"] = shoe_usage(activities, shoes, sports=opts.sports)
+        out["shoe_summary"] = shoe_summary(activities, shoes, episodes=episodes,
+                                           sports=opts.sports,
+                                           attribution_days=opts.attribution_days)
+    return out
