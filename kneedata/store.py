@@ -27,6 +27,7 @@ import os
 import stat
 import sys
 import time
+import types
 import uuid
 import warnings
 import zlib
@@ -1290,7 +1291,7 @@ class _ImportRun:
                         res = fut.result()
                     except BrokenProcessPool as err:
                         if task.key in retried:
-                            res = _failure(task, f"the reader crashed its worker process ({err})")
+                            res = _read_alone(task, err)
                         else:  # another file may have killed the pool: retry once in a new one
                             retried.add(task.key)
                             if isinstance(pool, cf.ProcessPoolExecutor):
@@ -1310,6 +1311,25 @@ class _ImportRun:
             if len(pending) >= window:
                 collect(window - 1)
         collect(0)
+
+
+def _read_alone(task: _Task, err: BaseException) -> dict[str, Any]:
+    """Read a file that was in flight when a pool broke twice, alone in a new worker.
+
+    A pool breaks for many reasons (a worker killed for memory, a worker that cannot
+    start); only a worker that dies while reading this file and nothing else blames
+    the file. When no worker process can start at all, the file is read in this process.
+    """
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_mp_context()) as solo:
+        try:
+            solo.submit(os.getpid).result()
+        except BrokenProcessPool:
+            return _process(task)  # the workers are what is broken, not the file
+        try:
+            return solo.submit(_process, task).result()
+        except BrokenProcessPool as again:
+            return _failure(task, f"the reader crashed its worker process while reading this "
+                                  f"file alone ({again}; first: {err})")
 
 
 def _failure(task: _Task, reason: str) -> dict[str, Any]:
@@ -1344,10 +1364,50 @@ def _hash_file(path: str) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Hide the caller's ``__main__`` while a worker process is launched.
+
+    ``spawn`` and ``forkserver`` workers re-run the parent's main script (or ``-m``
+    module) before they take work, so a script that calls :meth:`Store.import_paths`
+    at its top level without an ``if __name__ == "__main__":`` guard would run again
+    in every worker. Our workers only run :func:`_process` (kneedata code): they are
+    launched with a blank ``__main__``, which multiprocessing leaves alone.
+    """
+    real = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
+
+
+class _WorkerProcessMixin:
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:
+        with _main_module_hidden():
+            return _BASE_PROCESS._Popen(process_obj)
+
+
+if "forkserver" in multiprocessing.get_all_start_methods():
+    from multiprocessing.context import ForkServerContext as _BaseContext
+    from multiprocessing.context import ForkServerProcess as _BASE_PROCESS
+else:  # pragma: no cover - Windows
+    from multiprocessing.context import SpawnContext as _BaseContext  # type: ignore[assignment]
+    from multiprocessing.context import SpawnProcess as _BASE_PROCESS  # type: ignore[assignment]
+
+
+class _WorkerProcess(_WorkerProcessMixin, _BASE_PROCESS):  # type: ignore[misc,valid-type]
+    """A worker that never imports the caller's main script (see :func:`_main_module_hidden`)."""
+
+
+class _WorkerContext(_BaseContext):  # type: ignore[misc,valid-type]
+    Process = _WorkerProcess  # type: ignore[assignment]
+
+
 def _mp_context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
+    ctx = _WorkerContext()
+    if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["kneedata.store", "kneedata.io.activity"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+    return ctx
