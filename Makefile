@@ -31,7 +31,15 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n 2 -q --durations=10
 
-lab: $(STAMP)
+# JupyterLab reads overrides.json from its application settings folder: double-clicking a
+# notebooks/NN-topic.py file then opens it as a notebook (jupytext), not as text
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_OVERRIDES): notebooks/jupyterlab-overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp notebooks/jupyterlab-overrides.json $@
+
+lab: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab notebooks/
 
 clean:

@@ -681,7 +681,7 @@ class _ImportRun:
         self.last_commit = time.monotonic()
         self.record_files: set[str] = set()
         self.providers: dict[str, set[str]] = {}  # activity_id -> keys of files holding it
-        self.pbar: Any = None
+        self.progress_bar: _Progress | None = None
         self._load()
 
     # ---- state -------------------------------------------------------------------
@@ -752,20 +752,16 @@ class _ImportRun:
             return all(self._intact(k) for k in self._children(key))
         return True
 
-    def _tick(self, n: int = 1) -> None:
-        if self.pbar is not None:
-            self.pbar.update(n)
+    def _tick(self, key: str) -> None:
+        if self.progress_bar is not None:
+            self.progress_bar.done(key)
 
     def _mark_unchanged(self, key: str, *, recurse: bool = True) -> None:
         self.seen[key] = "unchanged"
-        self._tick()
+        self._tick(key)
         if recurse and self.index[key]["kind"] == "archive":
-            children = self._children(key)
-            if self.pbar is not None:
-                self.pbar.total += len(children)
-            for child in children:
+            for child in self._children(key):
                 self.seen[child] = "unchanged"
-                self._tick()
 
     def _set_entry(self, key: str, **fields: Any) -> None:
         entry = {
@@ -838,15 +834,9 @@ class _ImportRun:
                 })
         return out
 
-    def _tasks(self, files: list[str], *, largest_first: bool) -> Iterator[_Task]:
+    def _tasks(self, files: list[str], *, sizes: dict[str, int], largest_first: bool) -> Iterator[_Task]:
         """Plan every file; in parallel runs the largest first (shorter tail of the pool)."""
         if largest_first:
-            sizes = {}
-            for key in files:
-                try:
-                    sizes[key] = os.stat(key).st_size
-                except OSError:
-                    sizes[key] = 0
             files = sorted(files, key=lambda k: -sizes[k])
         for key in files:
             yield from self._plan_file(key)
@@ -870,7 +860,7 @@ class _ImportRun:
         """Index ``key`` as dealt with here, without a worker reading it."""
         self.seen[key] = "processed"
         self._set_entry(key, **fields)
-        self._tick()
+        self._tick(key)
 
     def _plan_file(self, key: str) -> Iterator[_Task]:
         try:
@@ -934,7 +924,7 @@ class _ImportRun:
                     rows = read_strava_activities(data, source_name=key)
             except (KneedataError, ValueError) as err:
                 self.index[key].update(status="failed", reason=str(err))
-                self._tick()
+                self._tick(key)
                 return
             rows["csv_path"] = key
             rows["file_key"] = [join_member_path(key, f) if isinstance(f, str) and f else None
@@ -948,7 +938,7 @@ class _ImportRun:
             self._set_entry(key, kind="other", size=size, mtime_ns=mtime_ns, sha256=sha,
                             container=container, status="not_an_activity",
                             reason=f"not an activity file ({ext}: not FIT, GPX or TCX by name or content)")
-        self._tick()
+        self._tick(key)
 
     def _plan_archive(self, key: str, st: os.stat_result) -> Iterator[_Task]:
         before = set(self._children(key))
@@ -971,15 +961,15 @@ class _ImportRun:
                         reason=(f"archive with {member.n_members} file(s); each is reported as "
                                 f"'{_key_basename(member.key)}{MEMBER_SEP}<member>'"),
                     )
-                    if self.pbar is not None:
-                        self.pbar.total += member.n_members
-                self._tick()
+                    if self.progress_bar is not None:
+                        self.progress_bar.split(member.key, member.children)
+                self._tick(member.key)
                 continue
             if member.error or member.data is None:
                 self._set_entry(member.key, kind="activity" if activity_suffix(member.name) else "other",
                                 status="failed", reason=member.error or "unreadable member",
                                 size=size, mtime_ns=mtime, container=container)
-                self._tick()
+                self._tick(member.key)
                 continue
             data = member.data
             sha = hashlib.sha256(data).hexdigest()
@@ -1023,7 +1013,7 @@ class _ImportRun:
                 self.providers.setdefault(aid, set()).add(key)
                 ids.append(aid)
             self.index[key]["activity_ids"] = ids
-        self._tick()
+        self._tick(key)
         self.since_commit += 1
         if (self.since_commit >= self.store.checkpoint_every
                 or time.monotonic() - self.last_commit >= self.store.checkpoint_seconds):
@@ -1211,18 +1201,21 @@ class _ImportRun:
     def execute(self, paths: list[Any], *, workers: int | None, executor: cf.Executor | None) -> ImportReport:
         started = time.perf_counter()
         files = self._walk(paths)
-        if self.progress:
-            from tqdm import tqdm
-
-            self.pbar = tqdm(total=len(files), unit="file", desc="import", file=sys.stderr,
-                             dynamic_ncols=True, leave=True)
+        sizes = {}
+        for key in files:
+            try:
+                sizes[key] = os.stat(key).st_size
+            except OSError:
+                sizes[key] = 0
+        if self.progress and _interactive(sys.stderr):
+            self.progress_bar = _Progress(sizes)
         n_workers = int(workers) if workers else (os.cpu_count() or 1)
         if n_workers < 1:
             raise ValueError(f"workers={workers!r}: give 1 or more worker processes (or None for all cores)")
         own_pool: cf.ProcessPoolExecutor | None = None
         try:
             serial = executor is None and n_workers == 1
-            tasks = self._tasks(files, largest_first=not serial)
+            tasks = self._tasks(files, sizes=sizes, largest_first=not serial)
             if serial:
                 for task in tasks:
                     try:
@@ -1250,8 +1243,8 @@ class _ImportRun:
         finally:
             if own_pool is not None:
                 own_pool.shutdown(wait=True, cancel_futures=True)
-            if self.pbar is not None:
-                self.pbar.close()
+            if self.progress_bar is not None:
+                self.progress_bar.close()
         if self._dup_of is None:  # nothing committed in this run: the stored mapping
             self._dup_of = {a: (k, "") for a, k in self.stored_dup_of.items()}
         rows = list(self.extra_rows)
@@ -1311,6 +1304,50 @@ class _ImportRun:
             if len(pending) >= window:
                 collect(window - 1)
         collect(0)
+
+
+def _interactive(stream: Any) -> bool:
+    """A terminal or a Jupyter kernel: where a progress bar is read, not logged line by line."""
+    try:
+        if stream.isatty():
+            return True
+    except (AttributeError, ValueError):
+        return False
+    return type(stream).__module__.startswith("ipykernel")
+
+
+class _Progress:
+    """Import progress in bytes of the inputs: the total is fixed before the first file.
+
+    An archive hands its share on to its members in equal parts (a nested zip to its
+    own members in turn), so the bar moves through one large export without its total
+    ever changing.
+    """
+
+    def __init__(self, sizes: dict[str, int]) -> None:
+        from tqdm import tqdm
+
+        self.share = {key: float(max(size, 1)) for key, size in sizes.items()}
+        self.bar = tqdm(total=sum(self.share.values()), unit="B", unit_scale=True, desc="import",
+                        file=sys.stderr, dynamic_ncols=True, leave=True)
+
+    def split(self, key: str, children: list[str]) -> None:
+        """``key`` is an archive: its share goes to ``children``."""
+        if not children:
+            return
+        part = self.share.pop(key, 0.0) / len(children)
+        for child in children:
+            self.share[child] = self.share.get(child, 0.0) + part
+
+    def done(self, key: str) -> None:
+        share = self.share.pop(key, 0.0)
+        if share:
+            self.bar.update(share)
+
+    def close(self) -> None:
+        if self.bar.total is not None and self.bar.n < self.bar.total:
+            self.bar.update(self.bar.total - self.bar.n)
+        self.bar.close()
 
 
 def _read_alone(task: _Task, err: BaseException) -> dict[str, Any]:

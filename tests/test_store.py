@@ -40,6 +40,13 @@ from kneedata.store import (
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
 
 
+class _Tty(io.StringIO):
+    """A stderr that says it is a terminal (the progress bar is drawn only there)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def run_records(start: pd.Timestamp = T0, n: int = 301, speed: float = 3.0,
                 lon0: float = 4.0) -> pd.DataFrame:
     """A steady run: n samples 1 s apart at ``speed`` m/s due north (see module docstring)."""
@@ -172,12 +179,14 @@ def test_every_file_reported_once_with_reasons(tmp_path):
     assert "garbage.tcx" in report.summary() and "failed" in report.summary()
 
 
-def test_progress_bar_on_stderr_and_nothing_on_stdout(tmp_path, capsys):
+def test_progress_bar_on_stderr_and_nothing_on_stdout(tmp_path, capsys, monkeypatch):
     (tmp_path / "a.fit").write_bytes(fit_bytes(run_records()))
+    tty = _Tty()
+    monkeypatch.setattr(sys, "stderr", tty)  # a terminal: the bar is drawn
     Store(tmp_path / "s").import_paths([tmp_path / "a.fit"], workers=1, progress=True)
-    out, err = capsys.readouterr()
+    out, _ = capsys.readouterr()
     assert out == ""
-    assert "import" in err and "1/1" in err
+    assert "import" in tty.getvalue() and "100%" in tty.getvalue()
 
 
 def test_store_folder_inside_input_is_skipped(tmp_path):
@@ -707,3 +716,51 @@ def test_real_data_import(real_data, tmp_path):
     assert len(second.rows) == len(first.rows)
     assert second.n_files_read == 0
     pd.testing.assert_frame_equal(store.activities(), acts.reset_index())
+
+
+def _recording_tqdm(monkeypatch) -> list[tuple[float, float]]:
+    import tqdm
+
+    seen: list[tuple[float, float]] = []
+
+    class Recording(tqdm.tqdm):
+        def update(self, n=1):
+            out = super().update(n)
+            seen.append((self.n, self.total))
+            return out
+
+    monkeypatch.setattr(tqdm, "tqdm", Recording)
+    return seen
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_progress_total_is_fixed_before_the_first_file(tmp_path, monkeypatch, again):
+    # issue 13: the total used to grow as archives were opened (280 -> 351 files)
+    part = _zip({f"1400000000{i}_ACTIVITY.fit": fit_bytes(run_records(T0 + pd.Timedelta(days=i)))
+                 for i in range(3)})
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "export.zip").write_bytes(_zip({"a/Part1.zip": part, "a/notes.json": b"[]"}))
+    (tmp_path / "in" / "loose.gpx").write_bytes(gpx_bytes(run_records(T0 + pd.Timedelta(days=9))))
+    store = Store(tmp_path / "s")
+    if again:
+        store.import_paths(tmp_path / "in", workers=1, progress=False)
+    seen = _recording_tqdm(monkeypatch)
+    monkeypatch.setattr(sys, "stderr", _Tty())
+    store.import_paths(tmp_path / "in", workers=1, progress=True)
+    totals = {total for _, total in seen}
+    assert len(totals) == 1, totals
+    if not again:  # moves through the archive's members, not only at its end
+        assert len(seen) >= 5
+    assert [n for n, _ in seen] == sorted(n for n, _ in seen)
+    assert seen[-1][0] == pytest.approx(seen[-1][1])
+
+
+def test_no_progress_bar_when_not_a_terminal(tmp_path, monkeypatch):
+    # issue 13: piped output got hundreds of progress lines
+    _many_runs(tmp_path / "in", 3)
+    seen = _recording_tqdm(monkeypatch)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    report = Store(tmp_path / "s").import_paths(tmp_path / "in", workers=1, progress=True)
+    assert report.counts()["imported"] == 3
+    assert seen == [] and err.getvalue() == ""
