@@ -10,12 +10,17 @@
 3. ``rule``: assignment rules (``default_for`` in the shoes table, e.g.
    ``sub_sport=trail``), the most specific matching rule among the shoes in use
    that day (and, if several periods covered the day, among those shoes only);
-4. otherwise ``unassigned``, counted in a :class:`~kneedata.errors.DataQualityWarning`.
-   A run is never guessed: ties between shoes leave it unassigned.
+4. ``only_shoe_in_use``: exactly one listed shoe is in use on the run's local day
+   (from its ``first_used`` to its ``retired`` date): the way most runners keep a
+   shoe list, one pair at a time;
+5. otherwise ``unassigned``, counted in a :class:`~kneedata.errors.DataQualityWarning`.
+   A run is never guessed: ties between shoes (several in use that day and nothing
+   to decide between them) leave it unassigned and are reported.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import warnings
 from collections import Counter
@@ -145,6 +150,25 @@ def parse_rule(text: str) -> Rule:
                 sum(_FIELDS[name] for name, _, _ in conditions))
 
 
+def _known_values(name: str, seen: pd.Series) -> set[str]:
+    """Values a rule may compare ``name`` (sport, sub_sport) to: the FIT profile's
+    names plus every value in the activities at hand."""
+    from fitdecode.profile import FIELD_TYPES
+
+    return set(FIELD_TYPES[name].enum.values()) | {v for v in seen.unique() if v}
+
+
+def _check_rule_values(rule: Rule, known: Mapping[str, set[str]]) -> None:
+    """Raise ``ValueError`` for a sport/sub_sport value no run can have (a typo)."""
+    for name, _, value in rule.conditions:
+        if isinstance(value, float) or value in known[name]:
+            continue
+        close = difflib.get_close_matches(value, sorted(known[name]), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ValueError(f"'{value}' in rule '{rule.text}' is not a {name} value: {hint}"
+                         f"known values: {', '.join(sorted(known[name]))}")
+
+
 def _key(value: object) -> str:
     return " ".join(str(value).lower().split())
 
@@ -201,7 +225,7 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
     -------
     pandas.DataFrame
         A copy of ``activities`` plus ``shoe_id`` and ``shoe_source``
-        (``gear`` | ``period`` | ``rule`` | ``unassigned``); both NaN for
+        (``gear`` | ``period`` | ``rule`` | ``only_shoe_in_use`` | ``unassigned``); both NaN for
         activities that are not foot runs (``sport`` other than ``running``).
 
     Notes
@@ -210,16 +234,18 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
     a candidate for period and rule assignment only on days from ``first_used`` to
     ``retired`` (inclusive; NaT = open ended); the gear name, being a record of
     the run itself, is taken as given. When periods of several shoes cover a day,
-    rules choose among those shoes only. A tie between shoes (equally specific
-    matching rules, or overlapping periods with no deciding rule) leaves the run
-    ``unassigned``. Unassigned runs and gear names found in no shoe are reported in
+    rules choose among those shoes only. A run that none of these decide gets the
+    only shoe in use on its day, if exactly one is. A tie between shoes (equally
+    specific matching rules, overlapping periods or lifetimes with no deciding rule)
+    leaves the run ``unassigned``. Unassigned runs and gear names found in no shoe are reported in
     one :class:`~kneedata.errors.DataQualityWarning` each.
 
     Raises
     ------
     SchemaError
         Missing columns, or periods/rules naming a shoe_id not in ``shoes``, or a
-        rule that cannot be read.
+        rule that cannot be read or compares a field to a value no run can have
+        (``sport=runing``: the message lists the known values).
     """
     for frame, need, what in ((activities, ["sport", "local_date"], "activities"),
                               (shoes, ["shoe_id"], "shoes")):
@@ -258,13 +284,21 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
         items = [(text, sid, "default_for")
                  for text, sid in zip(_optional(shoes, "default_for"), shoe_ids,
                                       strict=True) if pd.notna(text)]
+    out = activities.copy()
+    sport = out["sport"].astype(object).map(lambda s: _key(s) if pd.notna(s) else "")
+    sub_sport = _optional(out, "sub_sport").astype(object).map(
+        lambda s: re.sub(r"[\s-]+", "_", _key(s)) if pd.notna(s) else "")
+    vocabulary = {"sport": _known_values("sport", sport),
+                  "sub_sport": _known_values("sub_sport", sub_sport)}
     for text, sid, origin in items:
         if sid not in known:
             problems.append(f"{origin}: rule '{text}' names shoe_id '{sid}', which is "
                             f"not in the shoes table (known: {', '.join(shoe_ids)})")
             continue
         try:
-            rule_list.append((parse_rule(str(text)), sid))
+            rule = parse_rule(str(text))
+            _check_rule_values(rule, vocabulary)
+            rule_list.append((rule, sid))
         except ValueError as err:
             problems.append(f"{origin} of shoe '{sid}': {err}")
     if problems:
@@ -272,10 +306,6 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
                                                                for p in problems),
                           problems)
 
-    out = activities.copy()
-    sport = out["sport"].astype(object).map(lambda s: _key(s) if pd.notna(s) else "")
-    sub_sport = _optional(out, "sub_sport").astype(object).map(
-        lambda s: re.sub(r"[\s-]+", "_", _key(s)) if pd.notna(s) else "")
     distance_km = pd.to_numeric(_optional(out, "distance_m"), errors="coerce") / 1000
     gear = _optional(out, "gear")
     dates = _days(out["local_date"])
@@ -321,6 +351,10 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
             ties.append(f"{day:%Y-%m-%d} ({' / '.join(winners)})")
         elif len(covering) > 1:
             ties.append(f"{day:%Y-%m-%d} ({' / '.join(covering)})")
+        elif len(active) == 1:
+            shoe_col[i], source_col[i] = active[0], "only_shoe_in_use"
+        elif len(active) > 1:
+            ties.append(f"{day:%Y-%m-%d} ({' / '.join(active)} all in use)")
 
     out["shoe_id"] = pd.Series(shoe_col, index=out.index, dtype="str")
     out["shoe_source"] = pd.Series(source_col, index=out.index, dtype="str")
@@ -339,7 +373,8 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
                     f"{', '.join(ties[:3])}." if ties else "")
         warnings.warn(
             f"{n_unassigned} of {n_runs} runs have no shoe (left unassigned, not "
-            f"guessed): no gear name, shoe period or rule applied.{tie_text} Add "
-            "gear names, a shoe periods table or default_for rules to assign them.",
+            f"guessed): no gear name, shoe period, rule or only shoe in use applied."
+            f"{tie_text} Add gear names, a shoe periods table or default_for rules to "
+            "assign them.",
             DataQualityWarning, stacklevel=2)
     return out

@@ -258,7 +258,7 @@ SHOE_USAGE: dict[str, Column] = {
     "date": Column("", "datetime64[ns]", "Local calendar day of the run (shoe_usage)."),
     "distance_km": Column("km", "float64", "Run distance (shoe_usage).", 0, 500),
     "shoe_id": Column("", "str", "Shoe worn (activities shoe_id, else kneedata.gear.assign_shoes); NaN unassigned (shoe_usage)."),
-    "shoe_source": Column("", "str", "How the shoe was assigned: given, gear, period, rule, unassigned (shoe_usage)."),
+    "shoe_source": Column("", "str", "How the shoe was assigned: given, gear, period, rule, only_shoe_in_use, unassigned (shoe_usage)."),
     "shoe_km_at_run": Column("km", "float64", "initial_km + km of earlier runs in this shoe, before this run (shoe_usage).", 0, 10000),
     "shoe_age_days": Column("d", "float64", "Days since first_used (else the shoe's first run) (shoe_usage).", 0, 10000),
     "new_shoe": Column("", "boolean", "shoe_km_at_run < 100 km: the first 100 km of a pair (shoe_usage)."),

@@ -95,7 +95,7 @@ def test_overlapping_periods_are_decided_by_rules_or_left_unassigned():
     assert assigned(out) == [(None, "unassigned"), (None, "unassigned")]
     assert str(record[0].message) == (
         "2 of 2 runs have no shoe (left unassigned, not guessed): no gear name, shoe "
-        "period or rule applied. 2 of them had several equally good shoes, e.g. "
+        "period, rule or only shoe in use applied. 2 of them had several equally good shoes, e.g. "
         "2024-02-10 (peg40 / sg6), 2024-02-11 (peg40 / sg6). Add gear names, a shoe "
         "periods table or default_for rules to assign them.")
 
@@ -138,8 +138,10 @@ def test_unmatched_gear_and_unassigned_are_counted():
         "'Brooks Ghost' (2 runs), 'Hoka' (1 run). They were assigned by period or rule "
         "where possible; add these names to the shoes table's name column to use them.",
         "3 of 4 runs have no shoe (left unassigned, not guessed): no gear name, shoe "
-        "period or rule applied. Add gear names, a shoe periods table or default_for "
-        "rules to assign them.",
+        "period, rule or only shoe in use applied. 3 of them had several equally good "
+        "shoes, e.g. 2024-03-01 (peg40 / sg6 all in use), 2024-03-02 (peg40 / sg6 all "
+        "in use), 2024-03-03 (peg40 / sg6 all in use). Add gear names, a shoe periods "
+        "table or default_for rules to assign them.",
     ]
 
 
@@ -195,3 +197,65 @@ def test_parse_rule(text, conditions, specificity):
 def test_parse_rule_errors(text, message):
     with pytest.raises(ValueError, match=message):
         parse_rule(text)
+
+
+def test_one_pair_at_a_time_assigns_the_only_shoe_in_use():
+    # issue 13: the simplest shoe list (non-overlapping first_used/retired, no rules)
+    # assigned nothing; hand-built: A until 2024-03-31, B from 2024-04-01, C from
+    # 2024-06-01 overlapping B
+    shoes = pd.DataFrame({
+        "shoe_id": pd.Series(["A", "B", "C"], dtype="str"),
+        "first_used": pd.to_datetime(["2023-10-01", "2024-04-01", "2024-06-01"]),
+        "retired": pd.to_datetime(["2024-03-31", None, None]),
+    })
+    acts = activities([
+        ("a", "running", "generic", dt.date(2024, 3, 31), 8000.0, None),   # A's last day
+        ("b", "running", "generic", dt.date(2024, 4, 1), 8000.0, None),    # B's first day
+        ("c", "running", "trail", dt.date(2024, 7, 1), 8000.0, None),      # B and C in use
+        ("d", "running", "generic", dt.date(2023, 9, 1), 8000.0, None),    # before every shoe
+        ("e", "cycling", "road", dt.date(2024, 4, 2), 40000.0, None),      # not a run
+    ])
+    with pytest.warns(DataQualityWarning) as caught:
+        out = assign_shoes(acts, shoes)
+    assert assigned(out) == [("A", "only_shoe_in_use"), ("B", "only_shoe_in_use"),
+                             (None, "unassigned"), (None, "unassigned"), (None, None)]
+    text = " ".join(str(w.message) for w in caught)
+    assert "2 of 4 runs have no shoe" in text
+    assert "2024-07-01 (B / C all in use)" in text  # the overlap is reported
+
+
+def test_rules_still_decide_before_the_only_shoe_in_use():
+    shoes = pd.DataFrame({
+        "shoe_id": pd.Series(["road", "trail"], dtype="str"),
+        "first_used": pd.to_datetime(["2024-01-01", "2024-01-01"]),
+        "retired": pd.to_datetime([None, "2024-02-01"]),
+        "default_for": pd.Series([None, "trail"], dtype="str"),
+    })
+    acts = activities([
+        ("a", "running", "trail", dt.date(2024, 1, 10), 8000.0, None),    # rule: trail
+        ("b", "running", "trail", dt.date(2024, 3, 1), 8000.0, None),     # trail retired
+    ])
+    out = assign_shoes(acts, shoes)
+    assert assigned(out) == [("trail", "rule"), ("road", "only_shoe_in_use")]
+
+
+@pytest.mark.parametrize(("rule", "expect"), [
+    ("sport=runing", "did you mean running"),
+    ("sub_sport=trial", "did you mean trail"),
+    ("trial", "did you mean trail"),
+])
+def test_a_typo_in_a_rule_value_lists_the_known_values(rule, expect):
+    # issue 13: sport=runing used to be accepted and silently match nothing
+    shoes = pd.DataFrame({"shoe_id": ["A"], "default_for": [rule]})
+    acts = activities([("a", "running", "trail", dt.date(2024, 3, 1), 8000.0, None)])
+    with pytest.raises(SchemaError) as err:
+        assign_shoes(acts, shoes)
+    text = str(err.value)
+    assert expect in text and "known values:" in text and "default_for of shoe 'A'" in text
+
+
+def test_rule_values_seen_in_the_activities_are_known():
+    # a GPX app's own sub_sport (not a FIT name) can be used in a rule
+    shoes = pd.DataFrame({"shoe_id": ["A", "B"], "default_for": ["sub_sport=beach", "running"]})
+    acts = activities([("a", "running", "beach", dt.date(2024, 3, 1), 8000.0, None)])
+    assert assigned(assign_shoes(acts, shoes)) == [("A", "rule")]
