@@ -128,6 +128,7 @@ ACTIVITIES: dict[str, Column] = {
     "n_pauses": Column("", "int64", "Number of timer pauses (stop/start events)."),
     "totals_source": Column("", "string", "Headline figures from the 'watch' (file totals), the 'samples', or 'mixed'."),
     "totals_detail": Column("", "string", "Source of each figure, e.g. 'distance_m=watch;ascent_m=samples' (gps: from the track)."),
+    "decoder": Column("", "string", "FIT engine that decoded the file: fitfast, fitdecode (also the fallback for files fitfast refuses), fitparse, garmin_fit_sdk; empty for GPX/TCX."),
 }
 
 # --- laps: one row per lap (owner: kneedata/io/activity.py) -------------------------

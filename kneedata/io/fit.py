@@ -1,9 +1,13 @@
 """FIT reader: one :class:`~kneedata.io.activity.Activity` per session.
 
-Decoding is delegated to an engine (``fitdecode`` by default, ``fitparse`` on request,
-``garmin_fit_sdk`` when installed); everything after decoding - units, cadence
-doubling, pauses, session split, timestamp anchoring, damage salvage - is done here
-once, the same way for every engine.
+Decoding is delegated to an engine. By default ``fitfast`` (a Rust decoder, when
+installed) reads the file and hands the record messages over as numpy columns; a
+file it refuses (damage, a feature it does not expand) is read by ``fitdecode``,
+which salvages what came before any damage. ``fitdecode``, ``fitparse`` and
+``garmin_fit_sdk`` can be asked for by name. Everything after decoding - units,
+cadence doubling, pauses, session split, timestamp anchoring, damage salvage - is
+done here once, the same way for every engine; ``summary['decoder']`` names the
+engine that read each activity.
 
 Conversions (FIT profile -> :data:`kneedata.schema.RECORDS`):
 
@@ -20,6 +24,7 @@ Conversions (FIT profile -> :data:`kneedata.schema.RECORDS`):
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import struct
@@ -38,7 +43,7 @@ from kneedata.io.activity import (
     is_foot_sport,
 )
 
-__all__ = ["ENGINES", "read_fit"]
+__all__ = ["ENGINES", "FastEngineRefused", "fitfast_module", "read_fit"]
 
 #: Seconds between the Unix epoch and the FIT epoch (1989-12-31T00:00:00Z).
 FIT_EPOCH_S = 631065600
@@ -65,12 +70,22 @@ _TIME_FIELDS = ("timestamp", "start_time", "time_created")
 
 @dataclass
 class _Decoded:
-    """What an engine hands back: raw rows and messages, plus how reading ended."""
+    """What an engine hands back: raw rows and messages, plus how reading ended.
+
+    Record values come either as ``rows`` (one list per message, in
+    :data:`_RECORD_FIELDS` order) or, from a columnar engine, as ``columns`` (an
+    ``(n, len(_RECORD_FIELDS))`` float array in the same order).
+    """
 
     rows: list[list[Any]] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     n_files: int = 0
+    columns: np.ndarray | None = None
+
+
+class FastEngineRefused(Exception):
+    """The fast engine cannot read a file exactly; another engine must read it."""
 
 
 # --------------------------------------------------------------------------------
@@ -115,13 +130,18 @@ def _decode_fitdecode(data: bytes, source_file: str) -> _Decoded:
                         row = [None] * n_rf
                         for fd in frame.fields:
                             j = ri.get(fd.name)
-                            if j is not None:
+                            # a component expanded from an invalid field (None)
+                            # never hides the same field written natively
+                            if j is not None and (row[j] is None or fd.value is not None):
                                 row[j] = fd.value
                         rows.append(row)
                     elif name in keep:
-                        messages.setdefault(name, []).append(
-                            {fd.name: _scalar(fd.value) for fd in frame.fields}
-                        )
+                        values: dict[str, Any] = {}
+                        for fd in frame.fields:
+                            value = _scalar(fd.value)
+                            if value is not None or values.get(fd.name) is None:
+                                values[fd.name] = value
+                        messages.setdefault(name, []).append(values)
                 elif ftype == fitdecode.FIT_FRAME_HEADER:
                     out.n_files += 1
                     file_start = next_start
@@ -168,10 +188,11 @@ def _decode_fitparse(data: bytes, source_file: str) -> _Decoded:
             values: dict[str, Any] = {}
             for fd in message.fields:
                 tname = getattr(fd.type, "name", None)
-                if tname in ("date_time", "local_date_time"):
-                    values[fd.name] = fd.raw_value
-                else:
-                    values[fd.name] = fd.value
+                value = fd.raw_value if tname in ("date_time", "local_date_time") else fd.value
+                # a component expanded from an invalid field (None) never hides
+                # the same field written natively
+                if value is not None or values.get(fd.name) is None:
+                    values[fd.name] = value
             if name == "record":
                 row: list[Any] = [None] * _N_RF
                 for key, value in values.items():
@@ -238,11 +259,100 @@ def _decode_garmin_fit_sdk(data: bytes, source_file: str) -> _Decoded:
     return out
 
 
+#: Field of FIT ``file_id``/``device_info`` whose number names a product per maker.
+_PRODUCT_MAKERS = frozenset({"garmin", "dynastream", "dynastream_oem", "tacx"})
+#: date_time / local_date_time keys of the kept messages (fitfast gives Unix seconds).
+_FAST_TIME_KEYS = (*_TIME_FIELDS, "local_timestamp")
+
+
+def fitfast_module() -> Any:
+    """The ``fitfast`` module, or ``None`` when it is not installed."""
+    try:
+        return importlib.import_module("fitfast")
+    except ImportError:
+        return None
+
+
+def _decode_fitfast(data: bytes, source_file: str) -> _Decoded:
+    """Decode with fitfast: record columns straight into one float array.
+
+    Raises :class:`FastEngineRefused` for a file fitfast rejects (checksum, early
+    end, an undefined local message) and for one whose records use
+    ``compressed_speed_distance``, a component fitfast does not expand.
+    """
+    fitfast = fitfast_module()
+    if fitfast is None:
+        raise FileFormatError(
+            f"{source_file}: engine 'fitfast' is not installed; use engine=None "
+            "(fitdecode then reads the file) or pip install fitfast"
+        )
+    try:
+        columns = fitfast.records(data, degrees=False)
+        parsed = fitfast.parse(data)
+    except Exception as err:  # FitDecodeError, or any other failure of a young library
+        raise FastEngineRefused(f"{type(err).__name__}: {err}") from err
+    except BaseException as err:  # a Rust panic surfaces as pyo3's PanicException
+        if type(err).__name__ != "PanicException":
+            raise
+        raise FastEngineRefused(f"PanicException: {err}") from err
+    records = parsed.pop("record", [])
+    n = len(records)
+    if n and "distance" not in columns and "speed" not in columns and any(
+        "compressed_speed_distance" in m for m in records
+    ):
+        raise FastEngineRefused("records use compressed_speed_distance (not expanded)")
+    del records
+    out = _Decoded(n_files=1, columns=_fast_columns(columns, n))
+    for name in _KEEP:
+        kept = parsed.get(name)
+        if kept:
+            out.messages[name] = [_fast_message(m) for m in kept]
+    return out
+
+
+def _fast_columns(columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """fitfast's record columns in :data:`_RECORD_FIELDS` order (FIT-epoch seconds)."""
+    arr = np.full((n, _N_RF), np.nan)
+    for name, j in _RI.items():
+        column = columns.get(name)
+        if column is not None and len(column) == n:
+            arr[:, j] = column
+    arr[:, _RI["timestamp"]] -= FIT_EPOCH_S
+    # fitfast truncates when it expands speed into enhanced_speed (2.006 -> 2.005
+    # m/s): where the two are one resolution step (1 mm/s) apart, speed is exact
+    speed = arr[:, _RI["speed"]]
+    enhanced = arr[:, _RI["enhanced_speed"]]
+    expanded = np.abs(enhanced - speed) < 0.0015
+    enhanced[expanded] = speed[expanded]
+    # the same guard for altitude (scale 5, offset 500: one step is 0.2 m)
+    altitude = arr[:, _RI["altitude"]]
+    enhanced = arr[:, _RI["enhanced_altitude"]]
+    expanded = np.abs(enhanced - altitude) < 0.3
+    enhanced[expanded] = altitude[expanded]
+    return arr
+
+
+def _fast_message(message: dict[Any, Any]) -> dict[str, Any]:
+    """One fitfast message as the reader expects it: FIT-epoch times, product names."""
+    out = {k: v for k, v in message.items() if isinstance(k, str)}
+    for key in _FAST_TIME_KEYS:
+        value = out.get(key)
+        if isinstance(value, int):
+            out[key] = value - FIT_EPOCH_S
+    product = out.get("product")
+    if isinstance(product, int) and out.get("manufacturer") in _PRODUCT_MAKERS:
+        from fitdecode.profile import FIELD_TYPES
+
+        out["garmin_product"] = FIELD_TYPES["garmin_product"].enum.get(product, product)
+    return out
+
+
 #: Engine name -> decoder.
 ENGINES: dict[str, Callable[[bytes, str], _Decoded]] = {
     "fitdecode": _decode_fitdecode,
     "fitparse": _decode_fitparse,
     "garmin_fit_sdk": _decode_garmin_fit_sdk,
+    "fitfast": _decode_fitfast,
 }
 
 
@@ -315,7 +425,9 @@ def read_fit(data: bytes, source_file: str, file_hash: str, *, engine: str | Non
         First 16 hex of the SHA-256 of ``data``; activity ids are
         ``f"{file_hash}-{session_index}"``.
     engine
-        ``None``/``"fitdecode"`` (default), ``"fitparse"`` or ``"garmin_fit_sdk"``.
+        ``None`` (default): ``fitfast`` when it is installed and reads the file,
+        otherwise ``fitdecode``. Or one engine by name: ``"fitfast"``,
+        ``"fitdecode"``, ``"fitparse"``, ``"garmin_fit_sdk"``.
 
     Returns
     -------
@@ -344,10 +456,11 @@ def read_fit(data: bytes, source_file: str, file_hash: str, *, engine: str | Non
     zone offset). Without that pair, ``file_id.time_created`` (if absolute) is
     taken as the first sample's time. Either way a note says so.
     """
-    name = (engine or "fitdecode").lower().replace("-", "_")
-    if name not in ENGINES:
+    name = (engine or "auto").lower().replace("-", "_")
+    if name != "auto" and name not in ENGINES:
         raise ValueError(
-            f"unknown FIT engine {engine!r}; choose one of {sorted(ENGINES)} (None = fitdecode)"
+            f"unknown FIT engine {engine!r}; choose one of {sorted(ENGINES)} or None "
+            "(fitfast where it reads the file, else fitdecode)"
         )
     header_size = data[0]
     data_size = int.from_bytes(data[4:8], "little") if len(data) >= 8 else 0
@@ -361,22 +474,47 @@ def read_fit(data: bytes, source_file: str, file_hash: str, *, engine: str | Non
             f"{source_file}: the FIT file ends after its {header_size}-byte header (no "
             "data); the copy is incomplete - export the activity again"
         )
-    decoded = ENGINES[name](data, source_file)
+    decoded, used = _decode(data, source_file, name)
     notes = list(decoded.errors)
     complete = not decoded.errors
-    if not decoded.rows and not decoded.messages.get("session"):
+    n_records = len(decoded.columns) if decoded.columns is not None else len(decoded.rows)
+    if not n_records and not decoded.messages.get("session"):
         reason = "; ".join(decoded.errors) or "no records and no session messages"
         raise FileFormatError(
             f"{source_file}: no activity data could be decoded from the FIT file "
             f"({reason}); check that it is an activity file and not damaged"
         )
-    return _assemble(decoded, source_file, file_hash, notes, complete)
+    activities = _assemble(decoded, source_file, file_hash, notes, complete)
+    for act in activities:
+        act.summary["decoder"] = used
+    return activities
+
+
+def _decode(data: bytes, source_file: str, name: str) -> tuple[_Decoded, str]:
+    """Decode with engine ``name``; ``"auto"`` tries fitfast, then fitdecode.
+
+    Returns the decoded file and the name of the engine that read it.
+    """
+    if name == "auto":
+        if fitfast_module() is not None:
+            try:
+                return _decode_fitfast(data, source_file), "fitfast"
+            except FastEngineRefused:
+                pass  # fitdecode reads it, salvaging what precedes any damage
+        name = "fitdecode"
+    try:
+        return ENGINES[name](data, source_file), name
+    except FastEngineRefused as err:
+        raise FileFormatError(
+            f"{source_file}: fitfast cannot read this file ({err}); use engine=None "
+            "so that fitdecode reads it and salvages what precedes any damage"
+        ) from err
 
 
 def _assemble(decoded: _Decoded, source_file: str, file_hash: str,
               notes: list[str], complete: bool) -> list[Activity]:
     messages = decoded.messages
-    arr = _rows_to_array(decoded.rows)
+    arr = decoded.columns if decoded.columns is not None else _rows_to_array(decoded.rows)
     ts = arr[:, _RI["timestamp"]]
     keep = ~np.isnan(ts)
     if not keep.all():
