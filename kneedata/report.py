@@ -298,7 +298,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
     import matplotlib
 
     from kneedata import plots
-    from kneedata.metrics.gait import usual_cadence
+    from kneedata.metrics.gait import usual_cadence_curve
 
     folder.mkdir(parents=True, exist_ok=True)
     images: dict[str, str] = {}
@@ -312,7 +312,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
         gait = tables.derived.gait
         if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
             say("drawing cadence against speed")
-            curve = usual_cadence(gait.attrs.get("overstride_fit", {}))
+            curve = usual_cadence_curve(gait.attrs.get("cadence_speed_line", {}))
             ax = plots.cadence_speed(gait, curve=curve, highlight=tables.derived.episodes,
                                      highlight_days=HIGHLIGHT_DAYS)
             images["cadence_speed"] = _save(ax.figure, folder / "cadence_speed.png")
@@ -509,32 +509,35 @@ def _section_form(t: ReportTables, images: dict[str, str]) -> str:
     if gait is None or gait["cadence_moving_spm"].notna().sum() == 0:
         out.append(_p("No cadence in the runs, so form cannot be described."))
         return "\n".join(out)
-    fit = gait.attrs.get("overstride_fit", {})
+    line = gait.attrs.get("cadence_speed_line", {})
     cad = gait["cadence_moving_spm"]
     sl = gait["step_length_m"]
     text = (f"Across {int(cad.notna().sum())} runs with cadence, the median cadence while "
             f"moving was {cad.median():.0f} steps/min and the median step length "
             f"{sl.median():.2f} m.")
-    if np.isfinite(fit.get("slope_spm_per_m_s", np.nan)):
+    if np.isfinite(line.get("slope_spm_per_m_s", np.nan)):
         text += (f" Your own cadence rises with speed: about "
-                 f"{fit['intercept_spm']:.0f} + {fit['slope_spm_per_m_s']:.1f} x speed "
-                 f"(m/s) steps/min, fitted on {fit.get('n_runs', '?')} runs' steady, "
-                 "flat stretches (the black line).")
+                 f"{line['intercept_spm']:.0f} + {line['slope_spm_per_m_s']:.1f} x speed "
+                 f"(m/s) steps/min over your runs of the last {line.get('window_days', '?')} "
+                 "days (the black line, drawn over the speeds you ran).")
     out.append(_p(text))
     out.append(_img(images, "cadence_speed", "cadence against speed"))
     out.append(_p("Points above the line are runs with quicker, shorter steps than usual "
-                  "for their speed; points below, slower and longer steps (a negative "
-                  f"overstride index). Highlighted: runs in the {HIGHLIGHT_DAYS} days "
-                  "before a pain episode. Higher cadence at the same speed lowers the "
-                  "load on the knee per step (Heiderscheit 2011; Lenhart 2014), but a watch cannot see "
-                  "where the foot lands: the index is a proxy, not a measurement of "
-                  "overstriding."))
+                  "for their speed; points below, slower and longer steps. Each run is "
+                  "compared with your own line of the months before it (never with later "
+                  "runs), as a percentage: the cadence deviation. Highlighted: runs in the "
+                  f"{HIGHLIGHT_DAYS} days before a pain episode. A 5-10 % higher cadence at "
+                  "the same speed lowers the load on the knee per step (Heiderscheit 2011; "
+                  "Lenhart 2014), but a watch cannot see where the foot lands: true "
+                  "overstriding (the foot ahead of the body) needs video. Vertical ratio and "
+                  "ground contact time are descriptions only: they depend on the sensor and "
+                  "no evidence links them to knee pain."))
     by_month = gait.assign(month=pd.to_datetime(gait["date"]).dt.strftime("%Y-%m"))
     monthly = by_month.groupby("month").agg(
         runs=("cadence_moving_spm", "size"),
         cadence_steps_per_min=("cadence_moving_spm", "median"),
         step_length_m=("step_length_m", "median"),
-        overstride_index=("overstride_index", "median"),
+        cadence_vs_usual_pct=("cadence_deviation_pct", "median"),
     ).reset_index()
     out.append(_p("Month by month (medians of the runs):"))
     out.append(_table(monthly))
@@ -570,7 +573,7 @@ _PLAIN_TERMS = {
     "spike_large": "a run more than twice as long as the longest of the 30 days before it",
     "n_strength": "each strength session",
     "cadence_moving_spm": "each 1 step/min higher average cadence",
-    "overstride_index": "each 1 unit higher overstride index",
+    "cadence_deviation_pct": "each 1 % higher cadence than usual at the same speed",
     "weekly_change_gt30": "a week with over 30 % more distance than the week before",
 }
 

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 3. Form: cadence, step length and overstriding
+# # 3. Form: cadence and step length at the same speed
 #
 # Longer, slower steps load the knee more per step: in the lab, a 10 % higher
 # cadence at the same speed cut peak patellofemoral force by 14 % (Lenhart 2014),
@@ -34,7 +34,7 @@ import seaborn as sns
 
 import kneedata as kd
 from kneedata import plots
-from kneedata.metrics.gait import usual_cadence
+from kneedata.metrics.gait import usual_cadence_curve
 from kneedata.notebook import open_notebook_data
 
 inputs = open_notebook_data(DATA, STORE)
@@ -49,42 +49,46 @@ episodes = inputs.episodes
 
 # %%
 gait = inputs.derived.gait
-gait[["date", "speed_moving_m_s", "cadence_moving_spm", "step_length_m", "overstride_index",
-      "vertical_ratio_pct"]].describe().round(2)
+gait[["date", "speed_moving_m_s", "cadence_moving_spm", "step_length_m",
+      "cadence_deviation_pct", "step_length_deviation_pct"]].describe().round(2)
 
 # %% [markdown]
 # ## Cadence against speed
 # Everyone's cadence rises with speed, so a raw average mixes easy and fast
-# runs. The black line is *your own* usual cadence at each speed, fitted on the
-# steady, flat stretches of all runs. Highlighted: runs in the two weeks before a
-# pain episode.
+# runs. The black line is *your own* usual cadence at each speed, fitted on your
+# runs of the last 180 days and drawn only over the speeds you ran. Highlighted:
+# runs in the two weeks before a pain episode.
 
 # %%
-fit = gait.attrs["overstride_fit"]
-print(f"usual cadence = {fit['intercept_spm']:.0f} + {fit['slope_spm_per_m_s']:.1f} x speed (m/s)")
-plots.cadence_speed(gait, curve=usual_cadence(fit), highlight=episodes, highlight_days=14);
+line = gait.attrs["cadence_speed_line"]
+print(f"usual cadence = {line['intercept_spm']:.0f} + {line['slope_spm_per_m_s']:.1f} "
+      f"x speed (m/s), from {line['n_runs']:.0f} runs")
+plots.cadence_speed(gait, curve=usual_cadence_curve(line), highlight=episodes,
+                    highlight_days=14);
 
 # %% [markdown]
-# ## The overstride index over time
-# The distance of each run from that line, in units of its usual scatter:
-# negative means fewer, longer steps than usual at that speed. A block of runs
-# well below zero is a period of changed form.
+# ## Cadence against your usual, run by run
+# Each run against your own line of the 180 days *before* it (never later runs),
+# in percent: -7 % means about 12 fewer steps a minute than usual at that speed,
+# so longer steps. The first runs have no value while the line warms up.
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
-sns.scatterplot(data=gait, x="date", y="overstride_index", s=18, ax=ax)
+sns.scatterplot(data=gait, x="date", y="cadence_deviation_pct", hue="form_basis", s=18, ax=ax)
 ax.axhline(0, color="grey", lw=1)
-ax.set(xlabel="date (local)", ylabel="overstride index (SD of your own runs)");
+ax.set(xlabel="date (local)", ylabel="cadence against your usual at that speed (%)");
 
 # %%
 monthly = gait.groupby(gait["date"].dt.to_period("M"))[
-    ["cadence_moving_spm", "step_length_m", "overstride_index"]].median()
+    ["cadence_moving_spm", "step_length_m", "cadence_deviation_pct"]].median()
 monthly.round(2)
 
 # %% [markdown]
-# **What it cannot show.** A watch does not see the foot land: the overstride
-# index is a proxy (fewer, longer steps than *you* usually take at that speed),
-# not a measurement of where the foot strikes relative to the body. Hills,
-# fatigue, shoes and a different watch all move it too. And a change of form that
-# lasts for months is a *slow* exposure: notebook 4 explains why one runner's
-# diary struggles to link it to pain.
+# **What it cannot show.** A watch does not see the foot land: true overstriding
+# (the foot landing ahead of the body) needs video. Cadence and step length at
+# the same speed are what the lab studies changed (Heiderscheit 2011; Lenhart
+# 2014; Willson 2014), so they are the proxies used here. Hills, fatigue, shoes and
+# a different watch move them too; vertical ratio and ground contact time depend
+# on the sensor and are descriptions only. A change of form that lasts for months
+# becomes your new usual after about three months, and it is a *slow* exposure:
+# notebook 4 explains why one runner's diary struggles to link it to pain.

@@ -1,9 +1,13 @@
-"""Per-run cadence, step length and overstride proxies from the records.
+"""Per-run cadence, step length and speed-matched form from the records.
 
-A watch cannot see where the foot lands; every column here is a *proxy* for
-overstriding or knee loading, computed from speed, cadence, altitude and (where the
-watch records them) running dynamics. Column names, units and sources are listed in
-:data:`kneedata.schema.GAIT`.
+A watch cannot see where the foot lands, so nothing here measures overstriding
+(the foot landing ahead of the centre of mass: that needs video). What the
+evidence links to knee load is cadence and step length *at a given speed*
+(Heiderscheit 2011; Lenhart 2014; Willson 2014): ``cadence_deviation_pct`` and
+``step_length_deviation_pct`` compare each run with the runner's own cadence-speed
+line of the previous 180 days (:mod:`kneedata.metrics.baseline`). Running dynamics
+(vertical ratio, ground contact time, duty factor) are descriptive. Column names,
+units and sources are listed in :data:`kneedata.schema.GAIT`.
 
 The work is vectorised over all samples of many runs at once (runs are processed in
 chunks of about 50,000 samples to bound memory), so thousands of
@@ -20,10 +24,16 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import SchemaError
+from kneedata.metrics.baseline import (
+    BASELINE_DAYS,
+    MIN_BASELINE_RUNS,
+    fit_cadence_line,
+    trailing_cadence_baseline,
+)
 from kneedata.metrics.load import _runs_in_order
 from kneedata.schema import GAIT
 
-__all__ = ["gait_metrics", "LEG_LENGTH_PER_HEIGHT"]
+__all__ = ["gait_metrics", "usual_cadence", "usual_cadence_curve", "LEG_LENGTH_PER_HEIGHT"]
 
 #: Leg length (greater trochanter to floor) as a fraction of body height when the
 #: leg length is not given (Winter, Biomechanics and Motor Control of Human
@@ -36,18 +46,21 @@ MAX_SAMPLE_INTERVAL_S = 15.0
 GRADE_HALF_WINDOW_M = 25.0
 #: Downhill threshold: grade below this fraction.
 DOWNHILL_GRADE = -0.05
-#: Steady flat samples for the overstride fit: |grade| below this fraction ...
+#: Steady flat samples for the speed-matched cadence: |grade| below this fraction ...
 FLAT_GRADE = 0.02
-#: ... speed coefficient of variation below this over +-15 s ...
+#: ... speed coefficient of variation below this over +-15 s (wider at sparse sampling) ...
 STEADY_SPEED_CV = 0.05
 STEADY_HALF_WINDOW_S = 15.0
-#: ... and running, not walking.
+#: ... and running, not walking (nor a cadence glitch).
 RUNNING_MIN_SPEED_M_S = 1.8
 RUNNING_MIN_CADENCE_SPM = 130.0
-#: A run needs this much steady flat time for its overstride residual [s].
+RUNNING_MAX_CADENCE_SPM = 250.0
+#: A run's speed-matched figures come from its steady flat stretches when it has
+#: this much of them [s] ...
 MIN_STEADY_FLAT_S = 60.0
-#: The overstride index needs this many runs with steady flat time.
-MIN_FIT_RUNS = 3
+#: ... else from all its running samples (run-level fallback) when it has this much
+#: running time [s].
+MIN_RUNNING_S = 120.0
 #: Cadence drift needs this much cadence time in the run [s].
 MIN_DRIFT_TIME_S = 180.0
 
@@ -126,103 +139,134 @@ def _wmean(values, weights, mask, code, n_runs):
         return num / den, den
 
 
-def _window_bounds(key: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
-    """[lo, hi) sample ranges with ``|key_j - key_i| <= half`` (key sorted)."""
-    lo = np.searchsorted(key, key - half, side="left")
-    hi = np.searchsorted(key, key + half, side="right")
-    return lo, hi
-
-
 def _window_sum(cumsum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return cumsum[hi] - cumsum[lo]
 
 
-def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
-    """Per-run aggregates and the steady flat samples of a chunk of runs."""
+def _concat(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+    """The samples of a chunk of runs end to end, with run codes and sample weights.
+
+    ``dt`` is the interval a sample stands for: the interval since the previous
+    sample, or to the next one for a run's first sample and after a gap (pause,
+    dropout), capped at :data:`MAX_SAMPLE_INTERVAL_S`.
+    """
     n_runs = len(runs)
     sizes = np.array([len(r["t"]) for r in runs], dtype=np.int64)
-    code = np.repeat(np.arange(n_runs), sizes)
-    cat = {k: np.concatenate([r[k] for r in runs]) for k in runs[0]}
-    t, moving = cat["t"], cat["moving"]
-    first = np.zeros(len(t), dtype=bool)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    first[starts[sizes > 0]] = True
-
-    # sample weights: interval since the previous sample, capped (pauses, dropouts)
-    back = np.diff(t, prepend=np.nan)
+    c: dict[str, Any] = {k: np.concatenate([r[k] for r in runs]) for k in runs[0]}
+    c["n_runs"], c["sizes"] = n_runs, sizes
+    c["code"] = np.repeat(np.arange(n_runs), sizes)
+    c["starts"] = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    first = np.zeros(len(c["t"]), dtype=bool)
+    first[c["starts"][sizes > 0]] = True
+    c["first"] = first
+    back = np.diff(c["t"], prepend=np.nan)
+    back[first] = np.nan
     fwd = np.append(back[1:], np.nan)
-    # the first sample of a run, and a sample after a gap (pause, dropout), stands
-    # for the interval to the next sample instead
+    c["gap"] = np.fmax(back, fwd)  # the longer interval next to each sample [s]
     dt = np.where(first | (back > MAX_SAMPLE_INTERVAL_S), fwd, back)
-    dt = np.clip(np.nan_to_num(dt, nan=0.0), 0.0, MAX_SAMPLE_INTERVAL_S)
+    c["dt"] = np.clip(np.nan_to_num(dt, nan=0.0), 0.0, MAX_SAMPLE_INTERVAL_S)
+    v, cad, moving = c["speed_m_s"], c["cadence_spm"], c["moving"]
+    c["spd_ok"] = moving & np.isfinite(v) & (v > 0)
+    c["cad_ok"] = moving & np.isfinite(cad) & (cad > 0) & (cad < 300)
+    c["both"] = c["spd_ok"] & c["cad_ok"]
+    return c
 
-    v, cad = cat["speed_m_s"], cat["cadence_spm"]
-    spd_ok = moving & np.isfinite(v) & (v > 0)
-    cad_ok = moving & np.isfinite(cad) & (cad > 0) & (cad < 300)
-    both = spd_ok & cad_ok
 
-    res: dict[str, Any] = {}
-    res["moving_time_s"] = np.bincount(code, weights=np.where(moving, dt, 0.0), minlength=n_runs)
-    res["cadence_moving_spm"], cad_time = _wmean(cad, dt, cad_ok, code, n_runs)
-    res["speed_moving_m_s"], spd_time = _wmean(v, dt, spd_ok, code, n_runs)
+def _bins(c: dict[str, Any], weights: np.ndarray) -> np.ndarray:
+    return np.bincount(c["code"], weights=weights, minlength=c["n_runs"])
+
+
+def _mean(c: dict[str, Any], values: np.ndarray, mask: np.ndarray,
+          weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-run weighted (default: time-weighted) mean of ``values`` over ``mask``."""
+    return _wmean(values, c["dt"] if weights is None else weights, mask, c["code"], c["n_runs"])
+
+
+def _cadence_and_steps(c: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Moving time, mean cadence and speed, and step length per run."""
+    v, cad, dt, both = c["speed_m_s"], c["cadence_spm"], c["dt"], c["both"]
+    res: dict[str, np.ndarray] = {}
+    res["moving_time_s"] = _bins(c, np.where(c["moving"], dt, 0.0))
+    res["cadence_moving_spm"], res["_cad_time"] = _mean(c, cad, c["cad_ok"])
+    res["speed_moving_m_s"], res["_spd_time"] = _mean(c, v, c["spd_ok"])
     steps = np.where(both, cad / 60.0 * dt, 0.0)
-    n_steps = np.bincount(code, weights=steps, minlength=n_runs)
-    dist_moving = np.bincount(code, weights=np.where(both, v * dt, 0.0), minlength=n_runs)
     with np.errstate(invalid="ignore", divide="ignore"):
-        res["step_length_m"] = dist_moving / n_steps
-    wsl = cat["step_length_m"]
-    wsl_ok = both & np.isfinite(wsl) & (wsl > 0)
-    res["watch_step_length_m"], _ = _wmean(wsl, steps, wsl_ok, code, n_runs)
+        res["step_length_m"] = _bins(c, np.where(both, v * dt, 0.0)) / _bins(c, steps)
+    wsl = c["step_length_m"]
+    c["wsl_ok"] = both & np.isfinite(wsl) & (wsl > 0)
+    res["watch_step_length_m"], _ = _mean(c, wsl, c["wsl_ok"], steps)
+    return res
 
+
+def _dynamics(c: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Vertical ratio, duty factor, contact time, oscillation and balance per run."""
+    v, cad, moving = c["speed_m_s"], c["cadence_spm"], c["moving"]
+    res: dict[str, np.ndarray] = {}
     # vertical ratio: the watch's value, else VO / step length (watch SL, else v*60/spm)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sl_ref = np.where(wsl_ok, wsl, v * 60.0 / cad)
-        vr_calc = cat["vertical_oscillation_mm"] / (sl_ref * 1000.0) * 100.0
-    vr = np.where(np.isfinite(cat["vertical_ratio_pct"]) & (cat["vertical_ratio_pct"] > 0),
-                  cat["vertical_ratio_pct"], vr_calc)
-    vr_ok = moving & np.isfinite(vr) & (vr > 0)
-    res["vertical_ratio_pct"], vr_time = _wmean(vr, dt, vr_ok, code, n_runs)
-    gct = cat["stance_time_ms"]
-    gct_ok = cad_ok & np.isfinite(gct) & (gct > 0)
-    res["duty_factor"], gct_time = _wmean(gct * cad / 120000.0, dt, gct_ok, code, n_runs)
-    res["stance_time_ms"], _ = _wmean(gct, dt, gct_ok, code, n_runs)
-    vo = cat["vertical_oscillation_mm"]
-    vo_ok = moving & np.isfinite(vo) & (vo > 0)
-    res["vertical_oscillation_mm"], _ = _wmean(vo, dt, vo_ok, code, n_runs)
-    bal = cat["stance_time_balance_pct"]
-    bal_ok = moving & np.isfinite(bal) & (bal > 0) & (bal < 100)
-    bal_mean, bal_time = _wmean(bal, dt, bal_ok, code, n_runs)
+        sl_ref = np.where(c["wsl_ok"], c["step_length_m"], v * 60.0 / cad)
+        vr_calc = c["vertical_oscillation_mm"] / (sl_ref * 1000.0) * 100.0
+    watch_vr = c["vertical_ratio_pct"]
+    vr = np.where(np.isfinite(watch_vr) & (watch_vr > 0), watch_vr, vr_calc)
+    res["vertical_ratio_pct"], vr_time = _mean(c, vr, moving & np.isfinite(vr) & (vr > 0))
+    gct = c["stance_time_ms"]
+    gct_ok = c["cad_ok"] & np.isfinite(gct) & (gct > 0)
+    res["duty_factor"], gct_time = _mean(c, gct * cad / 120000.0, gct_ok)
+    res["stance_time_ms"], _ = _mean(c, gct, gct_ok)
+    vo = c["vertical_oscillation_mm"]
+    res["vertical_oscillation_mm"], _ = _mean(c, vo, moving & np.isfinite(vo) & (vo > 0))
+    bal = c["stance_time_balance_pct"]
+    bal_mean, bal_time = _mean(c, bal, moving & np.isfinite(bal) & (bal > 0) & (bal < 100))
     res["stance_balance_asym_pct"] = np.abs(bal_mean - 50.0)
+    res["_dynamics"] = (gct_time > 0) | (vr_time > 0)
+    res["_balance"] = bal_time > 0
+    return res
 
-    # cadence drift: last third vs first third of the run's cadence time
-    cad_dt = np.where(cad_ok, dt, 0.0)
+
+def _drift(c: dict[str, Any], cad_time: np.ndarray) -> np.ndarray:
+    """Cadence of the last third of the run's cadence time vs the first third [%]."""
+    cad, cad_ok, code = c["cadence_spm"], c["cad_ok"], c["code"]
+    cad_dt = np.where(cad_ok, c["dt"], 0.0)
     cum = np.cumsum(cad_dt)
-    run_start_cum = np.concatenate([[0.0], np.cumsum(np.bincount(code, weights=cad_dt, minlength=n_runs))[:-1]])
+    run_start_cum = np.concatenate([[0.0], np.cumsum(_bins(c, cad_dt))[:-1]])
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = (cum - run_start_cum[code]) / cad_time[code]
-    first_third = cad_ok & (frac <= 1.0 / 3.0)
-    last_third = cad_ok & (frac > 2.0 / 3.0)
-    c1, _ = _wmean(cad, dt, first_third, code, n_runs)
-    c3, _ = _wmean(cad, dt, last_third, code, n_runs)
+    c1, _ = _mean(c, cad, cad_ok & (frac <= 1.0 / 3.0))
+    c3, _ = _mean(c, cad, cad_ok & (frac > 2.0 / 3.0))
     drift = (c3 / c1 - 1.0) * 100.0
     drift[~(cad_time >= MIN_DRIFT_TIME_S)] = np.nan
-    res["cadence_drift_pct"] = drift
+    return drift
 
-    # distance along each run, made non-decreasing; runs kept apart by an offset
-    dist = cat["distance_m"]
+
+def _distance_key(c: dict[str, Any]) -> np.ndarray:
+    """Distance along each run, non-decreasing, runs kept apart by an offset [m]."""
+    dist, v, code, first = c["distance_m"], c["speed_m_s"], c["code"], c["first"]
     if not np.isfinite(dist).all():
         # fill from integrated speed where the device distance is absent
-        integ = np.cumsum(np.where(np.isfinite(v) & ~first, v * dt, 0.0))
-        integ = integ - integ[np.minimum(starts, max(len(integ) - 1, 0))][code]
-        run_has_dist = np.bincount(code, weights=np.isfinite(dist).astype(float), minlength=n_runs) > 0
+        integ = np.cumsum(np.where(np.isfinite(v) & ~first, v * c["dt"], 0.0))
+        integ = integ - integ[np.minimum(c["starts"], max(len(integ) - 1, 0))][code]
+        run_has_dist = _bins(c, np.isfinite(dist).astype(float)) > 0
         dist = np.where(run_has_dist[code], dist, integ)
-    offset = np.arange(n_runs, dtype=float)[code] * 1e8
+    offset = np.arange(c["n_runs"], dtype=float)[code] * 1e8
     key = np.fmax.accumulate(dist + offset) if len(dist) else dist
-    key = np.fmax(np.nan_to_num(key, nan=-np.inf), offset)
+    return np.fmax(np.nan_to_num(key, nan=-np.inf), offset)
 
-    alt = cat["altitude_m"]
+
+def _grade(c: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Grade of each sample, descent and downhill time per run.
+
+    The altitude is averaged over +-h metres and differenced over the same
+    window, ``h = max(25 m, 1.5 x the distance to the farther neighbour sample)``,
+    so that 10 s and smart (sparse) recording still see a few samples per window.
+    """
+    key = _distance_key(c)
+    step = np.fmax(np.diff(key, prepend=np.nan), np.append(np.diff(key), np.nan))
+    step[~np.isfinite(step) | (step > 1e7)] = 0.0
+    half = np.maximum(GRADE_HALF_WINDOW_M, 1.5 * step)
+    alt = c["altitude_m"]
     alt_ok = np.isfinite(alt)
-    lo, hi = _window_bounds(key, GRADE_HALF_WINDOW_M)
+    lo = np.searchsorted(key, key - half, side="left")
+    hi = np.searchsorted(key, key + half, side="right")
     cs_alt = np.concatenate([[0.0], np.cumsum(np.where(alt_ok, alt, 0.0))])
     cs_n = np.concatenate([[0.0], np.cumsum(alt_ok.astype(float))])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -231,20 +275,32 @@ def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
     run_dist = key[j2] - key[j1]
     with np.errstate(invalid="ignore", divide="ignore"):
         grade = (alt_s[j2] - alt_s[j1]) / run_dist
-    grade[~(run_dist >= 0.8 * GRADE_HALF_WINDOW_M)] = np.nan
+    grade[~(run_dist >= 0.8 * half)] = np.nan
     d_alt = np.diff(alt_s, prepend=np.nan)
-    d_alt[first] = np.nan
+    d_alt[c["first"]] = np.nan
     drop = np.where(np.isfinite(d_alt) & (d_alt < 0), -d_alt, 0.0)
-    res["descent_m"] = np.bincount(code, weights=drop, minlength=n_runs)
-    alt_runs = np.bincount(code, weights=alt_ok.astype(float), minlength=n_runs) > 1
-    res["descent_m"][~alt_runs] = np.nan
-    downhill = moving & (grade < DOWNHILL_GRADE)
-    res["downhill_time_s"] = np.bincount(code, weights=np.where(downhill, dt, 0.0), minlength=n_runs)
-    res["downhill_time_s"][~alt_runs] = np.nan
+    alt_runs = _bins(c, alt_ok.astype(float)) > 1
+    descent = _bins(c, drop)
+    downhill = _bins(c, np.where(c["moving"] & (grade < DOWNHILL_GRADE), c["dt"], 0.0))
+    descent[~alt_runs] = np.nan
+    downhill[~alt_runs] = np.nan
+    return {"descent_m": descent, "downhill_time_s": downhill, "_grade": grade,
+            "_altitude": alt_runs}
 
-    # steady (speed CV over +-15 s), flat, running samples for the overstride fit
-    tkey = t + np.arange(n_runs, dtype=float)[code] * 1e7
-    tlo, thi = _window_bounds(tkey, STEADY_HALF_WINDOW_S)
+
+def _steady_flat(c: dict[str, Any], grade: np.ndarray) -> np.ndarray:
+    """Samples of steady (speed CV < 5 %), flat, running (not walking) stretches.
+
+    The speed window is +-``max(15 s, 2.5 x the longer interval next to the
+    sample)``: 1 s recording keeps +-15 s, 10 s recording looks +-25 s (5-6
+    samples), smart recording adapts sample by sample.
+    """
+    v, both = c["speed_m_s"], c["both"]
+    half = np.maximum(STEADY_HALF_WINDOW_S, 2.5 * np.nan_to_num(c["gap"], nan=0.0))
+    half = np.minimum(half, 2.5 * MAX_SAMPLE_INTERVAL_S)
+    tkey = c["t"] + np.arange(c["n_runs"], dtype=float)[c["code"]] * 1e7
+    tlo = np.searchsorted(tkey, tkey - half, side="left")
+    thi = np.searchsorted(tkey, tkey + half, side="right")
     vv = np.where(both, v, 0.0)
     cs_v = np.concatenate([[0.0], np.cumsum(vv)])
     cs_v2 = np.concatenate([[0.0], np.cumsum(vv * vv)])
@@ -254,52 +310,78 @@ def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
         mv = _window_sum(cs_v, tlo, thi) / nb
         var = np.maximum(_window_sum(cs_v2, tlo, thi) / nb - mv * mv, 0.0)
         cv = np.sqrt(var) / mv
-    steady_flat = (
-        both
-        & (nb >= 3)
-        & (cv < STEADY_SPEED_CV)
-        & (np.abs(grade) < FLAT_GRADE)
-        & (v >= RUNNING_MIN_SPEED_M_S)
-        & (cad >= RUNNING_MIN_CADENCE_SPM)
-    )
-    res["steady_flat_time_s"] = np.bincount(code, weights=np.where(steady_flat, dt, 0.0), minlength=n_runs)
+    return (both & (nb >= 3) & (cv < STEADY_SPEED_CV) & (np.abs(grade) < FLAT_GRADE)
+            & _running(c))
 
-    res["_flags"] = {
-        "n_samples": sizes,
-        "moving": res["moving_time_s"] > 0,
-        "speed": spd_time > 0,
-        "cadence": cad_time > 0,
-        "dynamics": (gct_time > 0) | (vr_time > 0),
-        "balance": bal_time > 0,
-        "watch_sl": np.isfinite(res["watch_step_length_m"]),
-        "altitude": alt_runs,
+
+def _running(c: dict[str, Any]) -> np.ndarray:
+    """Samples with speed and cadence of running, not walking."""
+    v, cad = c["speed_m_s"], c["cadence_spm"]
+    return (c["both"] & (v >= RUNNING_MIN_SPEED_M_S) & (cad >= RUNNING_MIN_CADENCE_SPM)
+            & (cad <= RUNNING_MAX_CADENCE_SPM))
+
+
+def _form_point(c: dict[str, Any], grade: np.ndarray) -> dict[str, np.ndarray]:
+    """Each run's speed and cadence for the speed-matched comparison, and its basis.
+
+    Steady flat stretches when the run has at least :data:`MIN_STEADY_FLAT_S` of
+    them; otherwise all running samples (the run-level fallback) when it has at
+    least :data:`MIN_RUNNING_S` of those.
+    """
+    v, cad = c["speed_m_s"], c["cadence_spm"]
+    steady = _steady_flat(c, grade)
+    running = _running(c)
+    v_sf, t_sf = _mean(c, v, steady)
+    c_sf, _ = _mean(c, cad, steady)
+    v_run, t_run = _mean(c, v, running)
+    c_run, _ = _mean(c, cad, running)
+    use_steady = t_sf >= MIN_STEADY_FLAT_S
+    use_run = ~use_steady & (t_run >= MIN_RUNNING_S)
+    basis = np.where(use_steady, "steady", np.where(use_run, "whole_run", ""))
+    return {
+        "steady_flat_time_s": t_sf,
+        "form_speed_m_s": np.where(use_steady, v_sf, np.where(use_run, v_run, np.nan)),
+        "form_cadence_spm": np.where(use_steady, c_sf, np.where(use_run, c_run, np.nan)),
+        "_basis": basis,
+        "_running_time": t_run,
     }
-    # per-run sufficient statistics of the steady flat samples for the line fit:
-    # sums of w, w v, w v^2, w c, w v c, w c^2 (w = sample time)
-    w = np.where(steady_flat, dt, 0.0)
-    vs = np.where(steady_flat, v, 0.0)
-    cs = np.where(steady_flat, cad, 0.0)
-    res["_suff"] = np.column_stack([
-        np.bincount(code, weights=term, minlength=n_runs)
-        for term in (w, w * vs, w * vs * vs, w * cs, w * vs * cs, w * cs * cs)
-    ])
+
+
+def _chunk(runs: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+    """Per-run aggregates of a chunk of runs (one array per column, one value per run)."""
+    c = _concat(runs)
+    res: dict[str, Any] = _cadence_and_steps(c)
+    res.update(_dynamics(c))
+    res["cadence_drift_pct"] = _drift(c, res["_cad_time"])
+    res.update(_grade(c))
+    res.update(_form_point(c, res.pop("_grade")))
+    res["_flags"] = {
+        "n_samples": c["sizes"],
+        "moving": res["moving_time_s"] > 0,
+        "speed": res.pop("_spd_time") > 0,
+        "cadence": res.pop("_cad_time") > 0,
+        "dynamics": res.pop("_dynamics"),
+        "balance": res.pop("_balance"),
+        "watch_sl": np.isfinite(res["watch_step_length_m"]),
+        "altitude": res.pop("_altitude"),
+        "running_time": res.pop("_running_time"),
+    }
     return res
 
 
-def usual_cadence(fit: Mapping[str, Any]) -> Callable[[np.ndarray], np.ndarray] | None:
-    """The runner's own speed-cadence line from ``gait_metrics(...).attrs['overstride_fit']``.
+def usual_cadence(line: Mapping[str, Any]) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The runner's own speed-cadence line from ``gait_metrics(...).attrs['cadence_speed_line']``.
 
     Parameters
     ----------
-    fit
-        The fit dictionary (``intercept_spm`` [steps/min], ``slope_spm_per_m_s``
+    line
+        The line dictionary (``intercept_spm`` [steps/min], ``slope_spm_per_m_s``
         [steps/min per m/s]).
 
     Returns
     -------
     callable or None
-        ``speed_m_s -> cadence_spm``, or ``None`` when too few runs were steady and
-        flat enough to fit the line.
+        ``speed_m_s -> cadence_spm``, or ``None`` when too few runs gave a line.
 
     Examples
     --------
@@ -307,11 +389,49 @@ def usual_cadence(fit: Mapping[str, Any]) -> Callable[[np.ndarray], np.ndarray] 
     >>> float(line(np.array([3.0]))[0])
     160.0
     """
-    a = float(fit.get("intercept_spm", math.nan))
-    b = float(fit.get("slope_spm_per_m_s", math.nan))
+    a = float(line.get("intercept_spm", math.nan))
+    b = float(line.get("slope_spm_per_m_s", math.nan))
     if not (math.isfinite(a) and math.isfinite(b)):
         return None
     return lambda speed_m_s: a + b * np.asarray(speed_m_s, dtype=float)
+
+
+def usual_cadence_curve(line: Mapping[str, Any], *, n: int = 50) -> pd.DataFrame | None:
+    """The line as points over the speeds the runner ran in its window only.
+
+    Returns a frame ``speed_m_s``, ``cadence_spm`` from ``speed_min_m_s`` to
+    ``speed_max_m_s`` of the line (None without a line), for
+    :func:`kneedata.plots.cadence_speed` ``curve=``: the line is never drawn over
+    speeds the runner did not run.
+    """
+    f = usual_cadence(line)
+    lo = float(line.get("speed_min_m_s", math.nan))
+    hi = float(line.get("speed_max_m_s", math.nan))
+    if f is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    speed = np.linspace(lo, hi, n)
+    return pd.DataFrame({"speed_m_s": speed, "cadence_spm": f(speed)})
+
+
+def _read_in_chunks(store: Any, ids: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per-run columns and flags, reading the runs' records chunk by chunk."""
+    parts: list[dict[str, Any]] = []
+    buffer: list[dict[str, np.ndarray]] = []
+    buffered = 0
+    for activity_id in ids:
+        arrays = _run_arrays(store.records(activity_id))
+        buffer.append(arrays)
+        buffered += len(arrays["t"])
+        if buffered >= _CHUNK_SAMPLES:
+            parts.append(_chunk(buffer))
+            buffer, buffered = [], 0
+    if buffer:
+        parts.append(_chunk(buffer))
+    if not parts:
+        return {}, {}
+    flags = {k: np.concatenate([p["_flags"][k] for p in parts]) for k in parts[0]["_flags"]}
+    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "_flags"}
+    return columns, flags
 
 
 def gait_metrics(
@@ -320,8 +440,10 @@ def gait_metrics(
     height_m: float | None = None,
     leg_length_m: float | None = None,
     sports: Iterable[str] | None = ("running",),
+    baseline_days: int = BASELINE_DAYS,
+    min_baseline_runs: int = MIN_BASELINE_RUNS,
 ) -> pd.DataFrame:
-    """Cadence, step length and overstride proxies per run, from moving samples.
+    """Cadence, step length and speed-matched form figures per run, from moving samples.
 
     Parameters
     ----------
@@ -335,14 +457,19 @@ def gait_metrics(
         Leg length [m]; default ``0.53 * height_m``.
     sports
         Sports counted as runs (case-insensitive); ``None`` takes all activities.
+    baseline_days
+        Trailing window of the runner's own cadence-speed line [d] (default 180).
+    min_baseline_runs
+        Warm-up: runs needed in that window before a run gets a deviation.
 
     Returns
     -------
     pandas.DataFrame
         One row per run in chronological order, columns of
-        :data:`kneedata.schema.GAIT`. ``attrs['overstride_fit']`` holds the fitted
-        line (``intercept_spm``, ``slope_spm_per_m_s``), the number of samples and
-        runs used and the residual SDs.
+        :data:`kneedata.schema.GAIT`. ``attrs['cadence_speed_line']`` holds the
+        line of the last ``baseline_days`` days (``intercept_spm``,
+        ``slope_spm_per_m_s``, ``speed_min_m_s``, ``speed_max_m_s``, ``n_runs``,
+        ``from_date``, ``to_date``) for figures.
 
     Notes
     -----
@@ -352,26 +479,31 @@ def gait_metrics(
 
     - ``step_length_m = sum(v dt) / sum(spm / 60 dt)``: distance over steps, i.e. the
       step-weighted mean of ``SL = v * 60 / spm``.
-    - ``vertical_ratio_pct = VO / SL * 100`` (the watch's value when recorded).
-    - ``duty_factor = GCT[ms] * spm / 120000``: contact time over stride time
-      (a stride is two steps, ``120000 / spm`` ms).
-    - ``stance_balance_asym_pct = |mean(balance) - 50|``.
-    - ``stance_time_ms`` and ``vertical_oscillation_mm``: time-weighted means of the
-      watch's ground contact time and vertical oscillation over moving samples.
     - ``cadence_drift_pct = (mean cadence in the last third of cadence time /
       first third - 1) * 100`` (NaN for less than 3 minutes).
-    - Grade: altitude averaged over +-25 m of distance, then differenced over the
-      same +-25 m window; ``descent_m`` sums the drops of the smoothed altitude
-      (it differs from the watch's hysteresis-based total); ``downhill_time_s`` is
-      moving time at grade < -5 %.
-    - Overstride index: the runner's own line ``cadence = a + b * speed`` is fitted
-      by time-weighted least squares on all steady flat running samples of all runs
-      (speed CV < 5 % over +-15 s, |grade| < 2 %, speed >= 1.8 m/s, cadence
-      >= 130 steps/min). Each run's ``cadence_residual_spm`` is the time-weighted
-      mean residual of its steady flat samples (needs >= 60 s); the index divides
-      it by the SD of those run residuals across runs (needs >= 3 runs). Negative
-      means fewer, longer steps than usual at that speed. It is a within-runner
-      proxy: it cannot say whether the foot lands ahead of the body.
+    - Grade: altitude averaged over +-25 m of distance (wider where samples are
+      farther apart), differenced over the same window; ``descent_m`` sums the
+      drops of the smoothed altitude; ``downhill_time_s`` is moving time at
+      grade < -5 %.
+    - Speed-matched form: each run's ``form_speed_m_s`` and ``form_cadence_spm``
+      are time-weighted means over its steady flat running samples (speed CV < 5 %
+      over +-15 s, wider at sparse sampling; |grade| < 2 %; >= 1.8 m/s;
+      130-250 steps/min) when it has >= 60 s of them (``form_basis`` "steady"),
+      else over all its running samples when it has >= 120 s ("whole_run": hills
+      and pace changes included). ``cadence_deviation_pct`` and
+      ``step_length_deviation_pct`` compare them with the runner's own line of the
+      previous ``baseline_days`` days (:func:`kneedata.metrics.baseline.
+      trailing_cadence_baseline`); negative cadence deviation = fewer, longer steps
+      than usual at that speed.
+    - Descriptive only (sensor-dependent, no evidence linking them to knee pain):
+      ``vertical_ratio_pct = VO / SL * 100`` (the watch's value when recorded),
+      ``duty_factor = GCT[ms] * spm / 120000`` (contact time over stride time),
+      ``stance_time_ms``, ``vertical_oscillation_mm``,
+      ``stance_balance_asym_pct = |mean(balance) - 50|``.
+
+    None of these sees where the foot lands: true overstriding (foot ahead of the
+    centre of mass at contact) needs video. Step length and cadence at matched
+    speed are the proxies the evidence uses.
 
     References
     ----------
@@ -383,9 +515,6 @@ def gait_metrics(
     Willson JD et al. (2014). Effects of step length on patellofemoral joint stress
     in female runners with and without patellofemoral pain. Clin Biomech
     29:243-247. doi:10.1016/j.clinbiomech.2013.12.016
-    Folland JP et al. (2017). Running technique is an important component of
-    running economy and performance. Med Sci Sports Exerc 49:1412-1423.
-    doi:10.1249/MSS.0000000000001245
     """
     for name, value in (("height_m", height_m), ("leg_length_m", leg_length_m)):
         if value is not None and not (0.5 <= float(value) <= 2.6):
@@ -393,69 +522,35 @@ def gait_metrics(
     activities = store.activities()
     order = _runs_in_order(activities, sports)
     meta = activities.loc[order.index]
-    ids = meta["activity_id"].astype("str").to_list() if "activity_id" in meta else []
     if len(meta) and "activity_id" not in meta:
         raise SchemaError("store.activities(): no 'activity_id' column; it is needed to read records.")
+    ids = meta["activity_id"].astype("str").to_list() if "activity_id" in meta else []
+    columns, flag = _read_in_chunks(store, ids)
     n = len(ids)
-
-    columns: dict[str, np.ndarray] = {}
-    flags: dict[str, list[np.ndarray]] = {}
-    suff_parts: list[np.ndarray] = []
-    buffer: list[dict[str, np.ndarray]] = []
-    buffered = 0
-    done = 0
-    parts: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        nonlocal buffer, buffered, done
-        if not buffer:
-            return
-        res = _chunk(buffer)
-        suff_parts.append(res.pop("_suff"))
-        parts.append(res)
-        done += len(buffer)
-        buffer, buffered = [], 0
-
-    for activity_id in ids:
-        arrays = _run_arrays(store.records(activity_id))
-        buffer.append(arrays)
-        buffered += len(arrays["t"])
-        if buffered >= _CHUNK_SAMPLES:
-            flush()
-    flush()
-
-    names = [c for c in GAIT if c not in ("activity_id", "date", "gait_missing_reason",
-                                          "step_length_height_ratio", "step_length_leg_ratio",
-                                          "cadence_residual_spm", "overstride_index")]
-    for name in names:
-        columns[name] = np.concatenate([p[name] for p in parts]) if parts else np.zeros(0)
-    for key in parts[0]["_flags"] if parts else []:
-        flags[key] = [p["_flags"][key] for p in parts]
-    flag = {k: np.concatenate(v) for k, v in flags.items()}
-
     leg = leg_length_m if leg_length_m is not None else (
         LEG_LENGTH_PER_HEIGHT * height_m if height_m is not None else None
     )
     sl = columns.get("step_length_m", np.zeros(0))
     columns["step_length_height_ratio"] = sl / height_m if height_m is not None else np.full(n, np.nan)
     columns["step_length_leg_ratio"] = sl / leg if leg is not None else np.full(n, np.nan)
-
-    suff = np.concatenate(suff_parts) if suff_parts else np.zeros((0, 6))
-    residual, index, fit = _overstride(suff, columns.get("steady_flat_time_s", np.zeros(0)))
-    columns["cadence_residual_spm"] = residual
-    columns["overstride_index"] = index
-
-    reasons = _reasons(flag, columns, n, fit)
-    out = pd.DataFrame(
-        {
-            "activity_id": pd.Series(ids, dtype="str"),
-            "date": order["_date"].to_numpy(),
-            **{name: columns[name] for name in GAIT if name in columns},
-            "gait_missing_reason": pd.Series(reasons, dtype="str"),
-        }
-    )
+    dates = order["_date"].to_numpy()
+    points = pd.DataFrame({"date": dates, "speed_m_s": columns.get("form_speed_m_s", np.zeros(0)),
+                           "cadence_spm": columns.get("form_cadence_spm", np.zeros(0))})
+    base = trailing_cadence_baseline(points, window_days=baseline_days, min_runs=min_baseline_runs)
+    for name in ("baseline_cadence_spm", "n_baseline_runs", "cadence_deviation_pct",
+                 "step_length_deviation_pct"):
+        columns[name] = base[name].to_numpy()
+    basis = columns.pop("_basis", np.zeros(0, dtype=str))
+    out = pd.DataFrame({
+        "activity_id": pd.Series(ids, dtype="str"),
+        "date": dates,
+        **{name: columns[name] for name in GAIT if name in columns},
+        "form_basis": pd.Series([b or None for b in basis], dtype="str"),
+        "gait_missing_reason": pd.Series(_reasons(flag, columns, base["baseline_note"], n),
+                                         dtype="str"),
+    })
     out = out[list(GAIT)].astype({k: c.dtype for k, c in GAIT.items()})
-    out.attrs["overstride_fit"] = fit
+    out.attrs["cadence_speed_line"] = _current_line(points, baseline_days)
     out.attrs["height_m"] = height_m
     out.attrs["leg_length_m"] = leg
     out.attrs["leg_length_source"] = (
@@ -465,61 +560,27 @@ def gait_metrics(
     return out
 
 
-def _overstride(
-    suff: np.ndarray, steady_time: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Fit cadence ~ a + b speed on steady flat samples; per-run residuals and index.
-
-    ``suff`` holds per run the time-weighted sums ``w, wv, wv^2, wc, wvc, wc^2`` of
-    its steady flat samples, so the fit never needs the samples themselves.
-    """
-    n_runs = len(steady_time)
-    residual = np.full(n_runs, np.nan)
-    index = np.full(n_runs, np.nan)
-    eligible = steady_time >= MIN_STEADY_FLAT_S
-    fit: dict[str, Any] = {
-        "model": "cadence_spm = intercept_spm + slope_spm_per_m_s * speed_m_s, "
-                 "time-weighted least squares on steady flat running samples",
-        "n_runs": int(eligible.sum()),
-        "steady_flat_time_s": float(suff[eligible, 0].sum()) if n_runs else 0.0,
-        "intercept_spm": math.nan,
-        "slope_spm_per_m_s": math.nan,
-        "sample_residual_sd_spm": math.nan,
-        "run_residual_sd_spm": math.nan,
-    }
-    if not eligible.any():
-        return residual, index, fit
-    sw, sv, svv, sc, svc, scc = suff[eligible].sum(axis=0)
-    mean_v, mean_c = sv / sw, sc / sw
-    var_v = svv / sw - mean_v**2
-    if var_v > 1e-9:
-        slope = (svc / sw - mean_v * mean_c) / var_v
-    else:  # a single pace: the line is the mean cadence
-        slope = 0.0
-    intercept = mean_c - slope * mean_v
-    w, wv, wvv, wc, wvc, wcc = suff.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        residual = (wc - intercept * w - slope * wv) / w
-    residual[~eligible] = np.nan
-    # sum of w (c - a - b v)^2 expanded into the sums, over eligible runs
-    ss = (wcc + intercept**2 * w + slope**2 * wvv - 2 * intercept * wc
-          - 2 * slope * wvc + 2 * intercept * slope * wv)[eligible].sum()
-    fit["intercept_spm"] = float(intercept)
-    fit["slope_spm_per_m_s"] = float(slope)
-    fit["sample_residual_sd_spm"] = float(math.sqrt(max(ss, 0.0) / sw))
-    if eligible.sum() >= MIN_FIT_RUNS:
-        sd = float(np.nanstd(residual, ddof=1))
-        fit["run_residual_sd_spm"] = sd
-        if sd > 0:
-            index = residual / sd
-    return residual, index, fit
+def _current_line(points: pd.DataFrame, window_days: int) -> dict[str, Any]:
+    """The runner's line over the last ``window_days`` days of runs (for figures)."""
+    dates = pd.to_datetime(points["date"])
+    ok = np.isfinite(points["speed_m_s"].to_numpy(float)) & np.isfinite(
+        points["cadence_spm"].to_numpy(float))
+    if not ok.any():
+        return fit_cadence_line(np.zeros(0), np.zeros(0)) | {"window_days": window_days}
+    last = dates[ok].max()
+    inside = ok & (dates > last - pd.Timedelta(days=window_days)).to_numpy()
+    line: dict[str, Any] = fit_cadence_line(points.loc[inside, "speed_m_s"].to_numpy(float),
+                                            points.loc[inside, "cadence_spm"].to_numpy(float))
+    line.update(window_days=window_days, from_date=dates[inside].min(), to_date=last)
+    return line
 
 
-def _reasons(flag: dict[str, np.ndarray], columns: dict[str, np.ndarray], n: int,
-             fit: dict[str, Any]) -> list[Any]:
+def _reasons(flag: dict[str, np.ndarray], columns: dict[str, np.ndarray],
+             baseline_note: pd.Series, n: int) -> list[Any]:
     """One ``'; '``-joined string per run naming what was missing (None if nothing)."""
     if n == 0:
         return []
+    has_point = np.isfinite(columns["form_speed_m_s"])
     checks = [
         (flag["n_samples"] == 0, "no records"),
         ((flag["n_samples"] > 0) & ~flag["moving"], "no moving samples"),
@@ -528,19 +589,15 @@ def _reasons(flag: dict[str, np.ndarray], columns: dict[str, np.ndarray], n: int
         (flag["moving"] & ~flag["dynamics"], "no running dynamics"),
         (flag["moving"] & flag["dynamics"] & ~flag["balance"], "no stance balance"),
         (flag["moving"] & ~flag["altitude"], "no altitude"),
-        (flag["cadence"] & flag["speed"] & (columns["steady_flat_time_s"] < MIN_STEADY_FLAT_S),
-         f"under {MIN_STEADY_FLAT_S:.0f} s of steady flat running"),
+        (flag["cadence"] & flag["speed"] & ~has_point,
+         f"under {MIN_RUNNING_S:.0f} s of running (>= {RUNNING_MIN_SPEED_M_S} m/s, "
+         f">= {RUNNING_MIN_CADENCE_SPM:.0f} steps/min)"),
     ]
-    if fit["n_runs"] < MIN_FIT_RUNS:
-        checks.append((columns["steady_flat_time_s"] >= MIN_STEADY_FLAT_S,
-                       f"overstride index needs {MIN_FIT_RUNS} runs with steady flat running "
-                       f"({fit['n_runs']} found)"))
-    texts = np.array([t for _, t in checks], dtype=object)
-    matrix = np.column_stack([m for m, _ in checks])
+    notes = baseline_note.to_numpy(dtype=object)
     out: list[Any] = []
-    for row in matrix:
-        if row.any():
-            out.append("; ".join(texts[row]))
-        else:
-            out.append(None)
+    for i in range(n):
+        texts = [text for mask, text in checks if mask[i]]
+        if has_point[i] and notes[i] is not None:
+            texts.append(str(notes[i]))
+        out.append("; ".join(texts) if texts else None)
     return out

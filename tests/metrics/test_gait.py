@@ -116,33 +116,54 @@ def test_downhill_time_and_descent():
     assert out["descent_m"].iloc[0] == pytest.approx(180.0, abs=2.6)
 
 
-def test_overstride_index_recovers_known_offsets():
-    # the runner's line: cadence = 120 + 15 x speed. Three runs, each 5 min at 2.5 and
-    # 5 min at 3.5 m/s, cadence offset by -6, 0, +6 steps/min: the balanced design
-    # recovers the line exactly, run residuals are -6, 0, +6 (SD 6) -> index -1, 0, 1
+def test_speed_matched_cadence_against_the_trailing_line():
+    # the runner's line: cadence = 120 + 15 x speed. Ten daily runs on the line (5 min
+    # at 2.5 m/s + 5 min at a speed from 2.6 to 3.5 m/s), then an 11th run 6 steps/min
+    # below it. Steady stretches exclude +-15 s around the pace change, so each run's
+    # point is the time-weighted mean of two points on the line: on the line itself
+    # only if the two halves weigh the same (they do: 285 s each), so runs 1-10 read 0 %
     runs = {}
-    for i, offset in enumerate([-6.0, 0.0, 6.0]):
-        segs = [(300, 2.5, 120 + 15 * 2.5 + offset), (300, 3.5, 120 + 15 * 3.5 + offset)]
-        runs[f"run{i}"] = _records(segs, start=f"2024-05-0{i + 1} 07:00")
+    speeds = np.linspace(2.6, 3.5, 10)
+    for i, v2 in enumerate([*speeds, 3.0]):
+        offset = -6.0 if i == 10 else 0.0
+        segs = [(300, 2.5, 120 + 15 * 2.5 + offset), (300, v2, 120 + 15 * v2 + offset)]
+        runs[f"run{i:02d}"] = _records(segs, start=f"2024-05-{i + 1:02d} 07:00")
     out = gait_metrics(_store(runs))
-    fit = out.attrs["overstride_fit"]
-    assert fit["intercept_spm"] == pytest.approx(120.0, abs=1e-6)
-    assert fit["slope_spm_per_m_s"] == pytest.approx(15.0, abs=1e-6)
-    np.testing.assert_allclose(out["cadence_residual_spm"], [-6, 0, 6], atol=1e-6)
-    np.testing.assert_allclose(out["overstride_index"], [-1, 0, 1], atol=1e-6)
-    # steady flat time excludes +-15 s around the pace change (speed CV >= 5 %)
-    assert (out["steady_flat_time_s"] < 600).all() and (out["steady_flat_time_s"] > 540).all()
-    # no stance time or vertical oscillation in these records, nothing else missing
-    assert out["gait_missing_reason"].tolist() == ["no running dynamics"] * 3
+    assert out["form_basis"].eq("steady").all()
+    # warm-up: the first 10 runs have fewer than 10 earlier runs
+    assert out["cadence_deviation_pct"].iloc[:10].isna().all()
+    assert out["n_baseline_runs"].tolist() == list(range(11))
+    assert "warm-up: 0 of 10 runs" in out["gait_missing_reason"].iloc[0]
+    last = out.iloc[10]
+    # point: mean speed (2.5 + 3.0) / 2 = 2.75 m/s; usual cadence 120 + 15 x 2.75 = 161.25.
+    # The window's run speeds (2.55-3.0 m/s, SD 0.14) let the prior slope (10) pull the
+    # slope by ~11 %; 2.75 m/s is 0.025 m/s from their mean: < 0.02 steps/min off
+    assert last["form_speed_m_s"] == pytest.approx(2.75, abs=1e-6)
+    assert last["baseline_cadence_spm"] == pytest.approx(161.25, abs=0.02)
+    assert last["cadence_deviation_pct"] == pytest.approx(-6 / 161.25 * 100, abs=0.02)
+    # step length at the same speed: 60 v / c -> (161.25 / 155.25 - 1) x 100 = +3.86 %
+    assert last["step_length_deviation_pct"] == pytest.approx((161.25 / 155.25 - 1) * 100,
+                                                              abs=0.02)
+    line = out.attrs["cadence_speed_line"]
+    assert line["window_days"] == 180 and line["n_runs"] == 11
+    # a 5-day window holds the 5 runs of days 6-10 (points at 2.8-3.0 m/s, SD 0.07: the
+    # prior slope weighs ~1/3, and 2.75 m/s lies below them): -3.72 % within 0.2 points
+    short = gait_metrics(_store(runs), baseline_days=5, min_baseline_runs=5)
+    assert short["n_baseline_runs"].iloc[10] == 5
+    assert short["cadence_deviation_pct"].iloc[10] == pytest.approx(-6 / 161.25 * 100, abs=0.2)
 
 
-def test_overstride_needs_three_runs_and_steady_running():
+def test_hilly_run_falls_back_to_the_whole_run():
     hilly = _records([(600, 3.0, 170.0)], altitude_grade=0.06)  # 6 % climb: not flat
     flat = _records([(600, 3.0, 170.0)], start="2024-05-02 07:00")
-    out = gait_metrics(_store({"hilly": hilly, "flat": flat}))
-    assert out["overstride_index"].isna().all()
-    assert "under 60 s of steady flat running" in out["gait_missing_reason"].iloc[0]
-    assert "overstride index needs 3 runs" in out["gait_missing_reason"].iloc[1]
+    short = _records([(90, 3.0, 170.0)], start="2024-05-03 07:00", altitude_grade=0.06)
+    out = gait_metrics(_store({"hilly": hilly, "flat": flat, "short": short}))
+    assert out["form_basis"].tolist()[:2] == ["whole_run", "steady"]
+    assert out["form_cadence_spm"].iloc[:2].tolist() == pytest.approx([170.0, 170.0])
+    # 90 s of running is under the 120 s the fallback needs: no figure, and it says why
+    assert pd.isna(out["form_basis"].iloc[2]) and np.isnan(out["form_speed_m_s"].iloc[2])
+    assert "under 120 s of running" in out["gait_missing_reason"].iloc[2]
+    assert "warm-up" in out["gait_missing_reason"].iloc[1]
 
 
 def test_missing_inputs_give_nan_and_reasons():
@@ -270,19 +291,24 @@ def test_duty_factor_units_on_real_run(real_data):
 
 
 @pytest.mark.real_data
-def test_overstride_fit_on_real_runs(real_data):
+def test_speed_matched_form_on_real_runs(real_data):
+    # six real runs from 2019-2024 (1 s and smart recording): a window of 100 years and
+    # a warm-up of 3 runs, so that runs 4-6 are compared with the earlier ones
     names = ["2019-09-07-11-22-19.fit", "Fr955v19.28andStryd.fit", "6916663933.fit",
              "4077461142.fit", "6782987395.fit", "6860622783.fit"]
-    out = gait_metrics(_real_store(real_data, names), height_m=1.78)
-    fit = out.attrs["overstride_fit"]
-    assert fit["n_runs"] >= 3 and fit["slope_spm_per_m_s"] > 0  # faster -> higher cadence
-    have = out["overstride_index"].notna()
-    assert have.sum() == fit["n_runs"]
-    # run residuals are standardised by their own SD
-    assert out.loc[have, "overstride_index"].std(ddof=1) == pytest.approx(1.0, abs=1e-9)
+    out = gait_metrics(_real_store(real_data, names), height_m=1.78, baseline_days=36500,
+                       min_baseline_runs=3)
+    line = out.attrs["cadence_speed_line"]
+    # every run gives a form point, most of them from steady flat stretches
+    assert out["form_basis"].notna().all() and (out["form_basis"] == "steady").sum() >= 4
+    assert line["n_runs"] == len(out) and line["slope_spm_per_m_s"] > 0  # faster -> quicker
+    assert out["cadence_deviation_pct"].iloc[:3].isna().all()
+    # several watches and runners: within 15 % of the line, not more
+    assert out["cadence_deviation_pct"].iloc[3:].abs().lt(15).all()
     # treadmill file (no altitude) keeps its cadence metrics and says what it lacks
     tread = out.loc[out["date"] == pd.Timestamp(dt.date(2020, 2, 2))].iloc[0]
     assert np.isfinite(tread["cadence_moving_spm"]) and "no altitude" in tread["gait_missing_reason"]
+    assert tread["form_basis"] == "whole_run"  # no altitude: never "flat", run-level fallback
 
 
 @pytest.mark.real_data
@@ -302,7 +328,7 @@ def test_with_the_real_store(real_data, tmp_path):
     assert report.counts()["imported"] == 3
     from_store = gait_metrics(store, height_m=1.75).set_index("date")
     in_memory = gait_metrics(_real_store(real_data, names), height_m=1.75).set_index("date")
-    cols = ["step_length_m", "cadence_moving_spm", "overstride_index", "descent_m"]
+    cols = ["step_length_m", "cadence_moving_spm", "form_cadence_spm", "descent_m"]
     pd.testing.assert_frame_equal(from_store[cols], in_memory[cols])
 
 
@@ -329,9 +355,10 @@ def test_chunking_does_not_change_results(monkeypatch, rng):
         rec["distance_m"] = np.cumsum(v)
         rec["altitude_m"] = 50 + 8 * np.sin(rec["distance_m"] / 300)
         runs[f"run{i}"] = rec
-    whole = gait_metrics(_store(runs))
+    whole = gait_metrics(_store(runs), min_baseline_runs=3)
     import kneedata.metrics.gait as gait_module
 
     monkeypatch.setattr(gait_module, "_CHUNK_SAMPLES", 500)  # about one run per chunk
-    pd.testing.assert_frame_equal(gait_metrics(_store(runs)), whole, rtol=1e-9)
-    assert whole["overstride_index"].notna().all()
+    pd.testing.assert_frame_equal(gait_metrics(_store(runs), min_baseline_runs=3), whole,
+                                  rtol=1e-9)
+    assert whole["cadence_deviation_pct"].iloc[3:].notna().all()
