@@ -10,7 +10,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from kneedata.errors import DataQualityWarning, FileFormatError, SchemaError
+from kneedata.errors import (
+    DataQualityWarning,
+    FileFormatError,
+    ModelWarning,
+    SchemaError,
+)
 
 __version__ = "0.1.0"
 
@@ -43,17 +48,23 @@ _LAZY = {
     "case_crossover": "kneedata.models",
     "daily_model": "kneedata.models",
     "recurrent_cox": "kneedata.models",
+    "case_series": "kneedata.models",
     "ModelResult": "kneedata.models",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",
     # the runner's view
     "plots": "kneedata.plots",
     "write_report": "kneedata.report",
+    # numbers for a person
+    "format_number": "kneedata.text",
+    "format_p": "kneedata.text",
+    "format_ratio": "kneedata.text",
 }
 
 __all__ = [
     "DataQualityWarning",
     "FileFormatError",
+    "ModelWarning",
     "SchemaError",
     "__version__",
     *sorted(_LAZY),

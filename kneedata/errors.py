@@ -29,3 +29,12 @@ class SchemaError(KneedataError, ValueError):
 
 class DataQualityWarning(UserWarning):
     """A recoverable problem: data were salvaged, assumed or left out, and counted."""
+
+
+class ModelWarning(UserWarning):
+    """A model caveat: a term dropped, separated, or a fit that did not converge.
+
+    The same facts are typed flags on :class:`kneedata.ModelResult` (``separated``,
+    ``dropped``, ``converged``) and the table's ``status`` column; never parse the
+    message.
+    """

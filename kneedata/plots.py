@@ -510,16 +510,18 @@ def shoe_km(
 
 
 def forest(
-    table: pd.DataFrame, *, title: str = "What preceded pain: odds ratios",
+    table: pd.DataFrame, *, title: str = "What preceded pain",
     ax: Axes | None = None,
 ) -> Axes:
-    """Odds ratios with confidence intervals on a log axis, reference line at 1.
+    """Ratios (odds, hazard or rate) with confidence intervals on a log axis, line at 1.
 
     Parameters
     ----------
     table
-        :attr:`kneedata.ModelResult.table`: ``term``, ``odds_ratio``, ``ci_low``,
-        ``ci_high`` and ``n_episodes`` (``p_adjusted`` optional).
+        :attr:`kneedata.ModelResult.table`: ``term``, ``ratio``, ``ci_low``,
+        ``ci_high`` and ``n_episodes`` (``ratio_kind``, ``estimable`` and
+        ``status`` optional: a term marked not estimable is labelled with its
+        status and drawn without a point).
     title
         Title; the number of episodes is appended as ``(n = ... episodes)``.
     ax
@@ -534,14 +536,18 @@ def forest(
     """
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    _require(table, ["term", "odds_ratio", "ci_low", "ci_high"], what="forest table",
-             fix="Pass ModelResult.table from kneedata.case_crossover or daily_model.")
-    odds = table["odds_ratio"].to_numpy(dtype=float)
+    _require(table, ["term", "ratio", "ci_low", "ci_high"], what="forest table",
+             fix="Pass ModelResult.table from a kneedata model (e.g. kneedata.primary_analysis).")
+    odds = table["ratio"].to_numpy(dtype=float)
     lo = table["ci_low"].to_numpy(dtype=float)
     hi = table["ci_high"].to_numpy(dtype=float)
     ok = np.isfinite(odds) & (odds > 0)
-    terms = [str(t) + ("" if good else " (not estimable)")
-             for t, good in zip(table["term"], ok, strict=True)]
+    if "estimable" in table.columns:
+        ok &= table["estimable"].to_numpy(dtype=bool)
+    status = (table["status"].astype(str).str.replace("_", " ") if "status" in table.columns
+              else pd.Series("", index=table.index))
+    terms = [str(t) + ("" if good else f" (not estimable{': ' + why if why and why != 'ok' else ''})")
+             for t, good, why in zip(table["term"], ok, status, strict=True)]
     rows = np.arange(len(table))
     ax = _new_ax(ax, (7, 0.45 * len(table) + 1.6))
     colors = _palette()
@@ -571,7 +577,9 @@ def forest(
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(rows, terms)
     ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlabel("odds ratio (95% CI, log scale; 1 = no association)")
+    kind = (str(table["ratio_kind"].iloc[0]) if "ratio_kind" in table.columns and len(table)
+            else "odds")
+    ax.set_xlabel(f"{kind} ratio (95% CI, log scale; 1 = no association)")
     if "n_episodes" in table.columns and table["n_episodes"].notna().any():
         n = pd.to_numeric(table["n_episodes"], errors="coerce").dropna().astype(int)
         n_text = str(n.iloc[0]) if n.nunique() == 1 else f"{n.min()}-{n.max()}"

@@ -44,6 +44,7 @@ from kneedata.notebook import (
     HIGHLIGHT_DAYS,
 )
 from kneedata.pipeline import Derived, DeriveOptions, derive
+from kneedata.text import format_p, format_ratio
 
 __all__ = [
     "CASE_CROSSOVER_EXPOSURES",
@@ -252,13 +253,9 @@ def fit_models(
             try:
                 cc_ml = case_crossover(frame, cc_names, hazard_days=hazard_days)
                 cc = cc_ml
-                if any("separation" in w or "implausibly large" in w for w in cc_ml.warnings):
+                if cc_ml.separated:
                     cc = case_crossover(frame, cc_names, hazard_days=hazard_days,
                                         penalty="logF")
-                    cc.warnings.insert(0, "maximum likelihood showed separation (odds "
-                                          "ratios running off to infinity); shown: "
-                                          "log-F(2,2) penalised estimates, shrunk "
-                                          "towards 1")
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 errors.append(f"case-crossover not fitted: {err}")
         dm_names = _usable(frame, daily_exposures)
@@ -325,7 +322,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
             if result is not None and len(result.table):
                 name = ("Case-crossover" if key == "forest"
                         else f"Daily model, exposures of the {HAZARD_DAYS} days before")
-                ax = plots.forest(result.table, title=f"{name}: odds ratios")
+                ax = plots.forest(result.table, title=f"{name}: {result.ratio_kind} ratios")
                 images[key] = _save(ax.figure, folder / f"{key}.png")
     return images
 
@@ -578,25 +575,18 @@ _PLAIN_TERMS = {
 }
 
 
-def _ratio_text(value: float) -> str:
-    """An odds ratio as a runner reads it: two significant digits, never 1.1e+02."""
-    if not np.isfinite(value):
-        return "infinity" if value > 0 else "not estimable"
-    if value >= 10:
-        return f"{value:.0f}"
-    return f"{value:.2g}"
-
-
 def _plain_sentence(row: pd.Series) -> str:
     """One sentence per term: what, when, how much, and whether the data can tell."""
     exposure = str(row.get("exposure", row["term"]))
     what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
     window = str(row.get("window", "")).split(" (")[0] or "the window before"
-    odds, lo, hi = float(row["odds_ratio"]), float(row["ci_low"]), float(row["ci_high"])
-    if not np.isfinite(odds):
-        return f"{what[0].upper() + what[1:]} ({window}): could not be estimated."
-    numbers = (f"odds ratio {_ratio_text(odds)} "
-               f"(95 % interval {_ratio_text(lo)} to {_ratio_text(hi)})")
+    odds, lo, hi = float(row["ratio"]), float(row["ci_low"]), float(row["ci_high"])
+    if not bool(row.get("estimable", np.isfinite(odds))):
+        why = _STATUS_WORDS.get(str(row.get("status", "")), "the data cannot estimate it")
+        return f"{what[0].upper() + what[1:]} ({window}): not estimable: {why}."
+    kind = str(row.get("ratio_kind", "odds"))
+    numbers = (f"{kind} ratio {format_ratio(odds)} "
+               f"(95 % interval {format_ratio(lo)} to {format_ratio(hi)})")
     if lo > 1:
         verdict = "more common before pain started than at other times"
     elif hi < 1:
@@ -606,18 +596,32 @@ def _plain_sentence(row: pd.Series) -> str:
     return f"{what[0].upper() + what[1:]} ({window}): {numbers}; {verdict}."
 
 
+#: Why a term is not estimable, in plain words (keys: ``ModelResult.table['status']``).
+_STATUS_WORDS = {
+    "separated": "every informative episode points the same way, so the data only say "
+                 "the ratio is large (or small), not how large",
+    "too_few_episodes": "not enough episodes yet",
+    "not_converged": "the fit did not settle on an answer",
+    "no_variation": "it never differed between the compared days",
+}
+
+
 def _model_table(result: Any) -> pd.DataFrame:
+    """A model's table as a runner reads it: human numbers, status in words, 7 columns."""
     tab = result.table
+    est = tab["estimable"].to_numpy(dtype=bool)
     return pd.DataFrame({
         "term": tab["term"],
-        "window": tab["window"] if "window" in tab.columns else "",
-        "odds ratio": tab["odds_ratio"].to_numpy(dtype=float),
-        "95 % CI": [f"{_ratio_text(lo)} - {_ratio_text(hi)}" for lo, hi in zip(tab["ci_low"], tab["ci_high"],
-                                                              strict=True)],
-        "p": tab["p_value"].to_numpy(dtype=float),
-        "p adjusted (BH)": tab["p_adjusted"].to_numpy(dtype=float),
-        "episodes": tab["n_episodes"],
-        "informative episodes": tab["n_informative"] if "n_informative" in tab.columns else "",
+        "window": tab["window"].str.split(" (", regex=False).str[0],
+        f"{result.ratio_kind} ratio": [format_ratio(v) if e else "-"
+                                       for v, e in zip(tab["ratio"], est, strict=True)],
+        "95 % interval": [f"{format_ratio(lo)} to {format_ratio(hi)}" if e else "-"
+                          for lo, hi, e in zip(tab["ci_low"], tab["ci_high"], est, strict=True)],
+        "p adjusted (BH)": [format_p(p) if e else "-"
+                            for p, e in zip(tab["p_adjusted"], est, strict=True)],
+        "episodes (informative)": [f"{n} ({k})" for n, k in zip(tab["n_episodes"],
+                                                                 tab["n_informative"], strict=True)],
+        "status": [s.replace("_", " ") for s in tab["status"]],
     })
 
 

@@ -78,7 +78,7 @@ print(cc.summary_text())
 # %%
 cc_pen = kd.case_crossover(frame, exposures, hazard_days=7, penalty="logF")
 plots.forest(cc_pen.table, title="Case-crossover (log-F penalised)");
-cc_pen.table[["term", "odds_ratio", "ci_low", "ci_high", "p_adjusted", "n_episodes", "n_informative"]]
+cc_pen.table[["term", "ratio", "ci_low", "ci_high", "p_adjusted", "n_episodes", "n_informative", "status"]]
 
 # %% [markdown]
 # ## Design 2: every day at risk (daily logistic model)
@@ -100,7 +100,7 @@ dm.warnings
 
 # %%
 gap = kd.case_crossover(frame, exposures, hazard_days=7, gap_days=2, penalty="logF")
-gap.table[["term", "window", "odds_ratio", "ci_low", "ci_high"]]
+gap.table[["term", "window", "ratio", "ci_low", "ci_high", "status"]]
 
 # %% [markdown]
 # ## For the sample runner, we know the truth

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import kneedata as kd
-from kneedata.errors import DataQualityWarning, SchemaError
-from kneedata.models import TABLE_COLUMNS, ModelFitError
+from kneedata.errors import DataQualityWarning, ModelWarning, SchemaError
+from kneedata.models import STATUSES, TABLE_COLUMNS, ModelFitError
 
 LOG3 = np.log(3.0)
 Z95 = 1.959964
@@ -90,8 +90,10 @@ def test_case_window_overlapping_an_episode_is_left_out():
     # move episode A's pain into the week before B's onset: B's hazard window now
     # overlaps an episode and B must be dropped (same rule as for referents)
     frame.loc[frame["date"].between("2024-05-03", "2024-05-03"), "in_episode"] = True
-    result = _quiet(kd.case_crossover, frame, ["x"], agg={"x": "sum"})
+    result, emitted = _emitted(kd.case_crossover, frame, ["x"], agg={"x": "sum"},
+                               category=DataQualityWarning)
     assert result.n_episodes == 1
+    assert any("hazard window overlaps" in w for w in emitted)
     assert any("hazard window overlaps" in w for w in result.warnings)
 
 
@@ -206,22 +208,31 @@ def test_all_three_models_run(which, request):
     exposures = ["spike_large", "null_exposure", "n_strength"]
     results = [
         _quiet(kd.case_crossover, frame, exposures),
-        _quiet(kd.daily_model, frame, exposures),
+        _quiet(kd.daily_model, frame, exposures, lags=(1, 7)),
         _quiet(kd.recurrent_cox, frame, exposures),
+        _quiet(kd.case_series, frame, exposures),
     ]
     for result in results:
         assert isinstance(result, kd.ModelResult)
         assert tuple(result.table.columns) == TABLE_COLUMNS
         assert result.n_episodes > 10
         spike = result.table[result.table["exposure"] == "spike_large"]
-        assert np.isfinite(spike["odds_ratio"]).all() and (spike["ci_low"] > 0).all()
-        assert (result.table["p_adjusted"] >= result.table["p_value"] - 1e-12).all()
+        assert np.isfinite(spike["ratio"]).all() and (spike["ci_low"] > 0).all()
+        # the 7-day window is estimable (a 1-day window may hold too few onsets)
+        assert spike["estimable"].iloc[-1] and spike["status"].iloc[-1] == "ok"
+        assert (spike["status"].eq("ok") | spike["status"].eq("too_few_episodes")).all()
+        assert set(result.table["status"]) <= set(STATUSES)
+        est = result.table[result.table["estimable"]]
+        assert (est["p_adjusted"] >= est["p_value"] - 1e-12).all()
         assert "not medical advice" in result.summary_text()
-    cc, dm, cox = results
-    assert cox.table["ratio"].eq("hazard ratio").all()
+        assert not result.dropped and not result.penalised
+    cc, dm, cox, sccs = results
+    assert cox.ratio_kind == "hazard" and cox.table["ratio_kind"].eq("hazard").all()
+    assert cc.ratio_kind == "odds" and dm.table["ratio_kind"].eq("odds").all()
+    assert sccs.ratio_kind == "rate"
     assert dm.table["term"].tolist() == [f"{e}_{lag}d" for lag in (1, 7) for e in exposures]
     if which == "single":
-        assert dm.settings["method"] == "Logit" and dm.settings["cov_type"] == "HAC"
+        assert dm.settings["method"] == "GLM" and dm.settings["cov_type"] == "HAC"
         assert dm.settings["maxlags"] == 7
         assert cox.settings["stratify"] is False  # one runner: episode strata are empty
         assert cc.design["stratum"].nunique() == cc.n_episodes
@@ -250,49 +261,92 @@ def test_benjamini_hochberg_by_hand(single):
 
 
 # ------------------------------------------------------------ warnings, errors
-def _emitted(fn, *args, **kwargs):
+def _emitted(fn, *args, category=ModelWarning, **kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = fn(*args, **kwargs)
-    return result, [str(w.message) for w in caught if w.category is DataQualityWarning]
+    return result, [str(w.message) for w in caught if w.category is category]
 
 
-def test_constant_and_collinear_exposures_are_dropped_with_a_warning(single):
+def test_constant_and_collinear_exposures_are_dropped_with_a_flag(single):
     frame = single.assign(never=False, spike_copy=single["spike_large"])
     result, emitted = _emitted(kd.case_crossover, frame, ["spike_large", "never"])
     assert any("no within-episode variation" in m and "never" in m for m in emitted)
-    assert result.table["term"].tolist() == ["spike_large"]
-    assert any("never" in w for w in result.warnings)  # also listed in the result
+    # every exposure asked for keeps its row; the dropped one says why, with no number
+    assert result.table["term"].tolist() == ["spike_large", "never"]
+    assert result.table["status"].tolist() == ["ok", "no_variation"]
+    assert result.table["estimable"].tolist() == [True, False]
+    assert np.isnan(result.table["ratio"].iloc[1])
+    assert result.dropped == {"never": "no_variation"}
     result, emitted = _emitted(kd.case_crossover, frame, ["spike_large", "spike_copy"])
     assert any("linear combinations" in m for m in emitted)
-    assert result.table["term"].tolist() == ["spike_large"]
+    assert result.dropped == {"spike_copy": "collinear"}
     result, emitted = _emitted(kd.daily_model, frame, ["spike_large", "never"])
     assert any("constant" in m for m in emitted)
-    assert result.table["exposure"].unique().tolist() == ["spike_large"]
+    assert result.dropped == {"never_7d": "no_variation"}
 
 
 def test_few_episodes_warning():
     frame = kd.simulate_runner_days(500, seed=2)
     result = _quiet(kd.case_crossover, frame, ["spike_large", "null_exposure"])
     assert result.n_episodes < 20
-    assert any("fewer than 10 per exposure" in w for w in result.warnings)
+    assert any("fewer than 10 per term" in w for w in result.warnings)
 
 
-def test_separation_is_reported_and_log_f_penalty_gives_finite_estimates(single):
+MODELS = {"case_crossover": kd.case_crossover, "daily_model": kd.daily_model,
+          "recurrent_cox": kd.recurrent_cox, "case_series": kd.case_series}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_separation_gives_infinity_with_a_profile_bound_or_a_penalised_estimate(single, name):
     # 'sep' is set on the day before every onset and never otherwise
-    sep = single["onset"].shift(-1, fill_value=False)
-    frame = single.assign(sep=sep)
-    mle = _quiet(kd.case_crossover, frame, ["sep"])
-    assert any("separation" in w for w in mle.warnings)
-    assert not (mle.table["ci_high"].iloc[0] < 1e6)  # infinite or undefined upper limit
-    pen = _quiet(kd.case_crossover, frame, ["sep"], penalty="logF")
+    frame = single.assign(sep=single["onset"].shift(-1, fill_value=False))
+    fit = MODELS[name]
+    mle = _quiet(fit, frame, ["sep", "null_exposure"])
+    row = mle.table.iloc[0]
+    assert mle.separated == [row["term"]]
+    assert row["status"] == "separated" and not row["estimable"]
+    # never the optimiser's stopping point: infinity, with a finite lower bound
+    # from the profile likelihood (the data say "at least this large")
+    assert row["ratio"] == np.inf and row["ci_high"] == np.inf
+    assert 1 < row["ci_low"] < 1e6
+    assert mle.table["status"].iloc[1] == "ok"  # the other term is unaffected
+    pen = _quiet(fit, frame, ["sep", "null_exposure"], penalty="logF")
     row = pen.table.iloc[0]
-    assert np.isfinite([row["odds_ratio"], row["ci_low"], row["ci_high"]]).all()
-    assert row["odds_ratio"] > 5  # still clearly associated, shrunk but not to 1
-    assert any("log-F" in w for w in pen.warnings)
-    ridge = _quiet(kd.case_crossover, frame, ["sep"], penalty=0.05)
-    assert np.isfinite(ridge.table["odds_ratio"].iloc[0])
-    assert ridge.table["ci_low"].isna().all()
+    assert np.isfinite([row["ratio"], row["ci_low"], row["ci_high"]]).all()
+    assert row["ratio"] > 5  # still clearly associated, shrunk but not to 1
+    assert pen.penalised and pen.penalty == "logF" and pen.separated == [row["term"]]
+    ridge = _quiet(fit, frame, ["sep"], penalty=0.05)
+    assert np.isfinite(ridge.table["ratio"].iloc[0])
+    assert ridge.table["ci_low"].isna().all() and not ridge.table["estimable"].any()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_too_few_episodes_are_never_estimable(single, name):
+    # keep the first 3 onsets only: a beginner's diary
+    onset = single["onset"] & (single["onset"].cumsum() <= 3)
+    frame = single.assign(onset=onset)
+    result = _quiet(MODELS[name], frame, ["spike_large"])
+    assert result.table["status"].eq("too_few_episodes").all()
+    assert not result.table["estimable"].any() and not result.estimable
+    assert "not estimable" in result.summary_text()
+
+
+def test_non_convergence_shows_no_stopping_point(single, monkeypatch):
+    import statsmodels.api as sm
+
+    real_fit = sm.GLM.fit
+
+    def stopped_early(self, *args, **kwargs):
+        kwargs["maxiter"] = 1
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(sm.GLM, "fit", stopped_early)
+    result = _quiet(kd.daily_model, single, ["spike_large"])
+    assert not result.converged
+    row = result.table.iloc[0]
+    assert row["status"] == "not_converged" and not row["estimable"]
+    assert np.isnan(row["ratio"]) and np.isnan(row["ci_low"])
 
 
 def test_log_f_penalty_leaves_a_large_sample_estimate_almost_unchanged(cohort50):
@@ -310,12 +364,17 @@ def test_bad_arguments(single):
         kd.case_crossover(single, ["spike_large"], hazard_days=0)
     with pytest.raises(ValueError, match="stratum_days"):
         kd.case_crossover(single, ["spike_large"], stratum_days=10)
-    with pytest.raises(ValueError, match="penalty"):
-        kd.case_crossover(single, ["spike_large"], penalty="l2")
+    for fn in MODELS.values():
+        with pytest.raises(ValueError, match="penalty"):
+            fn(single, ["spike_large"], penalty="l2")
     with pytest.raises(ValueError, match="lags"):
         kd.daily_model(single, ["spike_large"], lags=(0,))
     with pytest.raises(ValueError, match="cov_struct"):
         kd.daily_model(single, ["spike_large"], cov_struct="ar1")
+    with pytest.raises(ValueError, match="link"):
+        kd.daily_model(single, ["spike_large"], link="probit")
+    with pytest.raises(ValueError, match="period_days"):
+        kd.case_series(single, ["spike_large"], period_days=3)
     with pytest.raises(ValueError, match="time_scale"):
         kd.recurrent_cox(single, ["spike_large"], time_scale="calendar")
     with pytest.raises(ValueError, match="agg"):
@@ -325,7 +384,7 @@ def test_bad_arguments(single):
     with pytest.raises(ValueError, match="twice"):
         kd.daily_model(single, ["spike_large", "spike_large"])
     no_onset = single.assign(onset=False)
-    for fn in (kd.case_crossover, kd.daily_model, kd.recurrent_cox):
+    for fn in MODELS.values():
         with pytest.raises(ModelFitError):
             _quiet(fn, no_onset, ["spike_large"])
 

@@ -289,7 +289,7 @@ def model_table() -> pd.DataFrame:
     # ModelResult.table layout (issue 6)
     return pd.DataFrame({
         "term": ["spike_large_7d", "cadence_low_28d", "strength_7d", "new_shoe_7d"],
-        "odds_ratio": [6.0, 1.2, 0.7, np.nan],
+        "ratio": [6.0, 1.2, 0.7, np.nan],
         "ci_low": [1.5, 0.6, 0.3, np.nan],
         "ci_high": [24.0, 2.4, 1.6, np.nan],
         "p_value": [0.01, 0.6, 0.4, np.nan],
@@ -318,7 +318,7 @@ def test_forest_points_intervals_reference(model_table):
 
 
 def test_forest_clips_infinite_interval_with_arrow():
-    table = pd.DataFrame({"term": ["x"], "odds_ratio": [8.0], "ci_low": [0.9],
+    table = pd.DataFrame({"term": ["x"], "ratio": [8.0], "ci_low": [0.9],
                           "ci_high": [np.inf], "n_episodes": [5]})
     ax = plots.forest(table)
     (ci,) = [c for c in ax.collections if not isinstance(c, PathCollection)]

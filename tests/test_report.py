@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kneedata.models import TABLE_COLUMNS
+from kneedata.models import STATUSES, TABLE_COLUMNS
 from kneedata.report import (
     CASE_CROSSOVER_EXPOSURES,
     ReportError,
@@ -110,8 +110,10 @@ def test_report_figures_and_csv(full_report):
     # the report's case-crossover exposures that this runner has: spikes, strength log
     assert set(table["term"]) <= set(CASE_CROSSOVER_EXPOSURES)
     assert len(table) >= 1
-    assert (table["ci_low"] <= table["odds_ratio"]).all()
-    assert (table["odds_ratio"] <= table["ci_high"]).all()
+    est = table[table["estimable"]]
+    assert (est["ci_low"] <= est["ratio"]).all()
+    assert (est["ratio"] <= est["ci_high"]).all()
+    assert set(table["status"]) <= set(STATUSES)
     daily = pd.read_csv(path.parent / "model_daily.csv")
     assert list(daily.columns) == list(TABLE_COLUMNS)
 
@@ -182,8 +184,9 @@ def test_plain_sentence_verdict(lo, hi, verdict):
     from kneedata.report import _plain_sentence
 
     row = pd.Series({"term": "spike_large", "exposure": "spike_large",
-                     "window": "days -7..-1 (any)", "odds_ratio": (lo * hi) ** 0.5,
-                     "ci_low": lo, "ci_high": hi})
+                     "window": "days -7..-1 (any)", "ratio": (lo * hi) ** 0.5,
+                     "ci_low": lo, "ci_high": hi, "estimable": True, "status": "ok",
+                     "ratio_kind": "odds"})
     text = _plain_sentence(row)
     assert verdict in text
     assert text.startswith("A run more than twice as long")
