@@ -234,20 +234,10 @@ def _process(task: _Task) -> dict[str, Any]:
         return result
     result["sha256"] = hashlib.sha256(raw).hexdigest()
     result["size"] = len(raw) if task.data is not None else task.size
-    data = raw
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            data = gunzip_limited(raw, limit=task.limits.max_member_bytes, what=task.key)
-        except LimitExceeded as err:
-            result["reason"] = f"refused: {err}"
-            return result
-        except (OSError, EOFError, ValueError, zlib.error) as err:
-            result["reason"] = f"gzip-compressed but cannot be decompressed ({err}); re-export the file"
-            return result
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            acts = read_activities_bytes(data, task.key)
+            acts = read_activities_bytes(raw, task.key, limits=task.limits)
         except FileFormatError as err:
             text = str(err)
             result["reason"] = text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text

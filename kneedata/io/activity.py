@@ -11,7 +11,6 @@ summarised the same way.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import math
 import threading
@@ -28,6 +27,7 @@ import pandas as pd
 
 from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
+from kneedata.io.exports import LimitExceeded, ZipLimits, gunzip_limited
 from kneedata.io.geo import cumulative_distance_m
 from kneedata.io.xmlsafe import root_local_name
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
@@ -36,10 +36,14 @@ __all__ = [
     "ASCENT_HYSTERESIS_M",
     "CYCLING_SPORTS",
     "FOOT_SPORTS",
+    "MAX_NAME_CHARS",
+    "MAX_NOTE_CHARS",
     "MOVING_SPEED_M_S",
     "Activity",
     "build_activity",
+    "cap_text",
     "file_hash",
+    "gunzip_file",
     "is_cycling_sport",
     "is_foot_sport",
     "read_activities",
@@ -75,6 +79,11 @@ CYCLING_SPORTS = frozenset(
         "gravel_cycling", "e_bike_ride", "hand_cycling",
     }
 )
+
+#: Longest device or sport name stored [characters]; a file can hold megabytes there.
+MAX_NAME_CHARS = 200
+#: Longest data-quality note kept [characters] (notes quote values from the file).
+MAX_NOTE_CHARS = 1000
 
 #: Summary figures computed from samples unless the file states them.
 _FIGURES = (
@@ -580,9 +589,10 @@ def build_activity(
     and ``avg_cadence_spm``; other sports (swimming, transition, generic) keep
     neither. See :func:`sample_totals` for the formulas.
     """
-    notes: list[str] = list(warnings or [])
-    sport_name = _norm_sport(sport)
-    sub_sport_name = _norm_sport(sub_sport)
+    notes: list[str] = [cap_text(n, MAX_NOTE_CHARS) for n in warnings or []]
+    sport_name = cap_text(_norm_sport(sport), MAX_NAME_CHARS)
+    sub_sport_name = cap_text(_norm_sport(sub_sport), MAX_NAME_CHARS)
+    device = None if device is None else cap_text(device, MAX_NAME_CHARS)
     recs = _normalise_records(records, source_file, notes)
     foot = is_foot_sport(sport_name, sub_sport_name)
     cycling = is_cycling_sport(sport_name, sub_sport_name)
@@ -607,7 +617,8 @@ def build_activity(
     t_s = _index_seconds(recs.index)
     pauses_s = _pause_seconds(pauses)
     if len(recs):
-        totals, running, moving = _totals(recs, t_s, pauses_s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals, running, moving = _totals(recs, t_s, pauses_s)
         # timer_running[i]: the timer runs for most of the interval to the next
         # sample (the last sample: the timer runs at its time), so that
         # sample_totals(records) reproduces timer time from the records alone.
@@ -640,6 +651,7 @@ def build_activity(
         if timer and timer > 0:
             totals["avg_speed_m_s"] = totals["distance_m"] / timer
             detail["avg_speed_m_s"] = "watch"
+    _drop_infinite(totals, detail, notes)
     head = [detail[n] for n in _HEADLINE if n in detail]
     if head and all(s == "watch" for s in head):
         totals_source = "watch"
@@ -708,6 +720,33 @@ def build_activity(
     return Activity(summary=series, records=recs, laps=_normalise_laps(laps), warnings=notes)
 
 
+def cap_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, saying how much was cut.
+
+    Examples
+    --------
+    >>> cap_text("Forerunner 945", 200)
+    'Forerunner 945'
+    >>> cap_text("A" * 1000, 40)
+    'AAAAAAAAAAAAAAA... (985 characters cut)'
+    """
+    if len(text) <= limit:
+        return text
+    keep = max(limit - len(f"... ({len(text)} characters cut)"), 0)
+    return text[:keep] + f"... ({len(text) - keep} characters cut)"
+
+
+def _drop_infinite(totals: dict[str, float], detail: dict[str, str], notes: list[str]) -> None:
+    """NaN (with a note) for summary figures that overflowed to infinity (e.g. lap sums of 1e308 m)."""
+    infinite = [name for name in _FIGURES if math.isinf(totals.get(name, math.nan))]
+    for name in infinite:
+        totals[name] = math.nan
+        detail.pop(name, None)
+    if infinite:
+        notes.append(f"summary figure(s) {', '.join(infinite)} were infinite (absurd values in the "
+                     "file) and were left empty")
+
+
 def _warn(source_file: str, activity_id: str, notes: list[str]) -> None:
     text = "; ".join(notes)
     warnings.warn(
@@ -726,6 +765,11 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+#: Bytes of a UTF-16 file decoded to find its root element (the prolog of any real
+#: file is far shorter).
+_SNIFF_UTF16_BYTES = 2**20
+
+
 def sniff_format(data: bytes) -> str | None:
     """``"fit"``, ``"gpx"``, ``"tcx"`` or ``None`` from the content (not the name).
 
@@ -735,34 +779,41 @@ def sniff_format(data: bytes) -> str | None:
     """
     if len(data) >= 12 and data[8:12] == b".FIT":
         return "fit"
-    head = data[:8192].removeprefix(b"\xef\xbb\xbf")
+    # the whole prolog is scanned: a comment before the root can be long
+    head = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            head = head.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            return None
+        head = head[:_SNIFF_UTF16_BYTES].decode("utf-16", "ignore").encode("utf-8")
     name = (root_local_name(head) or "").lower()
     return {"gpx": "gpx", "trainingcenterdatabase": "tcx"}.get(name)
 
 
-def _decompress(data: bytes, source_file: str) -> bytes:
+def gunzip_file(data: bytes, source_file: str, *, limits: ZipLimits | None = None) -> bytes:
+    """Decompress a gzip-compressed watch file, streaming, capped at ``limits.max_member_bytes``.
+
+    The one decompression of ``.gz`` files, used by :func:`read_activities` and by
+    the store's import. A truncated stream yields what it held before the damage
+    (the reader then marks the activity incomplete).
+
+    Raises
+    ------
+    FileFormatError
+        When the output would exceed the limit (a gzip bomb: refused after reading
+        at most the limit, never the whole stream) or nothing can be decompressed.
+    """
+    limit = (limits or ZipLimits()).max_member_bytes
     try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
-        # salvage what a truncated gzip stream holds
-        try:
-            partial = zlib.decompressobj(wbits=31).decompress(data)
-        except zlib.error:
-            partial = b""
-        if partial:
-            return partial
+        return gunzip_limited(data, limit=limit, what="the gzip stream")
+    except LimitExceeded as err:
+        raise FileFormatError(f"{source_file}: {err}") from err
+    except (OSError, EOFError, ValueError, zlib.error) as err:
         raise FileFormatError(
             f"{source_file}: gzip-compressed but cannot be decompressed ({err}); "
             "re-download or re-export the file"
         ) from err
 
 
-def read_activities(path: str | Path, *, engine: str | None = None) -> list[Activity]:
+def read_activities(path: str | Path, *, engine: str | None = None,
+                    limits: ZipLimits | None = None) -> list[Activity]:
     """Read a watch file (``.fit``, ``.gpx``, ``.tcx``, each optionally ``.gz``).
 
     Parameters
@@ -772,6 +823,10 @@ def read_activities(path: str | Path, *, engine: str | None = None) -> list[Acti
     engine
         FIT decoder: ``None`` or ``"fitdecode"`` (default), ``"fitparse"``, or
         ``"garmin_fit_sdk"`` when that package is installed. Ignored for GPX/TCX.
+    limits
+        Safety limits; a ``.gz`` file may decompress to at most
+        ``limits.max_member_bytes`` (default :class:`kneedata.io.exports.ZipLimits`:
+        512 MiB).
 
     Returns
     -------
@@ -782,17 +837,18 @@ def read_activities(path: str | Path, *, engine: str | None = None) -> list[Acti
     ------
     FileFormatError
         For a file with no readable activity: 0 bytes, not FIT/GPX/TCX, a header
-        with no data.
+        with no data, a ``.gz`` over the limit.
     """
     path = Path(path)
     try:
         data = path.read_bytes()
     except IsADirectoryError as err:
         raise FileFormatError(f"{path}: is a folder, not an activity file; pass the files inside it") from err
-    return read_activities_bytes(data, str(path), engine=engine)
+    return read_activities_bytes(data, str(path), engine=engine, limits=limits)
 
 
-def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None = None) -> list[Activity]:
+def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None = None,
+                          limits: ZipLimits | None = None) -> list[Activity]:
     """Read a watch file held in memory (e.g. a zip member); see :func:`read_activities`.
 
     ``source_file`` names the file in messages and in ``summary['source_file']``.
@@ -803,7 +859,7 @@ def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None =
             "finish - export the activity again"
         )
     if data[:2] == b"\x1f\x8b":
-        data = _decompress(data, source_file)
+        data = gunzip_file(data, source_file, limits=limits)
         if len(data) == 0:
             raise FileFormatError(
                 f"{source_file}: the gzip archive holds an empty file (0 bytes); export the activity again"

@@ -11,7 +11,10 @@ those containers *without extracting anything to disk* and refuses what could hu
 - members larger than :attr:`ZipLimits.max_member_bytes`, or whose compression ratio
   exceeds :attr:`ZipLimits.max_ratio` (zip bombs), are refused. Headers can lie, so
   every member is stream-read with a byte limit, whatever its header says;
-- archives nested deeper than :attr:`ZipLimits.max_depth` are refused.
+- archives nested deeper than :attr:`ZipLimits.max_depth` are refused;
+- all members of one archive together may expand to at most
+  :attr:`ZipLimits.max_ratio` times the archive's compressed size (at least
+  :attr:`ZipLimits.ratio_min_bytes`); later members are refused.
 
 Zip members are named ``<archive path>::<member name>`` (nested:
 ``<archive>::<inner.zip>::<member>``), see :data:`MEMBER_SEP`.
@@ -220,6 +223,17 @@ def _member_refusal(info: zipfile.ZipInfo, limits: ZipLimits) -> str | None:
     return None
 
 
+def _budget_refusal(info: zipfile.ZipInfo, expanded: int, budget: float, limits: ZipLimits) -> str | None:
+    """Why a member is refused because the archive's members together expand too far, or None."""
+    if expanded + info.file_size <= budget:
+        return None
+    return (
+        f"zip member {info.filename!r} refused: the archive's members together expand to more "
+        f"than {budget:.0f} bytes, {limits.max_ratio:.0f} times its compressed size (possible "
+        "zip bomb) - if the export is genuine, raise ZipLimits.max_ratio"
+    )
+
+
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, limits: ZipLimits) -> bytes:
     what = f"zip member {info.filename!r}"
     with zf.open(info) as fh:
@@ -278,9 +292,13 @@ def iter_zip(
             n_members=len(infos),
             children=[key + MEMBER_SEP + i.filename for i in infos],
         )
+        # all members together may expand max_ratio times the archive's compressed
+        # size (a zip of many small, highly compressed members is a bomb too)
+        budget = max(limits.ratio_min_bytes, limits.max_ratio * sum(i.compress_size for i in infos))
+        expanded = 0
         for info in infos:
             mkey = key + MEMBER_SEP + info.filename
-            refusal = _member_refusal(info, limits)
+            refusal = _member_refusal(info, limits) or _budget_refusal(info, expanded, budget, limits)
             if refusal:
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size, error=refusal)
                 continue
@@ -292,10 +310,11 @@ def iter_zip(
                                f"than {limits.max_depth} levels are not followed"),
                     )
                     continue
+                expanded += info.file_size
                 yield from _iter_nested(zf, info, mkey, limits, depth + 1)
                 continue
             try:
-                data = _read_member(zf, info, limits.max_member_bytes, limits)
+                data = _read_member(zf, info, min(limits.max_member_bytes, int(budget - expanded)), limits)
             except LimitExceeded as err:
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size,
                                     error=f"refused: {err}")
@@ -305,6 +324,7 @@ def iter_zip(
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size,
                                     error=f"zip member {info.filename!r} cannot be read ({err})")
                 continue
+            expanded += len(data)
             yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size, data=data)
 
 

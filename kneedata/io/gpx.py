@@ -39,8 +39,10 @@ import pandas as pd
 
 from kneedata.errors import FileFormatError
 from kneedata.io.activity import (
+    MAX_NAME_CHARS,
     Activity,
     build_activity,
+    cap_text,
     is_cycling_sport,
     is_foot_sport,
 )
@@ -56,6 +58,7 @@ from kneedata.io.xmlsafe import (
 )
 
 __all__ = [
+    "OUTLIER_TIME_S",
     "SPEED_HALF_WINDOW_S",
     "STEPS_THRESHOLD_SPM",
     "Track",
@@ -551,6 +554,12 @@ _GPX_FIELDS: dict[str, str] = {
 _GPX_COLUMNS = ("latitude_deg", "longitude_deg", "altitude_m", "heart_rate_bpm", "cadence",
                 "temperature_c", "power_w", "speed_m_s")
 _ZONE_RE = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+#: Track points dated further than this from the median time of their activity are
+#: a clock glitch (a single point dated 1970-01-01 would make a 54-year run) [s];
+#: the FIT reader drops such records by the same rule.
+OUTLIER_TIME_S = 2 * 86400.0
+_NS_MIN = np.datetime64(pd.Timestamp.min.ceil("us").tz_localize(None).as_unit("us"))
+_NS_MAX = np.datetime64(pd.Timestamp.max.floor("us").as_unit("us"))
 
 
 def parse_times(texts: list[str | None], notes: list[str]) -> np.ndarray:
@@ -564,7 +573,39 @@ def parse_times(texts: list[str | None], notes: list[str]) -> np.ndarray:
     if first is not None and not _ZONE_RE.search(first.strip()):
         notes.append("track point times carry no time zone; taken as UTC as GPX/TCX require")
     parsed = pd.to_datetime(series, utc=True, format="ISO8601", errors="coerce")
-    return parsed.to_numpy(dtype="datetime64[ns]")
+    # pandas parses in microseconds: a date past 2262 (or before 1677) would wrap
+    # silently when cast to nanoseconds, so such times are dropped first
+    stamps = np.array(parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"), copy=True)
+    out_of_range = (stamps < _NS_MIN) | (stamps > _NS_MAX)
+    if out_of_range.any():
+        example = texts[int(np.flatnonzero(out_of_range)[0])]
+        notes.append(
+            f"{int(out_of_range.sum())} track points dated outside 1677-2262 (e.g. {example!r}) "
+            "dropped: no device records such dates"
+        )
+        stamps[out_of_range] = np.datetime64("NaT")
+    times = stamps.astype("datetime64[ns]")
+    return _drop_outlier_times(times, notes)
+
+
+def _drop_outlier_times(times: np.ndarray, notes: list[str]) -> np.ndarray:
+    """NaT for times more than :data:`OUTLIER_TIME_S` from the median time (a clock glitch)."""
+    ok = ~np.isnat(times)
+    if not ok.any():
+        return times
+    t_s = times[ok].astype(np.int64) / 1e9
+    median = float(np.median(t_s))
+    far = np.zeros(len(times), dtype=bool)
+    far[ok] = np.abs(t_s - median) > OUTLIER_TIME_S
+    if far.any():
+        example = str(times[far][0])[:19]
+        notes.append(
+            f"{int(far.sum())} track points dated more than {OUTLIER_TIME_S / 86400:.0f} days from "
+            f"the rest of the activity (e.g. {example}, a clock glitch) dropped"
+        )
+        times = times.copy()
+        times[far] = np.datetime64("NaT")
+    return times
 
 
 @dataclass
@@ -586,14 +627,17 @@ def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
                 continue
             values, time_text, n_bad = point_values(pt, lookup)
             bad_values += n_bad
-            values["latitude_deg"] = number(pt.get("lat"))
-            values["longitude_deg"] = number(pt.get("lon"))
+            for column, attribute in (("latitude_deg", "lat"), ("longitude_deg", "lon")):
+                text = pt.get(attribute)
+                values[column] = number(text)
+                bad_values += text is not None and math.isnan(values[column])
             for c in _GPX_COLUMNS:
                 cols[c].append(values.get(c, math.nan))
             times.append(time_text)
             seg_ids.append(seg_no)
     if bad_values:
-        notes.append(f"{bad_values} track point values were not numbers (e.g. 'null') and were left out")
+        notes.append(f"{bad_values} track point values were not numbers (e.g. 'null') or not finite ('inf') "
+                     "and were left out")
     arrays = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
     # positions outside the WGS84 range are not fixes
     bad = (np.abs(arrays["latitude_deg"]) > 90) | (np.abs(arrays["longitude_deg"]) > 180)
@@ -651,14 +695,15 @@ def _resolve_sport(raw: str | None, names: Iterable[str | None], notes: list[str
         return mapped
     if raw:
         notes.append(
-            f"sport type {raw!r} not recognised; read as 'generic' (cadence not kept) - "
+            f"sport type {cap_text(raw, MAX_NAME_CHARS)!r} not recognised; read as 'generic' (cadence not kept) - "
             "tell kneedata's maintainers which sport it is"
         )
         return "generic", "generic"
     for name in names:
         guessed = _sport_from_name(name)
         if guessed is not None:
-            notes.append(f"the file states no sport; {guessed[0]!r} guessed from the track name {name!r}")
+            notes.append(f"the file states no sport; {guessed[0]!r} guessed from the track name "
+                         f"{cap_text(str(name), MAX_NAME_CHARS)!r}")
             return guessed
     notes.append("the file states no sport (<type>) and the track name does not say; read as 'generic' "
                  "(cadence not kept)")

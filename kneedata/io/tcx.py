@@ -41,8 +41,10 @@ import pandas as pd
 from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import (
+    MAX_NAME_CHARS,
     Activity,
     build_activity,
+    cap_text,
     is_cycling_sport,
     is_foot_sport,
 )
@@ -89,6 +91,7 @@ class _Lap:
     avg_run_cadence: float  # LX/AvgRunCadence
     avg_speed_m_s: float
     trigger: str | None
+    n_bad: int = 0  # stated values that were not finite numbers
 
     @property
     def run_cadence(self) -> float:
@@ -121,15 +124,19 @@ def _lap_summary(lap: ET.Element) -> _Lap:
             name = local_name(el.tag)
             if name in ("AvgSpeed", "AvgRunCadence") and el.text:
                 ext.setdefault(name, number(el.text.strip()))
+    texts = {name: child_text(lap, name) for name in ("TotalTimeSeconds", "DistanceMeters", "Cadence")}
+    values = {name: number(text) for name, text in texts.items()}
+    n_bad = sum(1 for name, text in texts.items() if text is not None and math.isnan(values[name]))
     return _Lap(
         start=lap.get("StartTime"),
-        timer_s=number(child_text(lap, "TotalTimeSeconds")),
-        distance_m=number(child_text(lap, "DistanceMeters")),
+        timer_s=values["TotalTimeSeconds"],
+        distance_m=values["DistanceMeters"],
         avg_hr=_value_of(lap, "AverageHeartRateBpm"),
-        cadence=number(child_text(lap, "Cadence")),
+        cadence=values["Cadence"],
         avg_run_cadence=ext.get("AvgRunCadence", math.nan),
         avg_speed_m_s=ext.get("AvgSpeed", math.nan),
         trigger=child_text(lap, "TriggerMethod"),
+        n_bad=n_bad,
     )
 
 
@@ -160,8 +167,12 @@ def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
                 lap_no.append(lap_index)
             n_track += 1
         out.laps.append(lap)
+    bad_lap_values = sum(lap.n_bad for lap in out.laps)
+    if bad_lap_values:
+        notes.append(f"{bad_lap_values} lap totals were not finite numbers (e.g. 'inf') and were left out")
     if bad_values:
-        notes.append(f"{bad_values} trackpoint values were not numbers and were left out")
+        notes.append(f"{bad_values} trackpoint values were not numbers (e.g. 'null') or not finite ('inf') "
+                     "and were left out")
     arrays = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
     run_cad = arrays.pop("run_cadence")
     core_cad = arrays.pop("cadence_core")
@@ -263,11 +274,11 @@ def _parse_start(text: str | None) -> pd.Timestamp | None:
         return None
     try:
         ts = pd.Timestamp(text)
-    except ValueError:
+        if pd.isna(ts):
+            return None
+        return as_utc(ts).as_unit("ns")
+    except (ValueError, OverflowError):  # unreadable, or outside 1677-2262
         return None
-    if pd.isna(ts):
-        return None
-    return as_utc(ts).as_unit("ns")
 
 
 #: TCX ``TriggerMethod`` -> FIT ``lap_trigger`` names.
@@ -413,7 +424,8 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
         if np.isnat(track.time).all():
             if len(elements) > 1:
                 warnings.warn(
-                    f"{source_file}: <Activity> number {index} (Sport={tcx.sport_raw!r}) has no "
+                    f"{source_file}: <Activity> number {index} "
+                    f"(Sport={cap_text(str(tcx.sport_raw), MAX_NAME_CHARS)!r}) has no "
                     "trackpoints with a time and was skipped; the other activities were read",
                     DataQualityWarning,
                     stacklevel=2,
@@ -421,7 +433,7 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
             continue
         mapped = map_sport(tcx.sport_raw)
         if mapped is None:
-            notes.append(f"Sport={tcx.sport_raw!r} not recognised; read as 'generic' (cadence not kept)")
+            notes.append(f"Sport={cap_text(str(tcx.sport_raw), MAX_NAME_CHARS)!r} not recognised; read as 'generic' (cadence not kept)")
             mapped = ("generic", "generic")
         sport, sub_sport = mapped
 

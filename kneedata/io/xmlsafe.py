@@ -118,13 +118,18 @@ class LocalNameMap(dict):
 
 
 def number(text: str | None) -> float:
-    """``float(text)``; NaN when ``text`` is None or not a number."""
+    """``float(text)``; NaN when ``text`` is None, not a number or not finite.
+
+    ``'inf'``, ``'-Infinity'`` and ``'1e309'`` (which overflows to infinity) are not
+    measurements: they would turn every total they reach into infinity.
+    """
     if text is None:
         return math.nan
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return math.nan
+    return value if math.isfinite(value) else math.nan
 
 
 def point_values(point: ET.Element, lookup: LocalNameMap) -> tuple[dict[str, float], str | None, int]:
@@ -245,9 +250,9 @@ def _root_tag(data: bytes) -> re.Match[bytes] | None:
             pos = end + 3
         elif data.startswith(b"<!", start):
             # <!DOCTYPE name ... [internal subset]>
-            bracket = data.find(b"[", start)
             close = data.find(b">", start)
-            if 0 <= bracket < close:
+            bracket = data.find(b"[", start, close) if close >= 0 else -1
+            if bracket >= 0:
                 end_subset = data.find(b"]", bracket)
                 close = data.find(b">", end_subset) if end_subset >= 0 else -1
             if close < 0:
@@ -277,6 +282,15 @@ def _bind_undeclared_prefixes(data: bytes, repairs: list[str]) -> bytes | None:
     names = ", ".join(p.decode("ascii", "replace") + ":" for p in missing)
     repairs.append(f"undeclared namespace prefix(es) {names} bound to placeholder namespaces")
     return data[:at] + decl + data[at:]
+
+
+def _declared_encoding(data: bytes) -> str:
+    """The ``encoding="..."`` of the XML declaration (``'?'`` when there is none), capped."""
+    match = _ENCODING_RE.match(data)
+    if match is None:
+        return "?"
+    value = match.group(0)[len(match.group(1)) + 1:-1]
+    return value[:60].decode("ascii", "replace")
 
 
 def _parse(data: bytes) -> tuple[ET.Element | None, ET.ParseError | None]:
@@ -348,6 +362,13 @@ def parse_xml(data: bytes, source_file: str, *, kind: str = "XML") -> ParsedXML:
             "entities from files (they can exhaust memory or read local files). "
             "Export the activity again from the watch or app, or remove the <!DOCTYPE ...> block"
         ) from refused
+    except (LookupError, ValueError) as bad_encoding:  # expat: unknown or non-text encoding name
+        raise FileFormatError(
+            f"{source_file}: the {kind} file declares the encoding {_declared_encoding(text)!r}, "
+            "which is not a text encoding Python can read "
+            f"({type(bad_encoding).__name__}: {bad_encoding}); re-export the file, or change the "
+            "encoding in its first line to UTF-8 if the text is UTF-8"
+        ) from bad_encoding
     if err is None and root is not None:
         return ParsedXML(root=root, complete=True, repairs=repairs)
     line, column = getattr(err, "position", (0, 0))

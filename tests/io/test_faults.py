@@ -1,0 +1,228 @@
+"""Faults found by fuzzing and fault injection (issue 14), one test each.
+
+Every file here is hand-built text: a steady run along the equator, 11 points one
+second apart at 3 m/s, plus one hostile change (a date past 2262, ``inf``, a bogus
+encoding name, a long prolog ...). The expectation is the same throughout: the
+damage is dropped with a note or the file is refused with a FileFormatError;
+never a wrong value stored.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import tracemalloc
+import warnings
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kneedata.errors import DataQualityWarning, FileFormatError
+from kneedata.io.activity import read_activities, read_activities_bytes
+from kneedata.io.exports import ZipLimits, iter_zip
+
+T0 = pd.Timestamp("2024-06-01 06:00:00", tz="UTC")
+GPX_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="{creator}" '
+            'xmlns="http://www.topografix.com/GPX/1/1">')
+TCX_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<TrainingCenterDatabase '
+            'xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">')
+DEG_PER_M = 1 / 111_194.93  # one degree of longitude on the equator is 111 194.93 m
+
+
+def _iso(t_s: float) -> str:
+    return (T0 + pd.Timedelta(seconds=t_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _gpx(times: list[str] | None = None, *, ele: str = "100", creator: str = "hand",
+         sport: str = "running", prolog: str = "") -> bytes:
+    times = times or [_iso(i) for i in range(11)]
+    pts = "".join(
+        f'<trkpt lat="0" lon="{10 + 3.0 * i * DEG_PER_M:.10f}"><ele>{ele}</ele><time>{t}</time></trkpt>'
+        for i, t in enumerate(times)
+    )
+    head = GPX_HEAD.format(creator=creator)
+    if prolog:
+        head = head.replace("\n", "\n" + prolog + "\n", 1)
+    return f"{head}<trk><type>{sport}</type><trkseg>{pts}</trkseg></trk></gpx>".encode()
+
+
+def _tcx(times: list[str] | None = None, *, distance: str | None = None, lap_distance: str = "30") -> bytes:
+    times = times or [_iso(i) for i in range(11)]
+    tps = "".join(
+        f"<Trackpoint><Time>{t}</Time><DistanceMeters>{distance or f'{3.0 * i:g}'}</DistanceMeters>"
+        "</Trackpoint>"
+        for i, t in enumerate(times)
+    )
+    lap = (f'<Lap StartTime="{times[0]}"><TotalTimeSeconds>10</TotalTimeSeconds>'
+           f"<DistanceMeters>{lap_distance}</DistanceMeters><Track>{tps}</Track></Lap>")
+    return f'{TCX_HEAD}<Activities><Activity Sport="Running">{lap}</Activity></Activities></TrainingCenterDatabase>'.encode()
+
+
+def _read(data: bytes, name: str) -> tuple[list, list[str]]:
+    """Activities and the DataQualityWarning texts; any other warning fails the test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        acts = read_activities_bytes(data, name)
+    others = [w for w in caught if not issubclass(w.category, DataQualityWarning)]
+    assert not others, [str(w.message) for w in others]
+    return acts, [str(w.message) for w in caught]
+
+
+# --------------------------------------------------------------------------------
+# 1. dates past 2262 and single glitch points
+
+
+@pytest.mark.parametrize("kind", ["gpx", "tcx"])
+@pytest.mark.parametrize("bad", ["9999-12-31T00:00:00Z", "2262-04-12T00:00:00Z", "1970-01-01T00:00:00Z",
+                                 "1677-09-21T00:00:00Z"])
+def test_a_point_dated_far_from_the_run_is_dropped_with_a_note(kind, bad):
+    times = [_iso(i) for i in range(11)]
+    times[5] = bad  # one glitch point in the middle of a 10 s run
+    data = _gpx(times) if kind == "gpx" else _tcx(times)
+    (act,), notes = _read(data, f"glitch.{kind}")
+    s = act.summary
+    # the run is 2024-06-01 06:00:00 .. 06:00:10; the glitch point is gone
+    assert s["start_time_utc"] == T0
+    assert s["elapsed_time_s"] == pytest.approx(10.0)
+    assert len(act.records) == 10
+    assert act.records.index.min() == T0 and act.records.index.max() == T0 + pd.Timedelta(seconds=10)
+    assert any("dated" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("kind", ["gpx", "tcx"])
+def test_a_file_dated_entirely_past_2262_is_refused(kind):
+    times = [f"9999-12-31T00:00:{i:02d}Z" for i in range(11)]
+    data = _gpx(times) if kind == "gpx" else _tcx(times)
+    with pytest.raises(FileFormatError, match="9999|time"):
+        _read(data, f"future.{kind}")
+
+
+# --------------------------------------------------------------------------------
+# 2. infinite numbers
+
+
+@pytest.mark.parametrize("text", ["1e309", "inf", "-Infinity", "nan"])
+def test_tcx_infinite_distance_becomes_nan_with_a_note(text):
+    (act,), notes = _read(_tcx(distance=text, lap_distance=text), "inf.tcx")
+    s = act.summary
+    for name in ("distance_m", "avg_speed_m_s", "elapsed_time_s", "timer_time_s"):
+        assert not math.isinf(s[name]), (name, s[name])
+    assert np.isfinite(act.records["distance_m"].dropna()).all()
+    assert any("not finite" in n or "not numbers" in n for n in notes), notes
+
+
+def test_gpx_infinite_elevation_becomes_nan_with_a_note():
+    (act,), notes = _read(_gpx(ele="1e309"), "inf.gpx")
+    assert act.records["altitude_m"].isna().all()
+    assert math.isnan(act.summary["ascent_m"])
+    assert any("not finite" in n or "not numbers" in n for n in notes), notes
+
+
+def test_totals_that_overflow_become_nan_with_a_note():
+    # two laps of 1e308 m sum to inf: the lap totals cannot stand
+    data = _tcx(lap_distance="1e308")
+    data = data.replace(b"</Lap>", b'</Lap><Lap StartTime="2024-06-01T06:00:10Z"><TotalTimeSeconds>1'
+                        b"</TotalTimeSeconds><DistanceMeters>1e308</DistanceMeters></Lap>")
+    (act,), notes = _read(data, "overflow.tcx")
+    for name in ("distance_m", "avg_speed_m_s"):
+        assert not math.isinf(act.summary[name]), (name, act.summary[name])
+    assert any("infinite" in n for n in notes), notes
+
+
+# --------------------------------------------------------------------------------
+# 3. encoding names
+
+
+@pytest.mark.parametrize("encoding", ["bogus-8", "UTF-32", "idna", "base64", "rot13", "zlib",
+                                      "x-mac-roman", "utf-8-sig-nope"])
+def test_bogus_or_non_text_encoding_is_a_file_format_error_naming_it(encoding):
+    data = _gpx().replace(b'encoding="UTF-8"', f'encoding="{encoding}"'.encode())
+    try:
+        acts, _ = _read(data, "enc.gpx")
+    except FileFormatError as err:
+        assert encoding in str(err) and "enc.gpx" in str(err)
+    else:  # a real text encoding that reads ASCII the same way is fine
+        assert len(acts[0].records) == 11
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "windows-1252", "UTF-16"])
+def test_real_text_encodings_read(encoding):
+    text = _gpx(creator="Garmin Forerunner \u00e9").decode().replace("UTF-8", encoding)
+    data = text.encode(encoding)
+    (act,), _ = _read(data, "enc.gpx")
+    assert len(act.records) == 11
+    assert act.summary["device"] == "Garmin Forerunner \u00e9"
+
+
+# --------------------------------------------------------------------------------
+# 10. small ones: a long prolog, huge strings
+
+
+def test_gpx_with_a_long_prolog_comment_is_read(tmp_path):
+    comment = "<!-- " + "x" * 20_000 + " -->"
+    path = tmp_path / "long.gpx"
+    path.write_bytes(_gpx(prolog=comment))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        (act,) = read_activities(path)
+    assert len(act.records) == 11
+
+
+def test_huge_creator_and_sport_strings_are_capped():
+    big = "A" * 1_000_000
+    (act,), notes = _read(_gpx(creator=big, sport=big), "big.gpx")
+    assert len(act.summary["device"]) <= 200
+    assert all(len(n) <= 3_000 for n in notes), [len(n) for n in notes]
+    assert any("not recognised" in n for n in notes)
+
+
+# --------------------------------------------------------------------------------
+# 4. gzip without a limit
+
+
+def test_read_activities_refuses_a_gzip_bomb_without_holding_it(tmp_path):
+    # 64 MiB of zeros compress to ~64 kB; the limit here is 8 MiB
+    comp = gzip.compress(b"\0" * (64 * 2**20), compresslevel=1)
+    path = tmp_path / "bomb.gpx.gz"
+    path.write_bytes(comp)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileFormatError, match="bomb.gpx.gz.*more than 8388608 bytes.*limit"):
+            read_activities(path, limits=ZipLimits(max_member_bytes=8 * 2**20))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20, peak  # streamed: never more than the limit and the input
+
+
+def test_read_activities_default_gzip_limit_is_the_import_limit(tmp_path):
+    data = _gpx()
+    path = tmp_path / "run.gpx.gz"
+    path.write_bytes(gzip.compress(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        (act,) = read_activities(path)
+        with pytest.raises(FileFormatError, match="limit"):
+            read_activities(path, limits=ZipLimits(max_member_bytes=len(data) - 1))
+    assert len(act.records) == 11
+
+
+def test_zip_members_together_are_capped_by_the_archive_ratio(tmp_path):
+    # 64 members of 256 KiB of zeros: each is under ratio_min_bytes (never refused
+    # alone), together 16 MiB from a zip of ~20 kB
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(64):
+            zf.writestr(f"m{i:02d}.gpx", b"\0" * 2**18)
+    limits = ZipLimits(max_ratio=100.0, ratio_min_bytes=2**20)
+    members = [m for m in iter_zip(path, str(path), limits=limits) if not m.is_archive]
+    assert len(members) == 64  # every member accounted for
+    read = sum(len(m.data) for m in members if m.data is not None)
+    refused = [m for m in members if m.error]
+    with zipfile.ZipFile(path) as zf:
+        budget = max(2**20, 100.0 * sum(i.compress_size for i in zf.infolist()))  # ~1.7 MB
+    assert read <= budget
+    assert len(refused) >= 48  # 16 MiB asked for, at most ~7 members of 256 KiB allowed
+    assert all("together" in m.error and "zip bomb" in m.error for m in refused)
