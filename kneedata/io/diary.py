@@ -163,7 +163,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _utf16_variant(data: bytes) -> str | None:
+    """``"utf-16"`` (with a byte-order mark), ``"utf-16-le"``/``"-be"`` or None."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) >= 4 and head.count(0) * 2 >= len(head) - 1:  # ASCII text, every other byte NUL
+        if not any(head[0::2]):
+            return "utf-16-be"
+        if not any(head[1::2]):
+            return "utf-16-le"
+    return None
+
+
 def _decode(data: bytes, name: str) -> str:
+    utf16 = _utf16_variant(data)
+    if utf16 is not None:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError as err:
+            raise FileFormatError(
+                f"{name} looks like UTF-16 text but cannot be decoded as UTF-16 ({err}). "
+                "Save the table as 'CSV UTF-8' or as an Excel .xlsx workbook."
+            ) from err
     if b"\x00" in data[:4096]:
         raise FileFormatError(
             f"{name} is not a text file (it contains binary data). Save the table as "
@@ -206,7 +228,44 @@ def _read_csv_raw(text: str, name: str) -> _Raw:
         ) from err
     if raw is None:
         raise SchemaError(_empty_message(name))
+    _check_quotes(raw, text, delimiter)
     return raw
+
+
+def _check_quotes(raw: _Raw, text: str, delimiter: str) -> None:
+    """Refuse a double quote that swallowed the lines after it.
+
+    A quoted cell may hold line breaks (a note over two lines), but one that runs to
+    the end of the file never closed, and one whose continuation lines look like
+    rows of the table (as many delimiters as the header) took whole entries in.
+    """
+    width = len(raw.header)
+    rows = [(line, cells) for line, cells in raw.rows
+            if any(isinstance(c, str) and "\n" in c for c in cells)]
+    if not rows:
+        return
+    at_end = _runs_to_end(text, delimiter)
+    for line, cells in rows:
+        swallowed = [ln for c in cells if isinstance(c, str) and "\n" in c
+                     for ln in c.split("\n")[1:] if ln.count(delimiter) >= width - 1 > 0]
+        if swallowed or (at_end and line == raw.rows[-1][0]):
+            n = len(swallowed) or sum(c.count("\n") for c in cells if isinstance(c, str))
+            raise SchemaError(
+                f"{raw.name} line {line}: a double quote opened on this line is never closed "
+                f"where the cell ends, so the {n} line(s) after it were read as part of one "
+                "cell. Remove the stray quote, or close it (\"like this\") where the note ends."
+            )
+
+
+def _runs_to_end(text: str, delimiter: str) -> bool:
+    """Whether the CSV text ends inside a quoted cell (an unclosed quote)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False
 
 
 def _read_xlsx_raw(data: bytes, name: str, kind: str) -> _Raw:
@@ -579,11 +638,48 @@ def _map_header(raw: _Raw, kind: str) -> tuple[dict[str, int], dict[str, str],
     return index, typed, unknown
 
 
+def _unique_names(names: list[str], *, taken: set[str]) -> list[str]:
+    """Column names for the unknown columns: a known name gets ``(from file)``, repeats ``(2)``..."""
+    out: list[str] = []
+    used = set(taken)
+    for name in names:
+        key = name if name not in used else f"{name} (from file)"
+        n = 2
+        while key in used:
+            key = f"{name} ({n})"
+            n += 1
+        used.add(key)
+        out.append(key)
+    return out
+
+
+def _warn_repeated_rows(raw: _Raw) -> None:
+    """One note for rows that repeat an earlier row cell for cell (entered twice?); they are kept."""
+    first: dict[tuple[Any, ...], int] = {}
+    repeats: list[tuple[int, int]] = []
+    for line, cells in raw.rows:
+        key = tuple(_show(c) if c is not None else None for c in cells)
+        if key in first:
+            repeats.append((line, first[key]))
+        else:
+            first[key] = line
+    if not repeats:
+        return
+    shown = ", ".join(f"{raw.unit} {a} repeats {raw.unit} {b}" for a, b in repeats[:5])
+    more = f" and {len(repeats) - 5} more" if len(repeats) > 5 else ""
+    warnings.warn(
+        f"{raw.name}: {len(repeats)} entr{'ies repeat' if len(repeats) != 1 else 'y repeats'} an "
+        f"earlier one exactly ({shown}{more}); kept - delete the copy if it was entered twice",
+        DataQualityWarning, stacklevel=4)
+
+
 def _warn_unknown(raw: _Raw, kind: str, unknown: list[tuple[str, int]]) -> None:
     if not unknown:
         return
     n = len(unknown)
-    names = ", ".join(f"'{u}'" for u, _ in unknown)
+    names = ", ".join(f"'{u}'" for u, _ in unknown[:20])
+    if n > 20:
+        names += f" and {n - 20} more"
     warnings.warn(
         f"{raw.name}: {n} column{'s are' if n != 1 else ' is'} not part of the "
         f"{_TABLE_WORDS[kind]} format and {'were' if n != 1 else 'was'} kept as text "
@@ -604,7 +700,7 @@ def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Pars
     required = set(required_cells)
     width = len(raw.header)
     columns: dict[str, list[Any]] = {c: [] for c in HEADERS[kind]}
-    extra: dict[str, list[Any]] = {u: [] for u, _ in unknown}
+    extra: dict[int, list[Any]] = {i: [] for _, i in unknown}  # by position: names can repeat
     lines: list[int] = []
     in_file_order = sorted(HEADERS[kind], key=lambda c: index.get(c, len(raw.header)))
     for line, cells in raw.rows:
@@ -628,17 +724,21 @@ def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Pars
             except _Bad as bad:
                 problems.add(line, col, str(bad))
                 columns[col].append(None)
-        for name, i in unknown:
+        for _, i in unknown:
             value = cells[i] if i < len(cells) else None
-            extra[name].append(None if value is None else _show(value))
+            extra[i].append(None if value is None else _show(value))
     frame = _assemble(columns, lines, table)
     if checks is not None:   # table-level checks; they skip cells already reported
         checks(frame, problems)
     problems.raise_if_any(_TABLE_WORDS[kind])
     _warn_unknown(raw, kind, unknown)
-    for name, values in extra.items():
-        key = name if name not in frame.columns else f"{name} (from file)"
-        frame[key] = pd.Series(values, dtype="str", index=frame.index)
+    _warn_repeated_rows(raw)
+    if extra:  # all unknown columns in one step (one insert per column is quadratic)
+        names = _unique_names([name for name, _ in unknown], taken=set(frame.columns))
+        added = pd.DataFrame({key: pd.Series(values, dtype="str", index=frame.index)
+                              for key, values in zip(names, extra.values(), strict=True)},
+                             index=frame.index)
+        frame = pd.concat([frame, added], axis=1)
     if frame.empty:
         warnings.warn(f"{raw.name} has a header but no entries; returning an empty "
                       f"{_TABLE_WORDS[kind]}.", DataQualityWarning, stacklevel=3)

@@ -226,3 +226,93 @@ def test_zip_members_together_are_capped_by_the_archive_ratio(tmp_path):
     assert read <= budget
     assert len(refused) >= 48  # 16 MiB asked for, at most ~7 members of 256 KiB allowed
     assert all("together" in m.error and "zip bomb" in m.error for m in refused)
+
+
+# --------------------------------------------------------------------------------
+# diaries: 3 (UTF-16), 6 (unclosed quote), 7 (many unknown columns), 10 (exact duplicates)
+
+
+def _diary(tmp_path, text: str, encoding: str = "utf-8", name: str = "pain_diary.csv"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+DIARY = ("date,side,pain_0_10,notes\n"
+         "2024-03-01,left,3,sore after hills\n"
+         "2024-03-02,left,2,fine\n"
+         "2024-03-03,right,1,ok\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_diary_is_read(tmp_path, encoding):
+    from kneedata.io.diary import read_pain_diary
+
+    text = DIARY.replace("sore after hills", "douleur apr\u00e8s les c\u00f4tes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        frame = read_pain_diary(_diary(tmp_path, text, encoding))
+    assert frame["pain_0_10"].tolist() == [3.0, 2.0, 1.0]
+    assert frame["notes"].iloc[0] == "douleur apr\u00e8s les c\u00f4tes"
+
+
+def test_unclosed_quote_is_a_schema_error_naming_the_line(tmp_path):
+    from kneedata.errors import SchemaError
+    from kneedata.io.diary import read_pain_diary
+
+    text = DIARY.replace("sore after hills", '"sore after hills')
+    with pytest.raises(SchemaError, match=r"pain_diary.csv line 2.*quote"):
+        read_pain_diary(_diary(tmp_path, text))
+
+
+def test_unclosed_quote_closed_by_a_later_stray_quote_is_caught(tmp_path):
+    from kneedata.errors import SchemaError
+    from kneedata.io.diary import read_pain_diary
+
+    text = DIARY.replace("sore after hills", '"sore after hills').replace(",ok", ',ok"')
+    with pytest.raises(SchemaError, match=r"line 2.*quote"):
+        read_pain_diary(_diary(tmp_path, text))
+
+
+def test_a_quoted_note_over_two_lines_is_still_one_note(tmp_path):
+    from kneedata.io.diary import read_pain_diary
+
+    text = DIARY.replace("sore after hills", '"sore after hills\nand stairs"')
+    frame = read_pain_diary(_diary(tmp_path, text))
+    assert frame["notes"].iloc[0] == "sore after hills\nand stairs"
+    assert len(frame) == 3
+
+
+def test_many_unknown_columns_are_added_in_one_step(tmp_path, monkeypatch):
+    from kneedata.io.diary import read_pain_diary
+
+    n = 300
+    head = "date,side,pain_0_10," + ",".join(f"extra{i}" for i in range(n)) + ",extra0"
+    row = "2024-03-01,left,3," + ",".join(str(i) for i in range(n)) + ",again"
+    inserts = []
+    original = pd.DataFrame.__setitem__
+
+    def counting(self, key, value):
+        inserts.append(key)
+        return original(self, key, value)
+
+    monkeypatch.setattr(pd.DataFrame, "__setitem__", counting)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_pain_diary(_diary(tmp_path, head + "\n" + row + "\n"))
+    # one column per unknown header cell, nothing lost (the repeated name too)
+    extra = [c for c in frame.columns if str(c).startswith("extra")]
+    assert len(extra) == n + 1
+    assert frame[extra].iloc[0].tolist() == [str(i) for i in range(n)] + ["again"]
+    assert len(inserts) < 10  # added in one step, not one insert per column (quadratic)
+    notes = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert len(notes) == 1 and len(notes[0]) < 2_000
+
+
+def test_exact_duplicate_diary_rows_are_kept_with_a_note(tmp_path):
+    from kneedata.io.diary import read_pain_diary
+
+    text = DIARY + "2024-03-02,left,2,fine\n"
+    with pytest.warns(DataQualityWarning, match=r"line 5.*repeats line 3"):
+        frame = read_pain_diary(_diary(tmp_path, text))
+    assert len(frame) == 4
