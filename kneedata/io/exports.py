@@ -256,6 +256,7 @@ def iter_zip(
     *,
     limits: ZipLimits | None = None,
     depth: int = 0,
+    taken: set[str] | None = None,
 ) -> Iterator[ArchiveMember]:
     """Walk a zip archive (and the zips nested in it) without extracting to disk.
 
@@ -269,6 +270,8 @@ def iter_zip(
         Safety limits (default :class:`ZipLimits`).
     depth
         Nesting depth of this archive (0 for a file on disk).
+    taken
+        Keys already given out (shared with the archives nested in this one).
 
     Yields
     ------
@@ -276,9 +279,14 @@ def iter_zip(
         First the archive itself (``is_archive=True``, ``n_members`` = number of
         file members, ``error`` set when it cannot be opened), then one entry per
         file member in archive order; a nested ``.zip`` member is yielded as an
-        archive followed by its own members. Folder entries are skipped.
+        archive followed by its own members. Folder entries are skipped. Every
+        member gets its own key: a name that repeats (two members called
+        ``a.fit``, or a member literally named ``in.zip::x.fit`` beside a nested
+        ``in.zip``) is keyed ``<name> [member <position>]`` (1-based position in
+        the archive), so no member is lost to another with the same name.
     """
     limits = limits or ZipLimits()
+    taken = set() if taken is None else taken
     try:
         zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as err:
@@ -287,17 +295,16 @@ def iter_zip(
         return
     with zf:
         infos = [info for info in zf.infolist() if not info.is_dir()]
+        keys = _member_keys(key, infos, taken)
         yield ArchiveMember(
             key=key, name=key, size=sum(i.file_size for i in infos), is_archive=True,
-            n_members=len(infos),
-            children=[key + MEMBER_SEP + i.filename for i in infos],
+            n_members=len(infos), children=list(keys),
         )
         # all members together may expand max_ratio times the archive's compressed
         # size (a zip of many small, highly compressed members is a bomb too)
         budget = max(limits.ratio_min_bytes, limits.max_ratio * sum(i.compress_size for i in infos))
         expanded = 0
-        for info in infos:
-            mkey = key + MEMBER_SEP + info.filename
+        for info, mkey in zip(infos, keys, strict=True):
             refusal = _member_refusal(info, limits) or _budget_refusal(info, expanded, budget, limits)
             if refusal:
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size, error=refusal)
@@ -311,7 +318,7 @@ def iter_zip(
                     )
                     continue
                 expanded += info.file_size
-                yield from _iter_nested(zf, info, mkey, limits, depth + 1)
+                yield from _iter_nested(zf, info, mkey, limits, depth + 1, taken)
                 continue
             try:
                 data = _read_member(zf, info, min(limits.max_member_bytes, int(budget - expanded)), limits)
@@ -328,8 +335,22 @@ def iter_zip(
             yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size, data=data)
 
 
+def _member_keys(key: str, infos: list[zipfile.ZipInfo], taken: set[str]) -> list[str]:
+    """One key per member, ``<archive>::<name>``; a key already given gets ``[member <n>]``."""
+    keys = []
+    for position, info in enumerate(infos, start=1):
+        base = mkey = key + MEMBER_SEP + info.filename
+        copy = 0
+        while mkey in taken:
+            copy += 1
+            mkey = f"{base} [member {position}]" + (f" ({copy})" if copy > 1 else "")
+        taken.add(mkey)
+        keys.append(mkey)
+    return keys
+
+
 def _iter_nested(zf: zipfile.ZipFile, info: zipfile.ZipInfo, mkey: str, limits: ZipLimits,
-                 depth: int) -> Iterator[ArchiveMember]:
+                 depth: int, taken: set[str]) -> Iterator[ArchiveMember]:
     with tempfile.SpooledTemporaryFile(max_size=64 * 2**20) as spool:
         try:
             with zf.open(info) as fh:
@@ -350,7 +371,7 @@ def _iter_nested(zf: zipfile.ZipFile, info: zipfile.ZipInfo, mkey: str, limits: 
                                 error=f"nested zip {info.filename!r} refused or unreadable: {err}")
             return
         spool.seek(0)
-        yield from iter_zip(spool, mkey, limits=limits, depth=depth)
+        yield from iter_zip(spool, mkey, limits=limits, depth=depth, taken=taken)
 
 
 def join_member_path(key: str, relative: str) -> str:
