@@ -17,6 +17,7 @@ usage errors (bad options, missing paths) and 1 when the command could not run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -93,9 +94,19 @@ def _cmd_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give 1 or more")
-    store = _open_store(args.store)
-    report = store.import_paths(args.paths, workers=args.workers, progress=not args.no_progress,
-                                force=args.force)
+    try:
+        store = _open_store(args.store)
+        report = store.import_paths(args.paths, workers=args.workers, progress=not args.no_progress,
+                                    force=args.force)
+    except OSError as err:
+        if args.report_csv:  # say what happened to each path given, where the CSV can be written
+            import pandas as pd
+
+            with contextlib.suppress(OSError):
+                pd.DataFrame({"path": args.paths, "status": "failed", "activity_ids": "",
+                              "reason": f"import stopped: {_os_error_text(err)}"}
+                             ).to_csv(args.report_csv, index=False)
+        raise
     print(report.summary())
     if args.report_csv:
         frame = report.to_frame()
@@ -103,6 +114,12 @@ def _cmd_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         frame.to_csv(args.report_csv, index=False)
         print(f"per-file report written to {args.report_csv}")
     return 0
+
+
+def _os_error_text(err: OSError) -> str:
+    """``'No space left on device: /x/activities.parquet'`` from an OSError."""
+    what = err.strerror or str(err)
+    return f"{what}: {err.filename}" if err.filename else what
 
 
 def _cmd_activities(args: argparse.Namespace) -> int:
@@ -172,6 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_report(args)
     except (KneedataError, FileExistsError, FileNotFoundError, PermissionError) as err:
         print(f"kneedata {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # read-only or full disk, I/O error: one line, no traceback
+        store = getattr(args, "store", None) or "the default store"
+        unchanged = (f"; the store ({store}) keeps its last complete state (every table is "
+                     "replaced atomically)" if args.command == "import" else "")
+        print(f"kneedata {args.command}: error: cannot read or write a file ({_os_error_text(err)})"
+              f"{unchanged}. Free some disk space, or choose a writable folder"
+              f"{' with --store' if args.command == 'import' else ''}, then run the command again.",
+              file=sys.stderr)
         return 1
 
 
