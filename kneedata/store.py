@@ -26,12 +26,13 @@ import multiprocessing
 import os
 import stat
 import sys
+import threading
 import time
 import types
 import uuid
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -708,6 +709,9 @@ class _ImportRun:
         meta = self.store._table("exports")
         if meta is not None:
             self.meta = meta.drop(columns=["activity_id"], errors="ignore")
+        # record and lap files of no activity in the tables: written by the workers of a
+        # killed import after its last commit; the files are read again if still given
+        self._remove_orphans(self.known_ids)
         self.record_files = {p.name[: -len(".parquet")] for p in (self.root / "records").glob("*.parquet")}
 
     @property
@@ -1072,14 +1076,15 @@ class _ImportRun:
             files[col] = files[col].astype("int64")
         _atomic_parquet(files, self.root / "files.parquet", index=False, fsync=True)
         if final:
-            self._remove_orphans()
+            self._remove_orphans(self.acts)
         self.since_commit = 0
         self.last_commit = time.monotonic()
 
-    def _remove_orphans(self) -> None:
+    def _remove_orphans(self, keep: Collection[str]) -> None:
+        """Delete record and lap files whose activity id is not in ``keep``."""
         for folder in ("records", "laps"):
             for file in (self.root / folder).glob("*.parquet"):
-                if file.name[: -len(".parquet")] not in self.acts:
+                if file.name[: -len(".parquet")] not in keep:
                     with contextlib.suppress(OSError):
                         file.unlink()
 
@@ -1218,7 +1223,9 @@ class _ImportRun:
                     nonlocal own_pool
                     if executor is not None:
                         return executor
-                    own_pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context())
+                    own_pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=_mp_context(),
+                                                      initializer=exit_with_parent,
+                                                      initargs=(os.getpid(),))
                     return own_pool
 
                 self._run_parallel(tasks, make_pool, window=max(4, 3 * n_workers) if executor is None else 64)
@@ -1431,6 +1438,42 @@ class _WorkerProcess(_WorkerProcessMixin, _BASE_PROCESS):  # type: ignore[misc,v
 
 class _WorkerContext(_BaseContext):  # type: ignore[misc,valid-type]
     Process = _WorkerProcess  # type: ignore[assignment]
+
+
+#: How often a worker checks that the importing process is still alive [s].
+PARENT_CHECK_S = 0.5
+
+
+def parent_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    try:
+        stat_text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS): the signal test has to do
+        return True
+    return stat_text.rpartition(")")[2].split()[0] != "Z"
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker as soon as the importing process ``parent_pid`` dies.
+
+    Pool workers are children of the forkserver, not of the import, so they would
+    otherwise outlive a killed import and keep writing record files. A daemon thread
+    checks every :data:`PARENT_CHECK_S` seconds and ends the worker with
+    ``os._exit`` (a record file it was writing is a temporary file that the next
+    import removes).
+    """
+    def watch() -> None:
+        while parent_alive(parent_pid):
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kneedata-parent-watch", daemon=True).start()
 
 
 def _mp_context() -> Any:
