@@ -1354,7 +1354,8 @@ def _read_alone(task: _Task, err: BaseException) -> dict[str, Any]:
     start); only a worker that dies while reading this file and nothing else blames
     the file. When no worker process can start at all, the file is read in this process.
     """
-    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_mp_context()) as solo:
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_mp_context(), initializer=exit_with_parent,
+                                initargs=(os.getpid(),)) as solo:
         try:
             solo.submit(os.getpid).result()
         except BrokenProcessPool:
