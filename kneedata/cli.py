@@ -111,9 +111,29 @@ def _cmd_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     if args.report_csv:
         frame = report.to_frame()
         frame["activity_ids"] = frame["activity_ids"].map(";".join)
-        frame.to_csv(args.report_csv, index=False)
+        spreadsheet_safe(frame).to_csv(args.report_csv, index=False)
         print(f"per-file report written to {args.report_csv}")
     return 0
+
+
+#: First characters that make a spreadsheet read a cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
+
+    A Strava activity named ``=cmd|' /C calc'!A0`` would run when the CSV is opened
+    in a spreadsheet (CSV injection); text cells starting with ``= + - @``, a tab
+    or a carriage return get a leading apostrophe, which spreadsheets show as text.
+    Numbers are left alone.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
 
 
 def _os_error_text(err: OSError) -> str:
@@ -132,7 +152,7 @@ def _cmd_activities(args: argparse.Namespace) -> int:
         for col in ("source_files", "warnings"):
             if col in out:
                 out[col] = out[col].map(lambda v: ";".join(v) if isinstance(v, list) else v)
-        out.to_csv(args.csv, index=False)
+        spreadsheet_safe(out).to_csv(args.csv, index=False)
         print(f"{len(out)} activities written to {args.csv}")
         return 0
     if frame.empty:

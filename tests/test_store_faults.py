@@ -187,3 +187,27 @@ def test_sigkill_during_import_leaves_no_process_and_no_orphan(tmp_path):
     on_disk = {p.name[: -len(".parquet")] for p in (store_dir / "records").glob("*.parquet")}
     assert on_disk == ids  # no orphan record file, none missing
     assert not stray.exists()
+
+
+# --------------------------------------------------------------------------------
+# 10. formula injection in the CSVs the command line writes
+
+
+def test_activities_csv_defuses_spreadsheet_formulas(tmp_path, capsys):
+    from kneedata.cli import main
+
+    export = tmp_path / "export"
+    (export / "activities").mkdir(parents=True)
+    (export / "activities" / "1.fit").write_bytes(_fit(T0))
+    name = "=cmd|' /C calc'!A0"
+    (export / "activities.csv").write_text(
+        "Activity ID,Activity Date,Activity Name,Activity Type,Filename\n"
+        f'1,"May 1, 2024, 6:00:00 AM","{name}",Run,activities/1.fit\n')
+    store_dir = tmp_path / "s"
+    assert main(["import", str(export), "--store", str(store_dir), "--workers", "1", "--no-progress"]) == 0
+    assert Store(store_dir).activities()["name"].tolist() == [name]  # stored as given
+    out = tmp_path / "acts.csv"
+    assert main(["activities", "--store", str(store_dir), "--csv", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert written["name"].tolist() == ["'" + name]
+    assert written["distance_m"].iloc[0] == pytest.approx(360.0)  # numbers untouched: 120 s at 3 m/s
