@@ -638,6 +638,12 @@ def _map_header(raw: _Raw, kind: str) -> tuple[dict[str, int], dict[str, str],
     return index, typed, unknown
 
 
+#: Most columns unknown to a table's format that are kept (as text); a file with more
+#: (an export of another app) has them all left out with one note, since a DataFrame
+#: of hundreds of thousands of text columns costs minutes for nothing a model can use.
+MAX_UNKNOWN_COLUMNS = 2000
+
+
 def _unique_names(names: list[str], *, taken: set[str]) -> list[str]:
     """Column names for the unknown columns: a known name gets ``(from file)``, repeats ``(2)``..."""
     out: list[str] = []
@@ -696,11 +702,18 @@ def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Pars
                 ) -> pd.DataFrame:
     raw = _read_raw(path, kind)
     index, typed, unknown = _map_header(raw, kind)
+    if len(unknown) > MAX_UNKNOWN_COLUMNS:
+        warnings.warn(
+            f"{raw.name}: {len(unknown)} columns are not part of the {_TABLE_WORDS[kind]} format "
+            f"(more than {MAX_UNKNOWN_COLUMNS}: probably not a diary table) and were left out; the "
+            f"known columns were read. Known columns: {', '.join(HEADERS[kind])}.",
+            DataQualityWarning, stacklevel=3)
+        unknown = []
     problems = _Problems(raw, typed)
     required = set(required_cells)
     width = len(raw.header)
     columns: dict[str, list[Any]] = {c: [] for c in HEADERS[kind]}
-    extra: dict[int, list[Any]] = {i: [] for _, i in unknown}  # by position: names can repeat
+    extra: list[list[str | None]] = []  # one row of unknown-column cells per entry
     lines: list[int] = []
     in_file_order = sorted(HEADERS[kind], key=lambda c: index.get(c, len(raw.header)))
     for line, cells in raw.rows:
@@ -724,20 +737,19 @@ def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Pars
             except _Bad as bad:
                 problems.add(line, col, str(bad))
                 columns[col].append(None)
-        for _, i in unknown:
-            value = cells[i] if i < len(cells) else None
-            extra[i].append(None if value is None else _show(value))
+        if unknown:  # by position: names can repeat
+            extra.append([None if i >= len(cells) or cells[i] is None else _show(cells[i])
+                          for _, i in unknown])
     frame = _assemble(columns, lines, table)
     if checks is not None:   # table-level checks; they skip cells already reported
         checks(frame, problems)
     problems.raise_if_any(_TABLE_WORDS[kind])
     _warn_unknown(raw, kind, unknown)
     _warn_repeated_rows(raw)
-    if extra:  # all unknown columns in one step (one insert per column is quadratic)
+    if unknown:  # all unknown columns in one step (one insert per column is quadratic)
         names = _unique_names([name for name, _ in unknown], taken=set(frame.columns))
-        added = pd.DataFrame({key: pd.Series(values, dtype="str", index=frame.index)
-                              for key, values in zip(names, extra.values(), strict=True)},
-                             index=frame.index)
+        cells = np.array(extra, dtype=object).reshape(len(extra), len(unknown))
+        added = pd.DataFrame(cells, columns=names, index=frame.index).astype("str")
         frame = pd.concat([frame, added], axis=1)
     if frame.empty:
         warnings.warn(f"{raw.name} has a header but no entries; returning an empty "

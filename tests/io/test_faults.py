@@ -316,3 +316,15 @@ def test_exact_duplicate_diary_rows_are_kept_with_a_note(tmp_path):
     with pytest.warns(DataQualityWarning, match=r"line 5.*repeats line 3"):
         frame = read_pain_diary(_diary(tmp_path, text))
     assert len(frame) == 4
+
+
+def test_a_table_with_very_many_unknown_columns_leaves_them_out_with_one_note(tmp_path):
+    from kneedata.io.diary import MAX_UNKNOWN_COLUMNS, read_pain_diary
+
+    n = MAX_UNKNOWN_COLUMNS + 1
+    head = "date,side,pain_0_10," + ",".join(f"x{i}" for i in range(n))
+    row = "2024-03-01,left,3," + ",".join("1" for _ in range(n))
+    with pytest.warns(DataQualityWarning, match=f"{n} columns .* left out") as caught:
+        frame = read_pain_diary(_diary(tmp_path, head + "\n" + row + "\n"))
+    assert len([w for w in caught if issubclass(w.category, DataQualityWarning)]) == 1
+    assert frame["pain_0_10"].tolist() == [3.0] and not any(str(c).startswith("x") for c in frame.columns)
