@@ -748,8 +748,8 @@ def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Pars
     _warn_repeated_rows(raw)
     if unknown:  # all unknown columns in one step (one insert per column is quadratic)
         names = _unique_names([name for name, _ in unknown], taken=set(frame.columns))
-        cells = np.array(extra, dtype=object).reshape(len(extra), len(unknown))
-        added = pd.DataFrame(cells, columns=names, index=frame.index).astype("str")
+        block = np.array(extra, dtype=object).reshape(len(extra), len(unknown))
+        added = pd.DataFrame(block, columns=names, index=frame.index).astype("str")
         frame = pd.concat([frame, added], axis=1)
     if frame.empty:
         warnings.warn(f"{raw.name} has a header but no entries; returning an empty "
