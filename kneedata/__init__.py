@@ -32,6 +32,8 @@ _LAZY = {
     # diary -> episodes, shoes
     "pain_episodes": "kneedata.episodes",
     "assign_shoes": "kneedata.gear",
+    # one definition of a run
+    "select_runs": "kneedata.runs",
     # metrics
     "daily_load": "kneedata.metrics.load",
     "load_metrics": "kneedata.metrics.load",

@@ -632,7 +632,7 @@ def analysis_frame(
         :class:`kneedata.DeriveOptions` for the convenience path.
     **option_fields
         Single fields of :class:`kneedata.DeriveOptions` (``threshold``,
-        ``washout_days``, ``complete``, ``sports``, ``height_m``,
+        ``washout_days``, ``complete``, ``include``, ``height_m``,
         ``leg_length_m``, ``load_column``, ``missing_gap_days`` ...) replacing
         those of ``options``.
 

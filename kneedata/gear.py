@@ -32,6 +32,7 @@ import pandas as pd
 
 from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
+from kneedata.runs import RUN_KINDS, run_mask
 
 __all__ = ["Rule", "assign_shoes", "parse_rule"]
 
@@ -226,7 +227,7 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
     pandas.DataFrame
         A copy of ``activities`` plus ``shoe_id`` and ``shoe_source``
         (``gear`` | ``period`` | ``rule`` | ``only_shoe_in_use`` | ``unassigned``); both NaN for
-        activities that are not foot runs (``sport`` other than ``running``).
+        activities that are not runs (:func:`kneedata.select_runs`).
 
     Notes
     -----
@@ -309,7 +310,7 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
     distance_km = pd.to_numeric(_optional(out, "distance_m"), errors="coerce") / 1000
     gear = _optional(out, "gear")
     dates = _days(out["local_date"])
-    is_run = (sport == "running").to_numpy()
+    is_run = run_mask(out, RUN_KINDS)
 
     levels = _gear_index(shoes)
     shoe_col: list[object] = [np.nan] * len(out)

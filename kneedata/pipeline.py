@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from kneedata.errors import SchemaError
-from kneedata.metrics.load import select_sports
+from kneedata.runs import RUN_KINDS, check_include, select_runs
 
 __all__ = ["DeriveOptions", "Derived", "RecordSource", "derive"]
 
@@ -39,9 +39,10 @@ class DeriveOptions:
 
     Parameters
     ----------
-    sports
-        Sports counted as running for load, spikes, gait and shoes
-        (case-insensitive); ``None`` counts every activity.
+    include
+        Kinds of run counted for load, spikes, gait, shoes and the frame
+        (:func:`kneedata.select_runs`: road, trail, track, treadmill, virtual by
+        default; add ``"walking"``, ``"hiking"`` to count those).
     threshold
         Pain score that makes a pain day [0-10].
     washout_days
@@ -69,7 +70,7 @@ class DeriveOptions:
         counted against that shoe [d] (:func:`kneedata.shoe_summary`).
     """
 
-    sports: tuple[str, ...] | None = ("running",)
+    include: tuple[str, ...] = RUN_KINDS
     threshold: float = 3
     washout_days: int = 14
     complete: bool = False
@@ -84,11 +85,7 @@ class DeriveOptions:
     attribution_days: int = 7
 
     def __post_init__(self) -> None:
-        sports: Any = self.sports
-        if isinstance(sports, str):
-            sports = (sports,)
-        if sports is not None:
-            object.__setattr__(self, "sports", tuple(str(s) for s in sports))
+        object.__setattr__(self, "include", check_include(self.include))
         for name, value in (("height_m", self.height_m), ("leg_length_m", self.leg_length_m)):
             if value is not None and not 0.5 <= float(value) <= 2.6:
                 raise ValueError(f"DeriveOptions: {name}={value} is not a plausible "
@@ -138,7 +135,8 @@ class Derived:
         All activities; with ``shoe_id``/``shoe_source`` when shoes were given
         (:func:`kneedata.assign_shoes`, once).
     runs
-        The activities whose sport is in ``options.sports``.
+        The activities that are runs (:func:`kneedata.select_runs` with
+        ``options.include``).
     daily, load, spikes, gait
         :func:`kneedata.daily_load`, :func:`kneedata.load_metrics`,
         :func:`kneedata.session_spikes`, :func:`kneedata.gait_metrics` (``gait``
@@ -296,7 +294,7 @@ def derive(
         raise ValueError("derive: shoe_periods need the shoes table (pass shoes=...).")
     if shoes is not None and len(shoes) and len(activities) and "shoe_id" not in activities:
         activities = assign_shoes(activities, shoes, periods=periods)
-    runs = select_sports(activities, opts.sports)
+    runs = select_runs(activities, include=opts.include)
     episodes = None
     if diary is not None:
         episodes = pain_episodes(diary, threshold=opts.threshold,
@@ -322,22 +320,22 @@ def _watch_tables(
     from kneedata.metrics.load import daily_load, load_metrics, session_spikes
     from kneedata.metrics.shoes import shoe_summary, shoe_usage
 
-    daily = daily_load(activities, sports=opts.sports, hr_rest_bpm=opts.hr_rest_bpm,
+    daily = daily_load(activities, include=opts.include, hr_rest_bpm=opts.hr_rest_bpm,
                        hr_max_bpm=opts.hr_max_bpm, sex=opts.sex)
     out: dict[str, Any] = {
         "daily": daily,
         "load": load_metrics(daily, column=opts.load_column,
                              infer_missing_gap_days=opts.missing_gap_days),
-        "spikes": session_spikes(activities, sports=opts.sports,
+        "spikes": session_spikes(activities, include=opts.include,
                                  window_days=opts.spike_window_days),
         "gait": gait,
     }
     if reader is not None:
         out["gait"] = gait_metrics(reader, height_m=opts.height_m,
-                                   leg_length_m=opts.leg_length_m, sports=opts.sports)
+                                   leg_length_m=opts.leg_length_m, include=opts.include)
     if shoes is not None and len(shoes):
-        out["shoe_usage"] = shoe_usage(activities, shoes, sports=opts.sports)
+        out["shoe_usage"] = shoe_usage(activities, shoes, include=opts.include)
         out["shoe_summary"] = shoe_summary(activities, shoes, episodes=episodes,
-                                           sports=opts.sports,
+                                           include=opts.include,
                                            attribution_days=opts.attribution_days)
     return out

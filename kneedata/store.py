@@ -44,7 +44,6 @@ import pandas as pd
 from kneedata.errors import FileFormatError, KneedataError
 from kneedata.io.activity import (
     is_cycling_sport,
-    is_foot_sport,
     read_activities_bytes,
     sniff_format,
 )
@@ -60,6 +59,7 @@ from kneedata.io.exports import (
     join_member_path,
     read_strava_activities,
 )
+from kneedata.runs import run_kind
 from kneedata.schema import ACTIVITIES, DUPLICATES, FILES, STORE_ACTIVITIES
 
 __all__ = [
@@ -288,20 +288,27 @@ def _num(value: Any) -> float:
     return out
 
 
-def _sports_compatible(a: Any, b: Any) -> bool:
-    sa = str(a).lower() if isinstance(a, str) else ""
-    sb = str(b).lower() if isinstance(b, str) else ""
-    if sa == sb or sa in _GENERIC_SPORTS or sb in _GENERIC_SPORTS:
+def _sports_compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    sa = str(a.get("sport")).lower() if isinstance(a.get("sport"), str) else ""
+    sb = str(b.get("sport")).lower() if isinstance(b.get("sport"), str) else ""
+    ride_a = is_cycling_sport(sa, a.get("sub_sport"))
+    ride_b = is_cycling_sport(sb, b.get("sub_sport"))
+    # one definition of a run (kneedata.runs: a generic treadmill session is a run)
+    ka, kb = run_kind(sa, a.get("sub_sport")), run_kind(sb, b.get("sub_sport"))
+    vague_a = sa in _GENERIC_SPORTS and ka is None and not ride_a
+    vague_b = sb in _GENERIC_SPORTS and kb is None and not ride_b
+    if vague_a or vague_b:  # a sport that says nothing matches anything
         return True
-    # one definition of the foot and cycling families: the readers' (kneedata.io.activity)
-    return (is_foot_sport(sa) and is_foot_sport(sb)) or (is_cycling_sport(sa) and is_cycling_sport(sb))
+    if ka is not None or kb is not None:
+        return ka is not None and kb is not None
+    return sa == sb or (ride_a and ride_b)
 
 
 def _same_run(a: dict[str, Any], b: dict[str, Any]) -> str | None:
     """Why ``a`` and ``b`` are the same run, or ``None`` (see DUPLICATE_* constants)."""
     if a.get("source_file") == b.get("source_file"):
         return None  # sessions of one file (multisport legs) are never duplicates
-    if not _sports_compatible(a.get("sport"), b.get("sport")):
+    if not _sports_compatible(a, b):
         return None
     dt_s = abs((a["start_time_utc"] - b["start_time_utc"]).total_seconds())
     if dt_s > DUPLICATE_START_S:

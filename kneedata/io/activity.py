@@ -30,6 +30,7 @@ from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.exports import LimitExceeded, ZipLimits, gunzip_limited
 from kneedata.io.geo import cumulative_distance_m
 from kneedata.io.xmlsafe import root_local_name
+from kneedata.runs import run_kind
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
 
 __all__ = [
@@ -161,9 +162,7 @@ def _norm_sport(sport: object) -> str:
 
 
 #: Sub-sports that make a ``generic``/``fitness_equipment``/``training`` session a
-#: foot or a cycling activity (older Garmin treadmill and indoor-bike files).
-_FOOT_SUB_SPORTS = frozenset({"treadmill", "indoor_running", "track", "trail", "street",
-                              "indoor_walking", "casual_walking", "speed_walking"})
+#: cycling activity (older Garmin indoor-bike files; foot ones: kneedata.runs).
 _CYCLING_SUB_SPORTS = frozenset({"indoor_cycling", "spin", "road", "mountain", "cyclocross",
                                  "gravel_cycling", "e_bike_fitness", "bmx", "downhill"})
 _UNSPECIFIC_SPORTS = frozenset({"generic", "fitness_equipment", "training", "all"})
@@ -172,13 +171,11 @@ _UNSPECIFIC_SPORTS = frozenset({"generic", "fitness_equipment", "training", "all
 def is_foot_sport(sport: object, sub_sport: object = None) -> bool:
     """True for sports whose cadence counts steps (running, walking, hiking, ...).
 
-    A ``generic``/``fitness_equipment``/``training`` sport counts when its
-    ``sub_sport`` is a foot one (``treadmill``, ``indoor_running``, ``trail`` ...).
+    Runs, walks and hikes as :func:`kneedata.runs.run_kind` defines them (so a
+    ``generic`` session with a ``treadmill`` sub-sport is a run), plus other foot
+    sports of :data:`FOOT_SPORTS` (floor climbing ...).
     """
-    name = _norm_sport(sport)
-    if name in FOOT_SPORTS:
-        return True
-    return name in _UNSPECIFIC_SPORTS and _norm_sport(sub_sport) in _FOOT_SUB_SPORTS
+    return run_kind(sport, sub_sport) is not None or _norm_sport(sport) in FOOT_SPORTS
 
 
 def is_cycling_sport(sport: object, sub_sport: object = None) -> bool:

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import SchemaError
+from kneedata.io.activity import is_foot_sport
 from kneedata.io.fit import FIT_EPOCH_S
 
 __all__ = [
@@ -663,7 +664,6 @@ _RD_SUMMARY = {
     "stance_time_balance_pct": "avg_stance_time_balance",
     "vertical_ratio_pct": "avg_vertical_ratio",
 }
-_FOOT_SPORTS = {"running", "walking", "hiking"}
 
 
 def _timer_weights(times: np.ndarray, pauses: Sequence[tuple[int, int]]) -> np.ndarray:
@@ -855,7 +855,7 @@ def write_activity_fit(
     if records.empty:
         raise SchemaError("write_activity_fit: records frame is empty; nothing to write")
     frame = records.sort_index()
-    foot = sport in _FOOT_SPORTS
+    foot = is_foot_sport(sport, sub_sport)
     utc_index = pd.DatetimeIndex(frame.index).tz_convert("UTC")
     if utc_index.has_duplicates:
         raise SchemaError(

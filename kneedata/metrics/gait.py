@@ -30,7 +30,7 @@ from kneedata.metrics.baseline import (
     fit_cadence_line,
     trailing_cadence_baseline,
 )
-from kneedata.metrics.load import _runs_in_order
+from kneedata.runs import RUN_KINDS, runs_in_order
 from kneedata.schema import GAIT
 
 __all__ = ["gait_metrics", "usual_cadence", "usual_cadence_curve", "LEG_LENGTH_PER_HEIGHT"]
@@ -107,7 +107,7 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
     try:  # fast path: one conversion of the whole frame (bool moving -> 0/1)
         block = records.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):  # text columns: convert what is needed
-        wanted = [c for c in (*_RECORD_COLUMNS, "moving") if c in position]
+        wanted = [c for c in (*_RECORD_COLUMNS, "moving", "timer_running") if c in position]
         position = {name: j for j, name in enumerate(wanted)}
         block = np.column_stack(
             [pd.to_numeric(records[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -122,7 +122,13 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
         dt = np.diff(t, prepend=np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["speed_m_s"] = np.where(dt > 0, np.diff(d, prepend=np.nan) / dt, np.nan)
-    if "moving" in position:
+    if not np.isfinite(out["speed_m_s"]).any():
+        # no speed at all (a treadmill without a foot pod): moving = stepping with the
+        # timer running; cadence and dynamics only, no pace-based figures
+        timer = (block[:, position["timer_running"]] == 1.0 if "timer_running" in position
+                 else np.ones(n, dtype=bool))
+        moving = timer & (np.nan_to_num(out["cadence_spm"], nan=0.0) > 0)
+    elif "moving" in position:
         moving = block[:, position["moving"]] == 1.0
     else:
         moving = np.nan_to_num(out["speed_m_s"], nan=0.0) > 0.5
@@ -439,7 +445,7 @@ def gait_metrics(
     *,
     height_m: float | None = None,
     leg_length_m: float | None = None,
-    sports: Iterable[str] | None = ("running",),
+    include: Iterable[str] | str | None = RUN_KINDS,
     baseline_days: int = BASELINE_DAYS,
     min_baseline_runs: int = MIN_BASELINE_RUNS,
 ) -> pd.DataFrame:
@@ -455,8 +461,10 @@ def gait_metrics(
         Body height [m], for ``step_length_height_ratio`` and the leg-length estimate.
     leg_length_m
         Leg length [m]; default ``0.53 * height_m``.
-    sports
-        Sports counted as runs (case-insensitive); ``None`` takes all activities.
+    include
+        Kinds of run (:func:`kneedata.select_runs`; default road, trail, track,
+        treadmill, virtual); ``None`` takes all activities. A treadmill run
+        without speed gets cadence but no speed-matched figures.
     baseline_days
         Trailing window of the runner's own cadence-speed line [d] (default 180).
     min_baseline_runs
@@ -520,7 +528,7 @@ def gait_metrics(
         if value is not None and not (0.5 <= float(value) <= 2.6):
             raise ValueError(f"{name}={value} is not a plausible length in metres (0.5-2.6 m).")
     activities = store.activities()
-    order = _runs_in_order(activities, sports)
+    order = runs_in_order(activities, include=include)
     meta = activities.loc[order.index]
     if len(meta) and "activity_id" not in meta:
         raise SchemaError("store.activities(): no 'activity_id' column; it is needed to read records.")

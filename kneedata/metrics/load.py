@@ -24,9 +24,10 @@ from scipy.signal import lfilter
 
 from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
+from kneedata.runs import RUN_KINDS, runs_in_order
 from kneedata.schema import DAILY_LOAD, LOAD_METRICS, SESSION_SPIKES
 
-__all__ = ["daily_load", "load_metrics", "select_sports", "session_spikes"]
+__all__ = ["daily_load", "load_metrics", "session_spikes"]
 
 #: Banister TRIMP weighting y = k * exp(b * HRr) (Banister 1991; Morton et al. 1990).
 TRIMP_COEFFICIENTS: dict[str, tuple[float, float]] = {
@@ -70,60 +71,11 @@ def _local_dates(activities: pd.DataFrame) -> pd.Series:
         ) from err
 
 
-def select_sports(
-    activities: pd.DataFrame, sports: Iterable[str] | None
-) -> pd.DataFrame:
-    """Rows whose ``sport`` is in ``sports`` (case-insensitive); all rows if None.
-
-    A table without a ``sport`` column has no such rows when ``sports`` is given.
-    """
-    if sports is None:
-        return activities
-    if "sport" not in activities.columns:
-        return activities.iloc[:0]
-    if isinstance(sports, str):
-        sports = (sports,)
-    wanted = {s.lower() for s in sports}
-    sport = activities["sport"].astype("string").str.lower()
-    return activities.loc[sport.isin(wanted).fillna(False).to_numpy(bool)]
-
-
 def _float_col(frame: pd.DataFrame, name: str) -> np.ndarray:
     """A column as float64 numpy (all-NaN when the column is absent)."""
     if name not in frame.columns:
         return np.full(len(frame), np.nan)
     return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def _runs_in_order(activities: pd.DataFrame, sports: Iterable[str] | None) -> pd.DataFrame:
-    """Selected runs with a ``_date`` column, sorted by local date then start time.
-
-    Runs without a local date are dropped with a :class:`DataQualityWarning`.
-    Within a day, runs are ordered by ``start_time_utc`` when present, else by
-    their row order.
-    """
-    _require(activities, ["local_date", "sport"], "activities")
-    runs = select_sports(activities, sports)
-    dates = _local_dates(runs)
-    out = pd.DataFrame(
-        {"_date": dates.to_numpy(), "_row": np.arange(len(runs))}, index=runs.index
-    )
-    if "start_time_utc" in runs.columns:
-        start = pd.to_datetime(runs["start_time_utc"], utc=True, errors="coerce")
-        out["_start"] = start.to_numpy()
-    else:
-        out["_start"] = pd.NaT
-    bad = out["_date"].isna().to_numpy()
-    if bad.any():
-        warnings.warn(
-            f"activities: {int(bad.sum())} of {len(out)} selected activities have no "
-            "local_date and were left out; re-import them so the store can date them.",
-            DataQualityWarning,
-            stacklevel=3,
-        )
-        out = out.loc[~bad]
-    out = out.sort_values(["_date", "_start", "_row"], kind="stable", na_position="last")
-    return out
 
 
 def _empty_daily(columns: dict) -> pd.DataFrame:
@@ -138,7 +90,7 @@ def _empty_daily(columns: dict) -> pd.DataFrame:
 def daily_load(
     activities: pd.DataFrame,
     *,
-    sports: Iterable[str] | None = ("running",),
+    include: Iterable[str] | str | None = RUN_KINDS,
     hr_rest_bpm: float | None = None,
     hr_max_bpm: float | None = None,
     sex: str | None = None,
@@ -152,9 +104,10 @@ def daily_load(
         ``sport``, ``distance_m`` [m], ``timer_time_s`` [s], ``avg_heart_rate_bpm``
         [1/min], ``ascent_m`` [m], ``descent_m`` [m], optional ``rpe`` [0-10],
         ``max_heart_rate_bpm`` [1/min] and ``start_time_utc``.
-    sports
-        Sports counted (case-insensitive, compared with ``activities['sport']``);
-        ``None`` counts every activity.
+    include
+        Kinds of run counted (:func:`kneedata.select_runs`: road, trail, track,
+        treadmill, virtual by default; walking, hiking opt-in); ``None`` counts
+        every activity.
     hr_rest_bpm, hr_max_bpm
         Resting and maximal heart rate for TRIMP [1/min]. When not given they are
         estimated (see Notes), a :class:`DataQualityWarning` says so and
@@ -170,7 +123,8 @@ def daily_load(
         columns of :data:`kneedata.schema.DAILY_LOAD`. Days without a run hold 0
         (rest, not missing; mark missing days in :func:`load_metrics`). ``attrs``
         holds ``hr_rest_bpm``, ``hr_max_bpm``, ``hr_source``, ``trimp_sex``,
-        ``sports`` and ``n_runs_lacking`` (runs lacking each input).
+        ``include`` (the kinds of run counted) and ``n_runs_lacking`` (runs lacking
+        each input).
 
     Notes
     -----
@@ -198,13 +152,13 @@ def daily_load(
     J Strength Cond Res 15:109-115. doi:10.1519/00124278-200102000-00019
     """
     sex_key = _sex_key(sex)
-    order = _runs_in_order(activities, sports)
+    order = runs_in_order(activities, include=include)
     runs = activities.loc[order.index]
     columns = DAILY_LOAD
-    sports_attr = None if sports is None else tuple([sports] if isinstance(sports, str) else sports)
+    include_attr = None if include is None else tuple([include] if isinstance(include, str) else include)
     if len(runs) == 0:
         out = _empty_daily(columns)
-        out.attrs.update({"sports": sports_attr, "hr_source": "no runs"})
+        out.attrs.update({"include": include_attr, "hr_source": "no runs"})
         return out
 
     dates = order["_date"].to_numpy()
@@ -274,7 +228,7 @@ def daily_load(
         )
     out.attrs.update(
         {
-            "sports": sports_attr,
+            "include": include_attr,
             "hr_rest_bpm": hr_rest,
             "hr_max_bpm": hr_max,
             "hr_source": hr_source,
@@ -735,7 +689,7 @@ def _range_max(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray
 def session_spikes(
     activities: pd.DataFrame,
     *,
-    sports: Iterable[str] | None = ("running",),
+    include: Iterable[str] | str | None = RUN_KINDS,
     window_days: int = 30,
     known_missing: pd.Series | Iterable | None = None,
 ) -> pd.DataFrame:
@@ -746,8 +700,8 @@ def session_spikes(
     activities
         One row per activity (``Store.activities()``): ``activity_id``,
         ``local_date``, ``sport``, ``distance_m`` [m], optional ``start_time_utc``.
-    sports
-        Sports counted as runs (case-insensitive); ``None`` counts all.
+    include
+        Kinds of run counted (:func:`kneedata.select_runs`); ``None`` counts all.
     window_days
         History window [days]; 30 in Frandsen et al.
     known_missing
@@ -803,7 +757,7 @@ def session_spikes(
     _require(activities, ["activity_id", "distance_m"], "activities")
     if window_days < 1:
         raise ValueError(f"window_days={window_days} must be at least 1.")
-    order = _runs_in_order(activities, sports)
+    order = runs_in_order(activities, include=include)
     runs = activities.loc[order.index]
     dates = order["_date"].to_numpy()
     dist_km = _float_col(runs, "distance_m") / 1000.0

@@ -16,7 +16,8 @@ import pandas as pd
 
 from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
-from kneedata.metrics.load import _float_col, _runs_in_order
+from kneedata.metrics.load import _float_col
+from kneedata.runs import RUN_KINDS, runs_in_order
 from kneedata.schema import SHOE_SUMMARY, SHOE_USAGE
 
 __all__ = ["shoe_summary", "shoe_usage", "NEW_KM"]
@@ -96,7 +97,7 @@ def shoe_usage(
     activities: pd.DataFrame,
     shoes: pd.DataFrame,
     *,
-    sports: Iterable[str] | None = ("running",),
+    include: Iterable[str] | str | None = RUN_KINDS,
 ) -> pd.DataFrame:
     """Shoe exposure at each run: km and age of the pair, new pairs and models,
     rotation and drop changes.
@@ -111,8 +112,8 @@ def shoe_usage(
     shoes
         Shoes table (:func:`kneedata.read_shoes`): ``shoe_id``, ``brand``, ``model``,
         ``drop_mm`` [mm], ``first_used``, ``initial_km`` [km], ...
-    sports
-        Sports counted (case-insensitive); ``None`` takes all activities.
+    include
+        Kinds of run (:func:`kneedata.select_runs`); ``None`` takes all activities.
 
     Returns
     -------
@@ -153,7 +154,7 @@ def shoe_usage(
             "Pass the frame from Store.activities()."
         )
     table = _shoe_table(shoes)
-    order = _runs_in_order(activities, sports)
+    order = runs_in_order(activities, include=include)
     runs = activities.loc[order.index]
     n = len(runs)
     dates = order["_date"].to_numpy()
@@ -280,13 +281,13 @@ def shoe_summary(
     *,
     episodes: pd.DataFrame | None = None,
     attribution_days: int = 7,
-    sports: Iterable[str] | None = ("running",),
+    include: Iterable[str] | str | None = RUN_KINDS,
 ) -> pd.DataFrame:
     """Per shoe: km, runs, first and last use and, with episodes, pain episodes per 100 km.
 
     Parameters
     ----------
-    activities, shoes, sports
+    activities, shoes, include
         As for :func:`shoe_usage`.
     episodes
         Pain episodes (:func:`kneedata.pain_episodes`) with ``onset_date``. Each
@@ -318,7 +319,7 @@ def shoe_summary(
     """
     if attribution_days < 0:
         raise ValueError(f"attribution_days={attribution_days} must be >= 0.")
-    usage = shoe_usage(activities, shoes, sports=sports)
+    usage = shoe_usage(activities, shoes, include=include)
     table = _shoe_table(shoes)
     used = usage.loc[usage["shoe_id"].notna()]
     grouped = used.groupby("shoe_id", sort=False)
