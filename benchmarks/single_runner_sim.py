@@ -11,8 +11,9 @@ The true model
 --------------
 - Runs: the runner runs on about ``run_days_per_week`` days a week, distance
   log-normal around ``base_km`` (log-sd 0.35); in a week with probability
-  ``big_run_week_prob`` one run is 2.2-3.5 times the usual (a planned long run,
-  a race). During an episode and its washout the runner runs half as far.
+  ``big_run_week_prob`` one run is 1.9-3.2 times the longest run of the 30 days
+  before it (a race, an ambitious long run). During an episode and its washout
+  the runner runs half as far (so the first normal runs after it can be spikes too).
 - Spike (the exposure, derived here from distances): a run longer than twice the
   longest run of the 30 days before it (days ``d-30 .. d-1``).
 - Hazard: on a day ``t`` at risk, ``P(onset) = h0 * OR ** E(t)`` with ``E(t)`` =
@@ -53,20 +54,25 @@ class Scenario:
     diary: str = "daily"
     base_km: float = 8.0
     run_days_per_week: float = 4.5
-    big_run_week_prob: float = 0.08
+    big_run_week_prob: float = 0.10
     slow_or: float = 1.0
 
 
-def run_distances(rng: np.random.Generator, n_days: int, s: Scenario) -> np.ndarray:
-    """Daily running distance [km] (0 = no run), before any episode changes it."""
+def run_distances(rng: np.random.Generator, n_days: int, s: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Daily running distance [km] (0 = no run) and the big-run factor per day (0 = none).
+
+    A big run's distance is set from the runner's own recent runs as the days are
+    walked through (see :func:`simulate`), because it is relative to them.
+    """
     runs = rng.random(n_days) < s.run_days_per_week / 7
     km = s.base_km * np.exp(rng.normal(0.0, 0.35, n_days))
     n_weeks = n_days // 7 + 1
     big_weeks = np.flatnonzero(rng.random(n_weeks) < s.big_run_week_prob)
     big_days = np.minimum(big_weeks * 7 + rng.integers(0, 7, big_weeks.size), n_days - 1)
-    km[big_days] = s.base_km * rng.uniform(2.2, 3.5, big_days.size)
+    factor = np.zeros(n_days)
+    factor[big_days] = rng.uniform(1.9, 3.2, big_days.size)
     runs[big_days] = True
-    return np.where(runs, km, 0.0)
+    return np.where(runs, km, 0.0), factor
 
 
 def spikes(km: np.ndarray) -> np.ndarray:
@@ -107,13 +113,16 @@ def simulate(s: Scenario, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
     -------
     (frame, facts)
         ``frame``: one row per day with ``runner_id``, ``date``, ``distance_km``,
-        ``spike_large`` (bool), ``low_cadence_block`` (0/1), ``onset``,
+        ``spike_large`` (bool), ``low_cadence_block`` (bool), ``onset``,
         ``at_risk``, ``in_episode``. ``facts``: realised episodes (true and
         observed), share of weeks with a spike, share of days logged.
     """
     rng = np.random.default_rng(seed)
     n_days = int(round(s.years * 365))
-    km = run_distances(rng, n_days, s)
+    km, big = run_distances(rng, n_days, s)
+    for t in np.flatnonzero(big):  # relative to the month before (episodes are rare enough
+        if t >= 30:                # not to change this much; km is halved in them later)
+            km[t] = big[t] * km[t - 30:t].max()
     slow = _slow_blocks(rng, n_days)
     logged = _diary_logged(rng, n_days, s.diary)
     # baseline hazard from the planned episode count (exposure prevalence of this draw)
@@ -150,7 +159,7 @@ def simulate(s: Scenario, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
         "date": pd.date_range("2022-01-03", periods=n_days, freq="D").as_unit("ns"),
         "distance_km": km,
         "spike_large": spike,
-        "low_cadence_block": slow.astype(np.int64),
+        "low_cadence_block": slow,
         "onset": onset,
         "at_risk": at_risk,
         "in_episode": seen_episode,

@@ -51,6 +51,8 @@ _LAZY = {
     "daily_model": "kneedata.models",
     "recurrent_cox": "kneedata.models",
     "case_series": "kneedata.models",
+    "primary_analysis": "kneedata.models",
+    "detectable_odds_ratio": "kneedata.models",
     "ModelResult": "kneedata.models",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",

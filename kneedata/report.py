@@ -7,6 +7,7 @@ case-crossover and the daily model, draws the figures, and writes::
 
     out/report.html               one file, figures embedded (base64 PNG)
     out/figures/*.png             the same figures as files
+    out/model_primary.csv         ModelResult.table of the main analysis (primary_analysis)
     out/model_case_crossover.csv  ModelResult.table of the case-crossover
     out/model_daily.csv           ModelResult.table of the daily model
 
@@ -55,8 +56,15 @@ __all__ = [
     "ReportTables",
     "build_tables",
     "fit_models",
+    "fit_primary",
     "write_report",
 ]
+
+#: Calendar strata of the report's case-crossover [d]: 84 rather than 28, because after
+#: each onset the runner is out of the risk set for weeks and 28-day strata keep 1-3
+#: referents (single-runner study, README: coverage 89-93 % at 84 days, 41-71 % at 28).
+STRATUM_DAYS = 84
+
 
 class ReportError(KneedataError, ValueError):
     """The report cannot be written from what was given (e.g. an empty store)."""
@@ -91,6 +99,8 @@ class ReportTables:
     case_crossover: Any = None
     case_crossover_ml: Any = None
     daily_model: Any = None
+    primary: Any = None
+    detectable: pd.DataFrame | None = None
     model_errors: list[str] = field(default_factory=list)
     data_warnings: list[str] = field(default_factory=list)
 
@@ -251,10 +261,12 @@ def fit_models(
                           f"{list(case_crossover_exposures)} occurs in the data")
         else:
             try:
-                cc_ml = case_crossover(frame, cc_names, hazard_days=hazard_days)
+                cc_ml = case_crossover(frame, cc_names, hazard_days=hazard_days,
+                                       stratum_days=STRATUM_DAYS)
                 cc = cc_ml
                 if cc_ml.separated:
                     cc = case_crossover(frame, cc_names, hazard_days=hazard_days,
+                                        stratum_days=STRATUM_DAYS,
                                         penalty="logF")
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 errors.append(f"case-crossover not fitted: {err}")
@@ -268,6 +280,36 @@ def fit_models(
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 errors.append(f"daily model not fitted: {err}")
     return cc, cc_ml, dm, errors
+
+
+#: Simulated histories per odds ratio when the report says what the data could show.
+DETECTABLE_SIMS = 100
+
+
+def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str]]:
+    """The primary single-runner analysis and, where it cannot estimate, what could be seen.
+
+    Returns
+    -------
+    (primary, detectable, errors)
+        The :func:`kneedata.primary_analysis` result (``None`` if it could not be
+        fitted), :func:`kneedata.detectable_odds_ratio` for the exposures that are
+        not estimable (``None`` when all are), and why nothing was fitted.
+    """
+    from kneedata.models import detectable_odds_ratio, primary_analysis
+
+    if not bool(frame["onset"].any()):
+        return None, None, ["no pain episode starts inside the period with data"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the caveats are kept in ModelResult.warnings
+        try:
+            primary = primary_analysis(frame)
+        except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
+            return None, None, [f"main analysis not fitted: {err}"]
+        unsure = primary.table.loc[~primary.table["estimable"], "exposure"].tolist()
+        detectable = (detectable_odds_ratio(frame, unsure, n_sim=DETECTABLE_SIMS, seed=0)
+                      if unsure else None)
+    return primary, detectable, []
 
 
 def _count_messages(messages: Iterable[str]) -> list[str]:
@@ -317,13 +359,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
             say("drawing shoes")
             ax = plots.shoe_km(tables.derived.shoe_summary)
             images["shoe_km"] = _save(ax.figure, folder / "shoe_km.png")
-        for key, result in (("forest", tables.case_crossover),
-                            ("forest_daily", tables.daily_model)):
-            if result is not None and len(result.table):
-                name = ("Case-crossover" if key == "forest"
-                        else f"Daily model, exposures of the {HAZARD_DAYS} days before")
-                ax = plots.forest(result.table, title=f"{name}: {result.ratio_kind} ratios")
-                images[key] = _save(ax.figure, folder / f"{key}.png")
+        images.update(_draw_model_figures(tables, folder))
     return images
 
 
@@ -625,17 +661,103 @@ def _model_table(result: Any) -> pd.DataFrame:
     })
 
 
+def _primary_sentence(row: pd.Series, window_days: int) -> str:
+    """The main answer for one exposure, in words a runner reads."""
+    exposure = str(row["exposure"])
+    what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
+    what = what[0].upper() + what[1:]
+    k, n = int(row["n_informative"]), int(row["n_episodes"])
+    based = f"based on {n} episodes, {k} with it in the {window_days} days before"
+    if not bool(row["estimable"]):
+        why = _STATUS_WORDS.get(str(row["status"]), "the data cannot estimate it")
+        return f"{what}: the data cannot estimate this yet: {why} ({based})."
+    ratio, lo, hi = float(row["ratio"]), float(row["ci_low"]), float(row["ci_high"])
+    how = (f"about {format_ratio(ratio)} times as often" if ratio >= 1
+           else f"less often (about {format_ratio(ratio)} times as often)")
+    verdict = ("the interval includes 1, so the data cannot tell whether it matters"
+               if lo <= 1 <= hi else "the interval does not include 1")
+    return (f"{what}: pain started {how} in the {window_days} days after it as at other "
+            f"times (95 % interval {format_ratio(lo)} to {format_ratio(hi)}; {verdict}; "
+            f"{based}).")
+
+
+def _detectable_sentence(row: pd.Series) -> str:
+    """What this runner's data could show for one exposure (simulated power)."""
+    exposure = str(row["exposure"])
+    what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
+    found = float(row["detectable_odds_ratio"])
+    detect = (f"an effect would be detected (80 % power) only if pain started at least "
+              f"{format_ratio(found)} times as often after {what}" if np.isfinite(found)
+              else f"not even a tenfold effect of {what} would be detected reliably")
+    need = [f"about {int(row[c])} episodes to detect pain {word} as often"
+            for c, word in (("episodes_for_or_2", "twice"), ("episodes_for_or_3", "three times"))
+            if int(row[c]) > 0]
+    tail = f" It would take {' and '.join(need)}." if need else ""
+    return f"With your {int(row['n_episodes'])} episodes, {detect}.{tail}"
+
+
+def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
+    """The report's lead: the primary single-runner analysis, in plain words."""
+    out = ["<h2>The short answer: what came before pain started?</h2>"]
+    primary = t.primary
+    if primary is None:
+        reason = "no pain diary was given" if t.derived.diary is None else "; ".join(t.model_errors[:1])
+        out.append(_p(f"No answer yet: {reason or 'nothing could be fitted'}.", "note"))
+        return "\n".join(out)
+    window = int(primary.settings.get("lags", [HAZARD_DAYS])[0])
+    out.append(_p(
+        f"Every day you were free of pain and kept your diary is compared with every other "
+        f"such day: did an episode start more often in the {window} days after each of these? "
+        "(A logistic model of the daily chance of an episode, chosen because it detected "
+        "effects best in a simulation of runners like you; see the README.)"))
+    out.append(_ul(_primary_sentence(row, window) for _, row in primary.table.iterrows()))
+    if primary.estimable:
+        out.append(_img(images, "forest_primary", "main analysis"))
+    else:
+        out.append(_p("Not enough episodes yet: none of these can be estimated from your "
+                      "data so far, so no number is shown as an answer.", "note"))
+    if t.detectable is not None and len(t.detectable):
+        out.append("<h3>What your data could show</h3>")
+        out.append(_ul(_detectable_sentence(row) for _, row in t.detectable.iterrows()))
+    out.append(_p(
+        "Slow changes (an 8-week block of lower cadence, months of strength work) cannot be "
+        "judged this way: in simulations their power stays near 30 % even with years of "
+        "data. A planned experiment (alternating blocks with and without the change) can "
+        "answer them.", "caveat"))
+    return "\n".join(out)
+
+
+def _draw_model_figures(tables: ReportTables, folder: Path) -> dict[str, str]:
+    """Forest plots of the main analysis (when estimable) and the sensitivity analyses."""
+    from kneedata import plots
+
+    images: dict[str, str] = {}
+    primary = tables.primary
+    if primary is not None and primary.estimable:
+        ax = plots.forest(primary.table, title=f"Main analysis: {primary.ratio_kind} ratios")
+        images["forest_primary"] = _save(ax.figure, folder / "forest_primary.png")
+    for key, result in (("forest", tables.case_crossover), ("forest_daily", tables.daily_model)):
+        if result is not None and len(result.table):
+            name = ("Case-crossover" if key == "forest"
+                    else f"Daily model, exposures of the {HAZARD_DAYS} days before")
+            ax = plots.forest(result.table, title=f"{name}: {result.ratio_kind} ratios")
+            images[key] = _save(ax.figure, folder / f"{key}.png")
+    return images
+
+
 def _section_models(t: ReportTables, images: dict[str, str]) -> str:
-    out = ["<h2>5. What preceded pain</h2>"]
+    out = ["<h2>5. What preceded pain: sensitivity analyses</h2>"]
     if t.derived.diary is None:
         out.append(_p("No pain diary was given, so no model was fitted.", "note"))
         return "\n".join(out)
     n_ep = _n(t.derived.episodes)
     out.append(_p(
-        f"The diary holds {n_ep} pain episodes. The case-crossover asks, for each "
+        f"The diary holds {n_ep} pain episodes. The short answer at the top comes from the "
+        "main analysis; the two designs below ask the same question differently, with their "
+        "own blind spots. The case-crossover asks, for each "
         f"episode: was an exposure more common in the {HAZARD_DAYS} days before the "
         f"first pain day than in comparable {HAZARD_DAYS}-day windows of the same runner "
-        "in the same 4-week block when no pain started? Each episode is compared only "
+        f"in the same {STRATUM_DAYS // 7}-week block when no pain started? Each episode is compared only "
         "with the runner's own time, so things that do not change (age, anatomy, "
         "habits) cancel out - and so do things that change only slowly, which is why "
         "cadence is left to the daily model below."))
@@ -680,6 +802,7 @@ def _html(t: ReportTables, images: dict[str, str]) -> str:
            "from your own files; nothing leaves your computer.", "small"),
         _p("Associations in one person's records, not causes and not medical advice.",
            "caveat"),
+        _section_primary(t, images),
         _section_import(t),
         _section_load(t, images),
         _section_form(t, images),
@@ -729,9 +852,11 @@ def write_report(
     -------
     pathlib.Path
         ``out/report.html``: one self-contained file (figures embedded as base64
-        PNG). Next to it: ``figures/*.png``, ``model_case_crossover.csv`` and
-        ``model_daily.csv`` (columns of :data:`kneedata.models.TABLE_COLUMNS`;
-        header only when the model could not be fitted).
+        PNG). Next to it: ``figures/*.png``, ``model_primary.csv`` (the main
+        analysis, :func:`kneedata.primary_analysis`), ``model_case_crossover.csv``
+        and ``model_daily.csv`` (columns of :data:`kneedata.models.TABLE_COLUMNS`,
+        ``estimable`` and ``status`` included; header only when the model could
+        not be fitted).
 
     Raises
     ------
@@ -750,9 +875,13 @@ def write_report(
             "episodes")
         (tables.case_crossover, tables.case_crossover_ml, tables.daily_model,
          tables.model_errors) = fit_models(tables.frame)
+        say("fitting the main analysis")
+        tables.primary, tables.detectable, errors = fit_primary(tables.frame)
+        tables.model_errors = errors + tables.model_errors
     out_dir.mkdir(parents=True, exist_ok=True)
     images = _draw_figures(tables, out_dir / "figures", say)
-    for name, result in (("model_case_crossover.csv", tables.case_crossover),
+    for name, result in (("model_primary.csv", tables.primary),
+                         ("model_case_crossover.csv", tables.case_crossover),
                          ("model_daily.csv", tables.daily_model)):
         table = result.table if result is not None else pd.DataFrame(columns=list(TABLE_COLUMNS))
         table.to_csv(out_dir / name, index=False)

@@ -116,6 +116,28 @@ def test_report_figures_and_csv(full_report):
     assert set(table["status"]) <= set(STATUSES)
     daily = pd.read_csv(path.parent / "model_daily.csv")
     assert list(daily.columns) == list(TABLE_COLUMNS)
+    primary = pd.read_csv(path.parent / "model_primary.csv")
+    assert list(primary.columns) == list(TABLE_COLUMNS)
+    assert set(primary["status"]) <= set(STATUSES)
+
+
+def test_report_leads_with_the_main_analysis_and_shows_no_unsupported_number(full_report):
+    path, text = full_report
+    plain = re.sub(r"<[^>]+>", " ", text)
+    # the main answer comes before every other section
+    assert plain.index("The short answer") < plain.index("What was imported")
+    primary = pd.read_csv(path.parent / "model_primary.csv")
+    # 100 days, 2 episodes: too few for any estimate, and the report says so plainly
+    assert primary["n_episodes"].max() < 5
+    assert not primary["estimable"].any()
+    assert primary["status"].eq("too_few_episodes").all()
+    assert "Not enough episodes yet" in plain
+    assert "What your data could show" in plain
+    # the model sections: no number in scientific notation, no absurd digit strings
+    models = (plain[plain.index("The short answer"):plain.index("What was imported")]
+              + plain[plain.index("What preceded pain"):])
+    assert not re.search(r"\d\.?\d*e[+-]\d", models)
+    assert not re.search(r"\d{7,}", models)
 
 
 def test_report_sections_and_caveats(full_report, tiny):
