@@ -34,14 +34,21 @@ def test_jupytext_is_a_run_time_dependency():
     assert _requirement(PYPROJECT["project"]["dependencies"], "jupytext")
 
 
-def test_make_lab_makes_jupytext_the_default_viewer_of_the_notebooks():
+def test_make_lab_makes_jupytext_the_default_viewer_of_the_notebooks(tmp_path):
     overrides = json.loads((REPO / "notebooks" / "jupyterlab-overrides.json").read_text())
     viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers["python"] == "Jupytext Notebook"
     # `make lab` installs them where JupyterLab reads overrides (its app settings folder)
-    dry = subprocess.run(["make", "-n", "lab", "VENV=.venv-probe", "STAMP=Makefile"],
+    # a dry run against a venv path in tmp_path: STAMP must not name a makefile (make
+    # remakes makefiles even under -n, which once built a whole venv inside the repo)
+    stamp = tmp_path / "installed"
+    stamp.touch()
+    venv = tmp_path / "venv"
+    dry = subprocess.run(["make", "-n", "lab", f"VENV={venv}", f"STAMP={stamp}"],
                          cwd=REPO, capture_output=True, text=True, check=True).stdout
-    assert "cp notebooks/jupyterlab-overrides.json .venv-probe/share/jupyter/lab/settings/overrides.json" in dry
+    target = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert f"cp notebooks/jupyterlab-overrides.json {target}" in dry
+    assert not venv.exists()
 
 
 def test_the_lab_finds_the_overrides_in_its_settings_folder():
