@@ -538,8 +538,10 @@ def _assemble(decoded: _Decoded, source_file: str, file_hash: str,
         (s for s in messages.get("session", []) if _num(s.get("start_time")) > 0),
         key=lambda s: _num(s.get("start_time")),
     )
-    # Implausible sample times (e.g. a corrupt record dated decades later) are dropped.
+    # Implausible sample times (e.g. a corrupt record dated decades later) are dropped,
+    # and so are session messages dated far from every record (a damaged message).
     if len(ts):
+        sessions = _drop_outlier_sessions(sessions, ts, notes)
         ts, arr = _drop_outlier_times(ts, arr, sessions, notes)
 
     order = np.argsort(ts, kind="stable")
@@ -647,6 +649,22 @@ def _anchor(ts: np.ndarray, messages: dict[str, list[dict[str, Any]]],
         "dates are seconds since device power-on counted from 1989-12-31, not real dates"
     )
     return 0.0, None
+
+
+def _drop_outlier_sessions(sessions: list[dict[str, Any]], ts: np.ndarray,
+                           notes: list[str]) -> list[dict[str, Any]]:
+    """Session messages that start more than 2 days from the median record time.
+
+    Such a session is a damaged or spliced message (a fuzzed file gave one dated
+    2125 with 26 days of elapsed time): it would be stored as a phantom activity and
+    would widen the window that keeps records.
+    """
+    med = float(np.median(ts))
+    kept = [s for s in sessions if abs(_num(s.get("start_time")) - med) <= 2 * 86400.0]
+    if len(kept) < len(sessions):
+        notes.append(f"{len(sessions) - len(kept)} session message(s) dated more than 2 days from "
+                     "the records (corrupt) ignored")
+    return kept
 
 
 def _drop_outlier_times(ts: np.ndarray, arr: np.ndarray, sessions: list[dict[str, Any]],

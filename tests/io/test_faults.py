@@ -328,3 +328,28 @@ def test_a_table_with_very_many_unknown_columns_leaves_them_out_with_one_note(tm
         frame = read_pain_diary(_diary(tmp_path, head + "\n" + row + "\n"))
     assert len([w for w in caught if issubclass(w.category, DataQualityWarning)]) == 1
     assert frame["pain_0_10"].tolist() == [3.0] and not any(str(c).startswith("x") for c in frame.columns)
+
+
+# --------------------------------------------------------------------------------
+# found by the fuzz test itself: a spliced chunk that forms a session dated 2125
+
+
+@pytest.mark.real_data
+def test_fit_session_dated_far_from_the_records_is_ignored(real_data):
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import fuzz_harness
+
+    data = (real_data / "fit" / "garmin-edge-820-bike.fit").read_bytes()
+    rng = np.random.default_rng(7000159)  # the seed the fuzz run reported
+    op = fuzz_harness.OPS[int(rng.integers(0, len(fuzz_harness.OPS)))]
+    mutant = fuzz_harness.mutate(data, op, rng)
+    acts, notes = _read(mutant, "spliced.fit")
+    assert [fuzz_harness.check_activity(a) for a in acts] == [None] * len(acts)
+    # the watch's own file: one 64.5 s ride starting 2017-06-12 16:10:15 UTC
+    assert [a.summary["start_time_utc"] for a in acts] == [pd.Timestamp("2017-06-12 16:10:15", tz="UTC")]
+    assert any("session message" in n for n in notes), notes
