@@ -447,8 +447,22 @@ def _fit_conditional(
     if fit.normalized_cov_params is not None:
         with np.errstate(invalid="ignore"):
             bse = np.asarray(fit.bse, dtype=float)
-    converged = bool((getattr(fit, "mle_retvals", None) or {}).get("converged", True))
-    return _Fit(fit, params, bse, converged, params, 0, base.loglike, _caught_notes(caught))
+    return _Fit(fit, params, bse, _converged(fit, caught), params, 0, base.loglike,
+                _caught_notes(caught))
+
+
+def _converged(fit: Any, caught: Sequence[warnings.WarningMessage]) -> bool:
+    """Whether the optimiser converged: its own flag, or no ConvergenceWarning raised.
+
+    ``ConditionalLogit``/``ConditionalPoisson`` and ``PHReg`` results drop the
+    optimiser's ``mle_retvals`` (statsmodels 0.14-0.15), so the warning it raised
+    is the only trace left.
+    """
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    retvals = getattr(fit, "mle_retvals", None) or {}
+    return bool(retvals.get("converged", True)) and bool(getattr(fit, "converged", True)) and not any(
+        issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
 def _is_ridge(penalty: str | float | None) -> bool:
@@ -528,15 +542,17 @@ def _finish(model: str, fit: _Fit, terms: _Terms, *, ratio_kind: str, n_episodes
 
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
-    separated = []
+    separated = [t for i, t in enumerate(terms.used)
+                 if terms.direction.get(t, 0.0) != 0 or not abs(fit.params[i]) <= _LOG_RATIO_SEPARATED]
+    # an optimiser chasing a separated term to infinity stops without converging;
+    # the other terms' estimates are then still the maximum-likelihood ones
+    converged = fit.converged or bool(separated)
     for i, term in enumerate(terms.used):
         b, se = float(fit.params[i]), float(fit.bse[i])
         direction = terms.direction.get(term, 0.0)
         status = _term_status(b, se, direction=direction, n_inf=terms.informative.get(term, 0),
-                              n_episodes=n_episodes, converged=fit.converged,
+                              n_episodes=n_episodes, converged=converged,
                               need_se=not _is_ridge(penalty))
-        if direction != 0 or abs(b) > _LOG_RATIO_SEPARATED or not np.isfinite(b):
-            separated.append(term)
         log_ci = (b - z * se, b + z * se)
         if penalty is None and term in separated:
             sign = direction or float(np.sign(b)) or 1.0
@@ -1149,7 +1165,7 @@ def _fit_binomial(y: np.ndarray, X: pd.DataFrame, *, k: int, link: str, penalty:
     params = np.asarray(fit.params, dtype=float)
     with np.errstate(invalid="ignore"):
         bse = np.asarray(fit.bse, dtype=float)
-    converged = bool(getattr(fit, "converged", True))
+    converged = _converged(fit, caught)
     loglike = (lambda p: float(base.loglike(p, scale=1.0))) if groups is None else None
     return _Fit(fit, params[first:], bse[first:], converged, params, first, loglike,
                 _caught_notes(caught))
@@ -1482,8 +1498,8 @@ def _fit_cox(X: np.ndarray, stop: np.ndarray, status: np.ndarray, strata: np.nda
     params = np.asarray(fit.params, dtype=float)
     with np.errstate(invalid="ignore"):
         bse = np.asarray(fit.bse, dtype=float)
-    converged = bool((getattr(fit, "mle_retvals", None) or {}).get("converged", True))
-    return _Fit(fit, params, bse, converged, params, 0, base.loglike, _caught_notes(caught))
+    return _Fit(fit, params, bse, _converged(fit, caught), params, 0, base.loglike,
+                _caught_notes(caught))
 
 
 def recurrent_cox(

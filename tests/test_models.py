@@ -332,6 +332,24 @@ def test_too_few_episodes_are_never_estimable(single, name):
     assert "not estimable" in result.summary_text()
 
 
+@pytest.mark.parametrize("name", ["case_series", "recurrent_cox"])  # case_crossover: same path
+def test_likelihood_fits_that_stop_early_show_no_stopping_point(single, monkeypatch, name):
+    from statsmodels.base.model import LikelihoodModel
+
+    real_fit = LikelihoodModel.fit
+
+    def stopped_early(self, *args, **kwargs):
+        kwargs["maxiter"] = 1
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LikelihoodModel, "fit", stopped_early)
+    result = _quiet(MODELS[name], single, ["spike_large"])
+    assert not result.converged
+    row = result.table.iloc[0]
+    assert row["status"] == "not_converged" and not row["estimable"]
+    assert np.isnan(row["ratio"]) and np.isnan(row["ci_low"])
+
+
 def test_non_convergence_shows_no_stopping_point(single, monkeypatch):
     import statsmodels.api as sm
 
