@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="read slashed dates in the logs as day/month/year (04/03/2025 = 4 March)")
     rep.add_argument("--complete-diary", action="store_true",
                      help="the diary is complete: a day without an entry was pain-free")
+    rep.add_argument("--pace", choices=("min/km", "min/mi"), default="min/km",
+                     help="pace unit of the figures (default min/km)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -188,7 +190,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
                         out=args.out, shoe_periods=args.shoe_periods,
                         dayfirst=args.dayfirst, complete=args.complete_diary,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, pace=args.pace)
     print(f"report written to {path}")
     return 0
 

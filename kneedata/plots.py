@@ -44,6 +44,7 @@ __all__ = [
     "before_episodes",
     "cadence_speed",
     "forest",
+    "pace_minutes",
     "shoe_km",
     "timeline",
 ]
@@ -325,6 +326,36 @@ def acute_chronic(
 
 # --- cadence vs speed ---------------------------------------------------------------
 
+#: Metres in the distance unit of a pace.
+PACE_UNITS = {"min/km": 1000.0, "min/mi": 1609.344}
+#: Samples slower than this are not drawn on a pace axis (16:40 min/km) [m/s].
+_SLOWEST_PACE_M_S = 1.0
+
+
+def pace_minutes(speed_m_s: Any, unit: str = "min/km") -> np.ndarray:
+    """Pace in decimal minutes per km (or mile) from speed [m/s]; NaN below 1 m/s.
+
+    Examples
+    --------
+    >>> pace_minutes([3.0, 4.0]).round(3).tolist()  # 5:33 and 4:10 min/km
+    [5.556, 4.167]
+    >>> float(pace_minutes(4.0, "min/mi").round(2))  # 6:42 min/mi
+    6.71
+    """
+    if unit not in PACE_UNITS:
+        raise ValueError(f"pace unit {unit!r} is not one of {list(PACE_UNITS)}; pass "
+                         "'min/km' or 'min/mi' (or pace=None for speed in m/s).")
+    v = np.asarray(speed_m_s, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(v >= _SLOWEST_PACE_M_S, PACE_UNITS[unit] / v / 60.0, np.nan)
+
+
+def _minutes_seconds(value: float, _pos: Any = None) -> str:
+    """Tick text for decimal minutes: 5.5 -> '5:30'."""
+    total = int(round(value * 60))
+    return f"{total // 60}:{total % 60:02d}"
+
+
 _SPEED_COLUMNS = ("speed_m_s", "speed_moving_m_s", "avg_speed_moving_m_s", "avg_speed_m_s")
 _CADENCE_COLUMNS = ("cadence_spm", "cadence_moving_spm", "avg_cadence_spm")
 _DATE_COLUMNS = ("local_date", "date")
@@ -350,9 +381,10 @@ def cadence_speed(
     highlight_days: int = 28,
     x: str | None = None,
     y: str | None = None,
+    pace: str | None = "min/km",
     ax: Axes | None = None,
 ) -> Axes:
-    """Cadence against speed, the runner's own curve, runs before episodes highlighted.
+    """Cadence against pace (or speed), the runner's own line, runs before episodes highlighted.
 
     Parameters
     ----------
@@ -372,6 +404,10 @@ def cadence_speed(
         Window before each onset when ``highlight`` is an episodes frame [d].
     x, y
         Column names for speed and cadence when they are not the usual ones.
+    pace
+        ``"min/km"`` (default) or ``"min/mi"``: the x axis is pace in the runner's
+        unit, written m:ss, faster to the right; ``None`` draws speed [m/s].
+        Samples slower than 1 m/s are left off a pace axis.
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -407,12 +443,15 @@ def cadence_speed(
     many = len(data) > 2000
     size = 4 if many else 18
     alpha = 0.25 if many else 0.7
-    ax.scatter(xs[~mask], ys[~mask], s=size, alpha=alpha, color=colors[0], linewidth=0,
+    if pace is not None and pace not in PACE_UNITS:
+        raise ValueError(f"cadence_speed: pace={pace!r}; use 'min/km', 'min/mi' or None.")
+    px = _x_values(xs, pace)
+    ax.scatter(px[~mask], ys[~mask], s=size, alpha=alpha, color=colors[0], linewidth=0,
                rasterized=many, label="runs" if not many else "samples")
     if mask.any():
         label = (f"{highlight_days} days before an episode"
                  if isinstance(highlight, pd.DataFrame) else "highlighted")
-        ax.scatter(xs[mask], ys[mask], s=size * 1.6, alpha=min(1.0, alpha + 0.2),
+        ax.scatter(px[mask], ys[mask], s=size * 1.6, alpha=min(1.0, alpha + 0.2),
                    color=colors[3], linewidth=0, rasterized=many, label=label)
 
     if curve is not None:
@@ -430,13 +469,31 @@ def cadence_speed(
             ordered = curve.sort_values(curve.columns[0])
             cx = ordered.iloc[:, 0].to_numpy(dtype=float)
             cy = ordered.iloc[:, 1].to_numpy(dtype=float)
-        ax.plot(cx, cy, color="black", linewidth=1.5, label="your usual cadence at each speed")
-
-    ax.set_xlabel(axis_label("speed_m_s"))
-    ax.set_ylabel(axis_label("cadence_spm"))
+        ax.plot(_x_values(cx, pace), cy, color="black", linewidth=1.5,
+                label="your usual cadence at each " + ("pace" if pace else "speed"))
+    _pace_axis(ax, pace)
+    ax.set_ylabel("cadence (steps per minute)")
     ax.legend(loc="lower right", fontsize="small", frameon=False)
-    ax.set_title("Cadence against speed")
+    ax.set_title("Cadence against " + ("pace" if pace else "speed"))
     return ax
+
+
+def _x_values(speed_m_s: np.ndarray, pace: str | None) -> np.ndarray:
+    return speed_m_s if pace is None else pace_minutes(speed_m_s, pace)
+
+
+def _pace_axis(ax: Axes, pace: str | None) -> None:
+    """x label in words; a pace axis gets m:ss ticks with faster paces to the right."""
+    if pace is None:
+        ax.set_xlabel("speed (metres per second)")
+        return
+    from matplotlib.ticker import FuncFormatter
+
+    word = "km" if pace == "min/km" else "mile"
+    ax.set_xlabel(f"pace (minutes per {word}; faster to the right)")
+    ax.xaxis.set_major_formatter(FuncFormatter(_minutes_seconds))
+    if not ax.xaxis_inverted():
+        ax.invert_xaxis()
 
 
 # --- shoes --------------------------------------------------------------------------

@@ -333,7 +333,8 @@ def _save(fig: Any, path: Path) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[str, str]:
+def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
+                  pace: str = "min/km") -> dict[str, str]:
     import matplotlib
 
     from kneedata import plots
@@ -350,10 +351,10 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress) -> dict[st
             images["acute_chronic"] = _save(ax.figure, folder / "acute_chronic.png")
         gait = tables.derived.gait
         if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
-            say("drawing cadence against speed")
+            say("drawing cadence against pace")
             curve = usual_cadence_curve(gait.attrs.get("cadence_speed_line", {}))
             ax = plots.cadence_speed(gait, curve=curve, highlight=tables.derived.episodes,
-                                     highlight_days=HIGHLIGHT_DAYS)
+                                     highlight_days=HIGHLIGHT_DAYS, pace=pace)
             images["cadence_speed"] = _save(ax.figure, folder / "cadence_speed.png")
         if tables.derived.shoe_summary is not None and len(tables.derived.shoe_summary):
             say("drawing shoes")
@@ -552,7 +553,7 @@ def _section_form(t: ReportTables, images: dict[str, str]) -> str:
         text += (f" Your own cadence rises with speed: about "
                  f"{line['intercept_spm']:.0f} + {line['slope_spm_per_m_s']:.1f} x speed "
                  f"(m/s) steps/min over your runs of the last {line.get('window_days', '?')} "
-                 "days (the black line, drawn over the speeds you ran).")
+                 "days (the black line, drawn only over the paces you ran).")
     out.append(_p(text))
     out.append(_img(images, "cadence_speed", "cadence against speed"))
     out.append(_p("Points above the line are runs with quicker, shorter steps than usual "
@@ -829,6 +830,7 @@ def write_report(
     dayfirst: bool = False,
     complete: bool = False,
     progress: bool = True,
+    pace: str = "min/km",
 ) -> Path:
     """Write the HTML report, its figures and the model tables into ``out``.
 
@@ -847,6 +849,8 @@ def write_report(
         As for :func:`build_tables`.
     progress
         Print one line per step to stderr.
+    pace
+        The runner's pace unit in figures: ``"min/km"`` or ``"min/mi"``.
 
     Returns
     -------
@@ -865,6 +869,8 @@ def write_report(
     """
     from kneedata.models import TABLE_COLUMNS
 
+    if pace not in ("min/km", "min/mi"):
+        raise ValueError(f"write_report: pace={pace!r}; use 'min/km' or 'min/mi'.")
     say = _Progress(progress)
     out_dir = Path(out).expanduser()
     tables = build_tables(store, diary=diary, shoes=shoes, routines=routines,
@@ -879,7 +885,7 @@ def write_report(
         tables.primary, tables.detectable, errors = fit_primary(tables.frame)
         tables.model_errors = errors + tables.model_errors
     out_dir.mkdir(parents=True, exist_ok=True)
-    images = _draw_figures(tables, out_dir / "figures", say)
+    images = _draw_figures(tables, out_dir / "figures", say, pace=pace)
     for name, result in (("model_primary.csv", tables.primary),
                          ("model_case_crossover.csv", tables.case_crossover),
                          ("model_daily.csv", tables.daily_model)):

@@ -103,8 +103,9 @@ def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
     calls = []
 
     def fake_write_report(store, *, diary=None, shoes=None, routines=None, out,
-                          shoe_periods=None, dayfirst=False, complete=False, progress=True):
-        calls.append((store, diary, shoes, routines, out, dayfirst, complete, progress))
+                          shoe_periods=None, dayfirst=False, complete=False, progress=True,
+                          pace="min/km"):
+        calls.append((store, diary, shoes, routines, out, dayfirst, complete, progress, pace))
         return Path(out) / "report.html"
 
     module = types.ModuleType("kneedata.report")
@@ -112,9 +113,10 @@ def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "kneedata.report", module)
     code = main(["report", "--store", str(tmp_path / "s"), "--diary", "d.csv", "--shoes", "s.csv",
                  "--routines", "r.csv", "--out", str(tmp_path / "out"), "--no-progress",
-                 "--dayfirst"])
+                 "--dayfirst", "--pace", "min/mi"])
     assert code == 0
-    (store, diary, shoes, routines, out, dayfirst, complete, progress), = calls
+    (store, diary, shoes, routines, out, dayfirst, complete, progress, pace), = calls
+    assert pace == "min/mi"
     assert store.path == tmp_path / "s"
     assert (diary, shoes, routines, out, progress) == ("d.csv", "s.csv", "r.csv", str(tmp_path / "out"), False)
     assert (dayfirst, complete) == (True, False)  # --complete-diary not given: gaps are unknown

@@ -199,7 +199,7 @@ def test_cadence_speed_points_curve_and_highlight(runs):
     ep = pd.DataFrame({"onset_date": pd.to_datetime(["2025-02-10"]),
                        "end_date": pd.to_datetime(["2025-02-20"])})
     curve = pd.DataFrame({"speed_m_s": [3.3, 2.8], "cadence_spm": [175.0, 166.0]})
-    ax = plots.cadence_speed(runs, curve=curve, highlight=ep, highlight_days=21)
+    ax = plots.cadence_speed(runs, curve=curve, highlight=ep, highlight_days=21, pace=None)
     sets = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(sets) == 2
     normal, high = (s.get_offsets() for s in sets)
@@ -207,8 +207,8 @@ def test_cadence_speed_points_curve_and_highlight(runs):
     np.testing.assert_array_equal(high[:, 1], [172.0, 160.0, 162.0])
     (line,) = ax.get_lines()
     np.testing.assert_array_equal(line.get_xdata(), [2.8, 3.3])  # sorted by speed
-    assert ax.get_xlabel() == "speed (m/s)"
-    assert ax.get_ylabel() == "cadence (steps/min)"
+    assert ax.get_xlabel() == "speed (metres per second)"
+    assert ax.get_ylabel() == "cadence (steps per minute)"
     assert "21 days before an episode" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
@@ -216,13 +216,34 @@ def test_cadence_speed_records_mask_and_callable_curve():
     rec = pd.DataFrame({"speed_m_s": [2.5, 3.0, 3.5, 4.0],
                         "cadence_spm": [160.0, 166, 172, 178]})
     ax = plots.cadence_speed(rec, curve=lambda v: 130 + 12 * v,
-                             highlight=np.array([False, True, False, False]))
+                             highlight=np.array([False, True, False, False]), pace=None)
     sets = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert [len(s.get_offsets()) for s in sets] == [3, 1]
     (line,) = ax.get_lines()
     # evaluated across the speeds present: 2.5 -> 160, 4.0 -> 178
     assert line.get_xdata()[0] == 2.5 and line.get_xdata()[-1] == 4.0
     assert line.get_ydata()[0] == pytest.approx(160.0) and line.get_ydata()[-1] == pytest.approx(178.0)
+
+
+@pytest.mark.parametrize(("unit", "metres", "word"), [("min/km", 1000.0, "km"),
+                                                       ("min/mi", 1609.344, "mile")])
+def test_cadence_against_pace_in_the_runners_unit(runs, unit, metres, word):
+    # 3.0 m/s = 1000 / 3 / 60 = 5.556 min/km (5:33); the line is drawn only over the
+    # speeds of the curve given (2.8-3.3 m/s), faster paces to the right
+    curve = pd.DataFrame({"speed_m_s": [2.8, 3.3], "cadence_spm": [166.0, 175.0]})
+    ax = plots.cadence_speed(runs, curve=curve, pace=unit)
+    (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    np.testing.assert_allclose(points.get_offsets()[:, 0],
+                               metres / runs["speed_moving_m_s"].to_numpy() / 60)
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [metres / 2.8 / 60, metres / 3.3 / 60])
+    assert ax.get_xlabel() == f"pace (minutes per {word}; faster to the right)"
+    assert ax.get_ylabel() == "cadence (steps per minute)"
+    assert ax.xaxis_inverted()
+    assert ax.xaxis.get_major_formatter()(5.5, 0) == "5:30"
+    assert ax.xaxis.get_major_formatter()(4.999, 0) == "5:00"
+    with pytest.raises(ValueError, match="min/km"):
+        plots.cadence_speed(runs, pace="min/m")
 
 
 def test_cadence_speed_wrong_mask_length(runs):

@@ -54,9 +54,11 @@ MAX_EXTRAPOLATION_M_S = 0.5
 
 def _weighted_line(v: np.ndarray, c: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Weighted least-squares line with the slope shrunk towards the prior."""
-    mv, mc = np.average(v, weights=w), np.average(c, weights=w)
-    var = np.average((v - mv) ** 2, weights=w)
-    cov = np.average((v - mv) * (c - mc), weights=w)
+    sw = w.sum()
+    mv, mc = (w @ v) / sw, (w @ c) / sw
+    dv = v - mv
+    var = (w @ (dv * dv)) / sw
+    cov = (w @ (dv * (c - mc))) / sw
     b = (cov + SLOPE_PRIOR_WEIGHT * PRIOR_SLOPE_SPM_PER_M_S) / (var + SLOPE_PRIOR_WEIGHT)
     return float(mc - b * mv), float(b)
 
@@ -119,7 +121,10 @@ def fit_cadence_line(speed_m_s: np.ndarray, cadence_spm: np.ndarray) -> dict[str
     kept = np.ones(len(v), dtype=bool)
     for _ in range(3):  # the scale of the runs the line keeps, then refit
         scale = max(1.4826 * float(np.median(np.abs((c - a - b * v)[kept]))), MIN_SCALE_SPM)
-        a, b, kept = _biweight(v, c, a, b, scale)
+        a, b, now_kept = _biweight(v, c, a, b, scale)
+        if np.array_equal(now_kept, kept):
+            break
+        kept = now_kept
     out.update(intercept_spm=a, slope_spm_per_m_s=b, residual_sd_spm=scale,
                speed_min_m_s=float(v.min()), speed_max_m_s=float(v.max()))
     return out
@@ -135,7 +140,7 @@ def _biweight(v: np.ndarray, c: np.ndarray, a: float, b: float,
         if w.sum() <= 0:
             break
         a_new, b_new = _weighted_line(v, c, w)
-        converged = abs(a_new - a) < 1e-9 and abs(b_new - b) < 1e-9
+        converged = abs(a_new - a) < 1e-6 and abs(b_new - b) < 1e-6  # [steps/min]
         a, b = a_new, b_new
         if converged:
             break
@@ -202,6 +207,8 @@ def trailing_cadence_baseline(
     expected = np.full(n, np.nan)
     n_base = np.zeros(n, dtype=np.int64)
     notes: list[Any] = [None] * n
+    window: tuple[int, int] = (-1, -1)
+    line: dict[str, float] = {}
     for i in range(n):
         lo = np.searchsorted(base_day, day[i] - window_days, side="left")
         hi = np.searchsorted(base_day, day[i], side="left")  # earlier days only
@@ -213,7 +220,8 @@ def trailing_cadence_baseline(
             notes[i] = (f"warm-up: {hi - lo} of {min_runs} runs in the previous "
                         f"{window_days} days")
             continue
-        line = fit_cadence_line(base_v[lo:hi], base_c[lo:hi])
+        if (lo, hi) != window:
+            window, line = (lo, hi), fit_cadence_line(base_v[lo:hi], base_c[lo:hi])
         if not (line["speed_min_m_s"] - MAX_EXTRAPOLATION_M_S <= v[i]
                 <= line["speed_max_m_s"] + MAX_EXTRAPOLATION_M_S):
             notes[i] = (f"speed {v[i]:.2f} m/s outside the baseline's speeds "
