@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kneedata.errors import FileFormatError, KneedataError
 from kneedata.io.activity import (
@@ -191,12 +193,15 @@ class _Task:
     size: int
     mtime_ns: int
     container: str = ""
+    fit_engine: str | None = None
 
 
 def _atomic_parquet(frame: pd.DataFrame, dest: Path, *, index: bool, fsync: bool = False) -> None:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        frame.to_parquet(tmp, index=index, engine="pyarrow")
+        # what frame.to_parquet does, minus a thread pool started for every file
+        table = pa.Table.from_pandas(frame, preserve_index=index, nthreads=1)
+        pq.write_table(table, tmp)
         if fsync:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -238,7 +243,7 @@ def _process(task: _Task) -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            acts = read_activities_bytes(raw, task.key, limits=task.limits)
+            acts = read_activities_bytes(raw, task.key, limits=task.limits, engine=task.fit_engine)
         except FileFormatError as err:
             text = str(err)
             result["reason"] = text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text
@@ -544,6 +549,7 @@ class Store:
         executor: cf.Executor | None = None,
         progress: bool = True,
         force: bool = False,
+        fit_engine: str | None = None,
     ) -> ImportReport:
         """Import files, folders (recursively) and export zips into the store.
 
@@ -565,6 +571,9 @@ class Store:
             Show a tqdm progress bar on stderr.
         force
             Re-read every file even when unchanged.
+        fit_engine
+            FIT decoder, as in :func:`kneedata.read_activities`: ``None`` (fitfast
+            where it reads the file, else fitdecode) or an engine name.
 
         Returns
         -------
@@ -589,7 +598,7 @@ class Store:
             paths = [paths]
         started = time.perf_counter()
         with self._lock():
-            run = _ImportRun(self, force=force, progress=progress)
+            run = _ImportRun(self, force=force, progress=progress, fit_engine=fit_engine)
             report = run.execute(list(paths), workers=workers, executor=executor)
         report.elapsed_s = time.perf_counter() - started
         return report
@@ -659,10 +668,12 @@ _SUMMARY_ORDER = [*ACTIVITIES, *STORE_ACTIVITIES]
 class _ImportRun:
     """State of one import: the index, all activity rows, the report in the making."""
 
-    def __init__(self, store: Store, *, force: bool, progress: bool) -> None:
+    def __init__(self, store: Store, *, force: bool, progress: bool,
+                 fit_engine: str | None = None) -> None:
         self.store = store
         self.root = store.path
         self.force = force
+        self.fit_engine = fit_engine
         self.progress = progress
         self.index: dict[str, dict[str, Any]] = {}
         self._acts: dict[str, dict[str, Any]] | None = None  # loaded on first use
@@ -899,7 +910,7 @@ class _ImportRun:
             return
         if kind == "activity":
             self.seen[key] = "processed"
-            yield _Task(key=key, path=key, data=None, store_dir=str(self.root),
+            yield _Task(key=key, path=key, data=None, store_dir=str(self.root), fit_engine=self.fit_engine,
                         limits=self.store.limits, size=st.st_size, mtime_ns=st.st_mtime_ns)
             return
         self.seen[key] = "processed"
@@ -981,7 +992,7 @@ class _ImportRun:
                 continue
             kind = self._classify(member.name, data[:_HEAD_BYTES])
             if kind == "activity":
-                yield _Task(key=member.key, path=None, data=data, store_dir=str(self.root),
+                yield _Task(key=member.key, path=None, data=data, store_dir=str(self.root), fit_engine=self.fit_engine,
                             limits=self.store.limits, size=len(data), mtime_ns=-1, container=container)
             else:
                 self._plan_other(member.key, kind if kind != "archive" else "other", data,

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
@@ -483,10 +484,13 @@ def _normalise_laps(laps: pd.DataFrame | None) -> pd.DataFrame:
         if name == "lap_index":
             data[name] = np.arange(n, dtype="int64")
             continue
-        if laps is not None and name in laps.columns:
-            values = laps[name].reset_index(drop=True)
-        else:
-            values = pd.Series([None] * n, dtype=object)
+        given = laps[name] if laps is not None and name in laps.columns else None
+        if col.dtype == "float64" and (given is None or is_numeric_dtype(given.dtype)):
+            # numbers straight to float64 (half the time of to_numeric per column)
+            data[name] = (np.full(n, np.nan) if given is None
+                          else given.to_numpy(dtype="float64", na_value=np.nan))
+            continue
+        values = given.reset_index(drop=True) if given is not None else pd.Series([None] * n, dtype=object)
         if col.dtype == "float64":
             data[name] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif col.dtype.startswith("datetime64"):
