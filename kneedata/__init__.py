@@ -26,6 +26,7 @@ _LAZY = {
     "read_pain_diary": "kneedata.io.diary",
     "read_shoes": "kneedata.io.diary",
     "read_routines": "kneedata.io.diary",
+    "read_experiment": "kneedata.io.diary",
     # store
     "Store": "kneedata.store",
     "ImportReport": "kneedata.store",
@@ -56,6 +57,10 @@ _LAZY = {
     "ModelResult": "kneedata.models",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",
+    # the runner's own experiment
+    "plan_experiment": "kneedata.experiment",
+    "analyse_experiment": "kneedata.experiment",
+    "detectable_effects": "kneedata.experiment",
     # the runner's view
     "plots": "kneedata.plots",
     "write_report": "kneedata.report",

@@ -6,7 +6,10 @@ Usage::
     kneedata activities [--store DIR] [--csv FILE]
     kneedata init FOLDER [--force]
     kneedata report [--store DIR] [--diary F] [--shoes F] [--routines F] --out DIR
-                    [--shoe-periods F] [--dayfirst] [--complete-diary]
+                    [--shoe-periods F] [--dayfirst] [--complete-diary] [--experiment F]
+    kneedata experiment plan --change C [--target T] --start DAY --out FILE
+                    [--block-days N] [--pairs N] [--seed N] [--diary F]
+    kneedata experiment analyse FILE --diary F [--store DIR] [--routines F] [--shoes F]
 
 The store defaults to ``$KNEEDATA_STORE``, else ``~/.kneedata/store``. The exit code
 is 0 when the command ran (files that failed to import are listed, not fatal), 2 for
@@ -81,7 +84,35 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--pace", choices=("min/km", "min/mi"), default="min/km",
                      help="pace unit of the figures (default min/km)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep.add_argument("--experiment", metavar="FILE", default=None,
+                     help="an experiment schedule (kneedata experiment plan): adds its analysis")
+    _experiment_parser(sub)
     return parser
+
+
+def _experiment_parser(sub: Any) -> None:
+    exp = sub.add_parser("experiment", help="plan or analyse your own A/B experiment")
+    verbs = exp.add_subparsers(dest="verb", required=True, metavar="VERB")
+    plan = verbs.add_parser("plan", help="write a randomised A/B block schedule as CSV")
+    plan.add_argument("--change", required=True,
+                      choices=["cadence", "strength", "shoes", "other"],
+                      help="what B changes")
+    plan.add_argument("--target", default=None,
+                      help="cadence: +7%%; strength: sessions/week; shoes: a shoe_id")
+    plan.add_argument("--start", required=True, metavar="DAY", help="first day, e.g. 2026-01-05")
+    plan.add_argument("--out", required=True, metavar="FILE", help="the schedule CSV to write")
+    plan.add_argument("--block-days", type=int, default=14, metavar="N", help="days per block")
+    plan.add_argument("--pairs", type=int, default=4, metavar="N", help="number of AB/BA pairs")
+    plan.add_argument("--seed", type=int, default=None, metavar="N",
+                      help="seed of the randomisation (default: a fresh one, printed)")
+    plan.add_argument("--diary", metavar="FILE", default=None,
+                      help="your pain diary: simulate which effects each plan could detect")
+    ana = verbs.add_parser("analyse", help="analyse a finished experiment")
+    ana.add_argument("schedule", metavar="FILE", help="the schedule CSV")
+    ana.add_argument("--diary", metavar="FILE", required=True, help="pain diary")
+    _store_arg(ana)
+    ana.add_argument("--routines", metavar="FILE", default=None, help="routines log")
+    ana.add_argument("--shoes", metavar="FILE", default=None, help="shoes table")
 
 
 def _open_store(path: str | None) -> Any:
@@ -190,8 +221,39 @@ def _cmd_report(args: argparse.Namespace) -> int:
     path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
                         out=args.out, shoe_periods=args.shoe_periods,
                         dayfirst=args.dayfirst, complete=args.complete_diary,
-                        progress=not args.no_progress, pace=args.pace)
+                        progress=not args.no_progress, pace=args.pace,
+                        **({"experiment": args.experiment} if args.experiment else {}))
     print(f"report written to {path}")
+    return 0
+
+
+def _cmd_experiment(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from kneedata import experiment
+
+    if args.verb == "plan":
+        try:
+            plan = experiment.plan_experiment(args.change, start=args.start,
+                                              block_days=args.block_days,
+                                              n_pairs=args.pairs, seed=args.seed,
+                                              target=args.target)
+        except ValueError as err:
+            parser.error(f"experiment plan: {err}")
+        experiment.write_schedule(plan, args.out)
+        print(experiment.plan_text(plan))
+        print(f"seed {plan.attrs['seed']}; schedule written to {args.out}")
+        if args.diary:
+            table = experiment.detectable_effects(args.diary, carryover_days=3)
+            print("Smallest drop in mean daily pain each plan could detect (80 % power), "
+                  "simulated on your diary:")
+            print(table.round(2).to_string(index=False))
+        return 0
+    store = _open_store(args.store) if args.store or args.shoes else None
+    result = experiment.analyse_experiment(args.schedule, args.diary, store=store,
+                                           routines=args.routines, shoes=args.shoes)
+    print(result.settings["verdict"])
+    print(result.table.round(3).to_string(index=False))
+    for note in result.warnings:
+        print(f"! {note}")
     return 0
 
 
@@ -208,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_activities(args)
         if args.command == "init":
             return _cmd_init(args)
+        if args.command == "experiment":
+            return _cmd_experiment(args, parser)
         return _cmd_report(args)
     except (KneedataError, FileExistsError, FileNotFoundError, PermissionError) as err:
         print(f"kneedata {args.command}: error: {err}", file=sys.stderr)

@@ -20,6 +20,9 @@ shoe_km
     Kilometres per shoe, and pain episodes per 100 km per shoe with intervals.
 forest
     Odds ratios with confidence intervals on a log axis.
+experiment
+    Daily pain through an A/B experiment, blocks shaded, carry-over days marked,
+    block means and adherence per block.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ __all__ = [
     "axis_label",
     "before_episodes",
     "cadence_speed",
+    "experiment",
     "forest",
     "pace_minutes",
     "shoe_km",
@@ -643,3 +647,94 @@ def forest(
         title += f" (n = {n_text} episodes)"
     ax.set_title(title)
     return ax
+
+
+def _shade_blocks(ax: Axes, blocks: pd.DataFrame, carryover_days: int,
+                  colors: dict[str, Any]) -> None:
+    day = pd.Timedelta(days=1)
+    for first, last, condition in zip(blocks["start"], blocks["end"],
+                                      blocks["condition"], strict=True):
+        start: Any = pd.Timestamp(first)
+        end: Any = pd.Timestamp(last) + day
+        ax.axvspan(start, end, color=colors[str(condition)], alpha=0.18, linewidth=0)
+        if carryover_days:
+            ax.axvspan(start, start + carryover_days * day, facecolor="none",
+                       edgecolor="0.55", hatch="//", linewidth=0)
+        ax.text(start + (end - start) / 2, 1.0, str(condition), ha="center",
+                va="bottom", transform=ax.get_xaxis_transform(), fontsize=9)
+
+
+def experiment(
+    days: pd.DataFrame,
+    *,
+    blocks: pd.DataFrame | None = None,
+    outcome: str = "pain_0_10",
+    ax: Axes | None = None,
+) -> Axes:
+    """Daily pain through an A/B experiment: blocks shaded, carry-over hatched.
+
+    Parameters
+    ----------
+    days
+        ``result.design`` of :func:`kneedata.analyse_experiment`: one row per day
+        with ``date``, ``block``, ``condition``, ``carryover``, ``used`` and the
+        outcome. Analysed days are filled points, carry-over days open points; days
+        without a diary entry are gaps (never drawn as 0).
+    blocks
+        ``result.settings["blocks"]``: each block's analysed mean is a horizontal
+        line; its ``adherence`` is drawn on a twin axis, poor adherence marked x.
+    outcome
+        The outcome column [0-10].
+    ax
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The pain axes; the adherence axis is its twin (``ax.figure.axes``).
+    """
+    _require(days, ["date", "block", "condition", "carryover", "used", outcome],
+             what="experiment days", fix="Pass analyse_experiment(...).design.")
+    ax = _new_ax(ax, (11, 3.8))
+    palette = _palette()
+    colors = {"A": palette[7], "B": palette[2]}
+    spans = days.groupby("block", sort=False).agg(
+        start=("date", "min"), end=("date", "max"), condition=("condition", "first"))
+    carry = int(days.loc[days["carryover"], "day_in_block"].max()) if (
+        "day_in_block" in days and days["carryover"].any()) else 0
+    _shade_blocks(ax, spans, carry, colors)
+    dates = pd.DatetimeIndex(days["date"])
+    values = pd.to_numeric(days[outcome], errors="coerce")
+    ax.plot(dates, values, color="0.6", linewidth=0.8)   # NaN days stay gaps
+    used = days["used"].to_numpy(dtype=bool)
+    ax.plot(dates[used], values[used], "o", color="0.15", markersize=3.5,
+            label="analysed day")
+    skipped = days["carryover"].to_numpy(dtype=bool) & values.notna().to_numpy()
+    ax.plot(dates[skipped], values[skipped], "o", markerfacecolor="white",
+            markeredgecolor="0.35", markersize=3.5, label="carry-over day (left out)")
+    if blocks is not None and f"mean_{outcome}" in blocks:
+        lefts: Any = (spans["start"] + pd.Timedelta(days=carry)).tolist()
+        rights: Any = (spans["end"] + pd.Timedelta(days=1)).tolist()
+        for mean, left, right, condition in zip(blocks[f"mean_{outcome}"], lefts, rights,
+                                                spans["condition"], strict=True):
+            ax.hlines(mean, left, right, color=colors[str(condition)], linewidth=2.5)
+    ax.set_ylim(-0.3, 10.3)
+    ax.set_ylabel(axis_label(outcome))
+    ax.set_xlabel("date (local)")
+    if blocks is not None and "adherence" in blocks and blocks["adherence"].notna().any():
+        _adherence_axis(ax, blocks, spans)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return ax
+
+
+def _adherence_axis(ax: Axes, blocks: pd.DataFrame, spans: pd.DataFrame) -> None:
+    twin = ax.twinx()
+    middle = spans["start"] + (spans["end"] - spans["start"]) / 2
+    twin.plot(middle.to_numpy(), blocks["adherence"].to_numpy(dtype=float), "s",
+              color=_palette()[3], markersize=6, label="adherence")
+    poor = blocks["adherence_ok"].eq(False).fillna(False).to_numpy(dtype=bool)
+    if poor.any():
+        twin.plot(middle.to_numpy()[poor], blocks["adherence"].to_numpy(dtype=float)[poor],
+                  "x", color="red", markersize=10, mew=2, label="poor adherence")
+    twin.set_ylabel(axis_label(str(blocks["adherence_unit"].iloc[0])))
+    twin.legend(loc="upper right", fontsize=8, frameon=False)

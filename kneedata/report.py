@@ -103,6 +103,7 @@ class ReportTables:
     detectable: pd.DataFrame | None = None
     model_errors: list[str] = field(default_factory=list)
     data_warnings: list[str] = field(default_factory=list)
+    experiment: Any = None
 
 
 def _open_store(store: Any) -> Any:
@@ -361,6 +362,11 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
             ax = plots.shoe_km(tables.derived.shoe_summary)
             images["shoe_km"] = _save(ax.figure, folder / "shoe_km.png")
         images.update(_draw_model_figures(tables, folder))
+        if tables.experiment is not None:
+            say("drawing the experiment")
+            ax = plots.experiment(tables.experiment.design,
+                                  blocks=tables.experiment.settings["blocks"])
+            images["experiment"] = _save(ax.figure, folder / "experiment.png")
     return images
 
 
@@ -793,6 +799,28 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
     return "\n".join(out)
 
 
+def _section_experiment(t: ReportTables, images: dict[str, str]) -> str:
+    result = t.experiment
+    if result is None:
+        return ""
+    blocks = result.settings["blocks"]
+    shown = blocks.assign(start=blocks["start"].dt.strftime("%Y-%m-%d"),
+                          end=blocks["end"].dt.strftime("%Y-%m-%d"))
+    return "\n".join([
+        "<h2>Your experiment: A (usual) against B (the change)</h2>",
+        _p(result.settings["verdict"]),
+        _table(result.table.drop(columns=["std_error"]), digits=2),
+        _img(images, "experiment", "daily pain through the experiment, blocks shaded"),
+        _p(f"Adherence: {result.settings['adherence_rule']}.", "small"),
+        _table(shown, digits=2),
+        _ul(result.warnings, "note"),
+        _p("A randomised comparison of blocks within one runner: it says what the "
+           "change did for you in these weeks (carry-over days left out, days "
+           "without a diary entry left out), not what it does for others; the "
+           "randomisation test is exact but coarse with few pairs.", "caveat"),
+    ])
+
+
 def _html(t: ReportTables, images: dict[str, str]) -> str:
     from kneedata import __version__
 
@@ -809,6 +837,7 @@ def _html(t: ReportTables, images: dict[str, str]) -> str:
         _section_form(t, images),
         _section_shoes(t, images),
         _section_models(t, images),
+        _section_experiment(t, images),
     ])
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -831,6 +860,7 @@ def write_report(
     complete: bool = False,
     progress: bool = True,
     pace: str = "min/km",
+    experiment: str | os.PathLike[str] | pd.DataFrame | None = None,
 ) -> Path:
     """Write the HTML report, its figures and the model tables into ``out``.
 
@@ -851,6 +881,11 @@ def write_report(
         Print one line per step to stderr.
     pace
         The runner's pace unit in figures: ``"min/km"`` or ``"min/mi"``.
+    experiment
+        An experiment schedule (path or frame, see
+        :func:`kneedata.read_experiment`): adds its analysis
+        (:func:`kneedata.analyse_experiment` with the diary, store, routines and
+        shoes given) and ``model_experiment.csv``. Needs ``diary``.
 
     Returns
     -------
@@ -884,6 +919,8 @@ def write_report(
         say("fitting the main analysis")
         tables.primary, tables.detectable, errors = fit_primary(tables.frame)
         tables.model_errors = errors + tables.model_errors
+    if experiment is not None:
+        tables.experiment = _analyse_experiment(experiment, store, tables, say)
     out_dir.mkdir(parents=True, exist_ok=True)
     images = _draw_figures(tables, out_dir / "figures", say, pace=pace)
     for name, result in (("model_primary.csv", tables.primary),
@@ -891,7 +928,22 @@ def write_report(
                          ("model_daily.csv", tables.daily_model)):
         table = result.table if result is not None else pd.DataFrame(columns=list(TABLE_COLUMNS))
         table.to_csv(out_dir / name, index=False)
+    if tables.experiment is not None:
+        tables.experiment.table.to_csv(out_dir / "model_experiment.csv", index=False)
     path = out_dir / "report.html"
     path.write_text(_html(tables, images), encoding="utf-8")
     say(f"done: report.html, {len(images)} figures and the model tables in {out_dir}")
     return path
+
+
+def _analyse_experiment(experiment: Any, store: Any, tables: ReportTables,
+                        say: _Progress) -> Any:
+    from kneedata.experiment import analyse_experiment
+
+    derived = tables.derived
+    if derived.diary is None:
+        raise ReportError("--experiment needs the pain diary (--diary): the experiment "
+                          "compares daily pain between its A and B blocks.")
+    say("analysing the experiment")
+    return analyse_experiment(experiment, derived.diary, store=derived,
+                              routines=derived.routines, shoes=derived.shoes)

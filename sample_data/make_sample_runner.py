@@ -872,6 +872,87 @@ def generate(out: Path, *, start: dt.date = START, days: int = DAYS, seed: int =
     n_entries = write_diary(out / "pain_diary.csv", start, days, runs, episodes, diary_rng)
     truth = make_truth(start, days, seed, runs, episodes, sim, n_entries)
     (out / "truth.json").write_text(truth_json(truth))
+    write_experiment(out / "experiment", start + dt.timedelta(days=days), seed)
+    return truth
+
+
+# --- the sample experiment (issue 16): strength work, A/B blocks after the history ----
+EXPERIMENT = {"change": "strength", "target": "3/week", "block_days": 14, "n_pairs": 4,
+              "carryover_days": 3, "effect_0_10": -1.5, "ar1_phi": 0.6,
+              "pain_sd_0_10": 1.2, "pain_mean_a_0_10": 3.0, "missing_share": 0.10}
+
+
+def experiment_pain(rng: np.random.Generator, is_b: np.ndarray, day_in_block: np.ndarray
+                    ) -> np.ndarray:
+    """Daily pain: AR(1) around the A level, the effect phasing in and out over 3 days."""
+    e = EXPERIMENT
+    n = len(is_b)
+    phi, sd = float(e["ar1_phi"]), float(e["pain_sd_0_10"])
+    u = np.empty(n)
+    u[0] = rng.normal(0.0, sd)
+    for t in range(1, n):
+        u[t] = phi * u[t - 1] + rng.normal(0.0, sd * math.sqrt(1 - phi**2))
+    exposure = np.zeros(n)  # 1 = the full effect of B
+    for t in range(n):
+        first = t - int(day_in_block[t]) + 1          # first day of t's block
+        after_b = first > 0 and bool(is_b[first - 1])
+        if is_b[t]:  # phases in: day 1 a third, day 3 on the full effect
+            exposure[t] = 1.0 if after_b else min(day_in_block[t] / 3.0, 1.0)
+        elif after_b:  # fades out over the first days of the next A block
+            exposure[t] = max(1.0 - day_in_block[t] / 3.0, 0.0)
+    pain = float(e["pain_mean_a_0_10"]) + u + float(e["effect_0_10"]) * exposure
+    return np.clip(np.round(pain), 0, 10)
+
+
+def write_experiment(out: Path, after: dt.date, seed: int) -> dict:
+    """A 16-week strength experiment starting the first Monday after the history.
+
+    Blocks of 14 days in 4 pairs, AB or BA at random; B = 3 strength sessions a
+    week (A: her usual, about one every other week); daily pain with the planted
+    effect in :data:`EXPERIMENT`, whole points, about 10 % of days not written down.
+    """
+    e = EXPERIMENT
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 16]))
+    first = after + dt.timedelta(days=(7 - after.weekday()) % 7 or 7)
+    block_days, n_pairs = int(e["block_days"]), int(e["n_pairs"])
+    order = [c for _ in range(n_pairs) for c in (("A", "B") if rng.random() < 0.5
+                                                else ("B", "A"))]
+    is_b = np.repeat(np.array(order) == "B", block_days)
+    day_in_block = np.tile(np.arange(1, block_days + 1), 2 * n_pairs)
+    pain = experiment_pain(rng, is_b, day_in_block)
+    written = rng.random(len(pain)) >= float(e["missing_share"])
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "experiment.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["block", "start", "end", "condition", "change", "target",
+                         "carryover_days", "adherence_pct", "notes"])
+        for i, cond in enumerate(order):
+            b0 = first + dt.timedelta(days=i * block_days)
+            writer.writerow([i + 1, b0.isoformat(),
+                             (b0 + dt.timedelta(days=block_days - 1)).isoformat(), cond,
+                             e["change"], e["target"], e["carryover_days"], "", ""])
+    with (out / "pain_diary.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["date", "time", "side", "site", "pain_0_10", "timing",
+                         "activity_id", "notes"])
+        for t in np.flatnonzero(written):
+            date = (first + dt.timedelta(days=int(t))).isoformat()
+            p = float(pain[t])
+            writer.writerow([date, "21:30", "right" if p > 0 else "", "around_kneecap"
+                             if p > 0 else "", f"{p:g}", "rest", "", ""])
+    with (out / "routines.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["date", "kind", "minutes", "exercises"])
+        for t in range(len(pain)):
+            weekday = (first + dt.timedelta(days=t)).weekday()
+            if (is_b[t] and weekday in (0, 2, 4)) or (
+                    not is_b[t] and weekday == 2 and rng.random() < 0.5):
+                writer.writerow([(first + dt.timedelta(days=t)).isoformat(), "strength",
+                                 int(rng.integers(25, 41)),
+                                 "step-downs; single-leg squats; side plank; hip thrusts"])
+    truth = dict(e, start=first.isoformat(), order="".join(order),
+                 n_diary_days=int(written.sum()))
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
     return truth
 
 

@@ -117,7 +117,8 @@ def imported_store(notebook_root) -> dict:
 
 def test_notebooks_exist():
     names = [p.stem for p in NOTEBOOKS]
-    assert names == ["01-import", "02-load-and-shoes", "03-form", "04-what-precedes-pain"]
+    assert names == ["01-import", "02-load-and-shoes", "03-form", "04-what-precedes-pain",
+                     "05-try-a-change"]
 
 
 def test_sample_data_present():

@@ -40,6 +40,7 @@ __all__ = [
     "SIDES",
     "SITES",
     "TIMINGS",
+    "read_experiment",
     "read_pain_diary",
     "read_routines",
     "read_shoe_periods",
@@ -110,12 +111,15 @@ HEADERS: dict[str, list[str]] = {
               "retired", "initial_km", "default_for"],
     "routines": ["date", "kind", "minutes", "exercises"],
     "shoe_periods": ["shoe_id", "start", "end"],
+    "experiment": ["block", "start", "end", "condition", "change", "target",
+                   "carryover_days", "adherence_pct", "notes"],
 }
 _REQUIRED: dict[str, list[str]] = {
     "pain_diary": ["date", "side", "pain_0_10"],
     "shoes": ["shoe_id"],
     "routines": ["date", "kind"],
     "shoe_periods": ["shoe_id", "start"],
+    "experiment": ["start", "end", "condition"],
 }
 _HEADER_ALIASES: dict[str, dict[str, str]] = {
     "pain_diary": {"pain": "pain_0_10", "pain_score": "pain_0_10", "score": "pain_0_10",
@@ -135,9 +139,14 @@ _HEADER_ALIASES: dict[str, dict[str, str]] = {
     "shoe_periods": {"id": "shoe_id", "shoe": "shoe_id", "from": "start",
                      "to": "end", "until": "end", "start_date": "start",
                      "end_date": "end"},
+    "experiment": {"from": "start", "to": "end", "until": "end", "first_day": "start",
+                   "last_day": "end", "arm": "condition", "treatment": "condition",
+                   "period": "block", "carryover": "carryover_days",
+                   "adherence": "adherence_pct", "note": "notes"},
 }
 _TABLE_WORDS = {"pain_diary": "pain diary", "shoes": "shoes table",
-                "routines": "routines table", "shoe_periods": "shoe periods table"}
+                "routines": "routines table", "shoe_periods": "shoe periods table",
+                "experiment": "experiment schedule"}
 _MAX_LISTED = 40  # problems printed in the exception message (all are in .problems)
 
 
@@ -987,6 +996,156 @@ def read_shoe_periods(path: str | os.PathLike[str], *, dayfirst: bool = False) -
     return _sorted(frame, ["start", "source_line"])
 
 
+CONDITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "A": ("the usual", ("a", "usual", "control", "baseline", "as_usual")),
+    "B": ("the change being tried", ("b", "change", "new", "intervention", "treatment")),
+}
+_CONDITION_LOOKUP = _vocab_lookup(CONDITIONS)
+_parse_condition = _vocab_parser(_CONDITION_LOOKUP, ["A (the usual)", "B (the change)"],
+                                 "")
+_CHANGE_WORDS = {"cadence": ("", ("cadence", "steps", "step_rate")),
+                 "strength": ("", ("strength", "gym", "strength_training")),
+                 "shoes": ("", ("shoes", "shoe", "footwear")),
+                 "other": ("", ("other",))}
+_parse_change = _vocab_parser(_vocab_lookup(_CHANGE_WORDS), _CHANGE_WORDS, "")
+
+EXPERIMENT: dict[str, schema.Column] = {
+    "block": schema.Column("", "Int64", "Block number, 1 = first."),
+    "start": schema.Column("", "datetime64[ns]", "First local day of the block."),
+    "end": schema.Column("", "datetime64[ns]", "Last local day of the block (inclusive)."),
+    "condition": schema.Column("", "str", "A = the usual, B = the change."),
+    "change": schema.Column("", "str", "cadence, strength, shoes or other."),
+    "target": schema.Column("", "str", "Target as typed: +7%, 3/week, a shoe_id, text."),
+    "carryover_days": schema.Column("d", "float64", "First days of a block left out."),
+    "adherence_pct": schema.Column("%", "float64", "Adherence logged by hand."),
+    "notes": schema.Column("", "str", "Anything else."),
+    "source_line": schema.Column("", "int64", "Line (CSV) or row (xlsx); header is 1."),
+}
+
+
+def _check_schedule(frame: pd.DataFrame, problems: _Problems) -> None:
+    """Dates in order, no overlaps, A and B present, one change/target, block numbers."""
+    prev: dict[str, Any] | None = None
+    for row in frame.to_dict("records"):
+        line, start, end = int(row["source_line"]), row["start"], row["end"]
+        if pd.notna(start) and pd.notna(end) and end < start:
+            problems.add(line, "end", f"'{end:%Y-%m-%d}' is before start "
+                         f"{start:%Y-%m-%d} (swap them, or fix the year)")
+        if prev is not None and pd.notna(start) and pd.notna(prev["end"]):
+            where = f"{problems.raw.unit} {prev['source_line']}"
+            if pd.notna(prev["start"]) and start < prev["start"]:
+                problems.add(line, "start", f"'{start:%Y-%m-%d}' comes before the "
+                             f"block on {where} (list the blocks in date order)")
+            elif start <= prev["end"]:
+                problems.add(line, "start", f"'{start:%Y-%m-%d}' overlaps the block "
+                             f"on {where}, which ends {prev['end']:%Y-%m-%d} (a day "
+                             "belongs to one block only)")
+        prev = {str(k): v for k, v in row.items()}
+    header = problems.raw.header_line
+    present = set(frame["condition"].dropna())
+    for needed, meaning in (("A", "the usual"), ("B", "the change")):
+        if len(frame) and needed not in present and not any(
+                col == "condition" for _, col in problems.bad_cells):
+            problems.add(header, "condition", f"no block is {needed} ({meaning}); an "
+                         "experiment needs A and B blocks (plan one with kneedata "
+                         "experiment plan)")
+    _check_same(frame, problems, ["change", "target", "carryover_days"])
+    numbered = frame["block"].notna()
+    if numbered.any() and not numbered.all():
+        line = int(frame.loc[~numbered, "source_line"].iloc[0])
+        problems.add(line, "block", "the cell is empty but other blocks are numbered "
+                     "(number every block, or leave the column empty)")
+    for line in frame.loc[frame["block"].duplicated() & numbered, "source_line"]:
+        problems.add(int(line), "block", "this block number is used twice (number the "
+                     "blocks 1, 2, 3, ...)")
+    _check_target(frame, problems)
+
+
+def _check_same(frame: pd.DataFrame, problems: _Problems, columns: list[str]) -> None:
+    for column in columns:
+        given = frame[column].dropna()
+        if given.nunique() > 1:
+            first = given.iloc[0]
+            for line in frame.loc[given.index[given != first], "source_line"]:
+                problems.add(int(line), column, f"differs from the first block's "
+                             f"'{_show(first)}' (one experiment tries one change; "
+                             "write the same on every line or only on the first)")
+
+
+def _check_target(frame: pd.DataFrame, problems: _Problems) -> None:
+    from kneedata.experiment import parse_target
+
+    changes = frame["change"].dropna()
+    if changes.empty:
+        return
+    target = frame["target"].dropna()
+    try:
+        parse_target(changes.iloc[0], target.iloc[0] if len(target) else None)
+    except ValueError as err:
+        line = int(frame.loc[target.index[0] if len(target) else changes.index[0],
+                             "source_line"])
+        problems.add(line, "target", str(err))
+
+
+def read_experiment(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.DataFrame:
+    """Read and check an experiment schedule (``.csv``/``.xlsx``).
+
+    Parameters
+    ----------
+    path
+        Header ``block,start,end,condition`` (as :func:`kneedata.plan_experiment`
+        writes), optionally ``change, target, carryover_days`` (same on every line,
+        or only on the first), ``adherence_pct`` (by hand, for ``change=other``) and
+        ``notes``. ``start``/``end`` are local days, ``end`` inclusive; ``condition``
+        is ``A`` (the usual) or ``B`` (the change).
+    dayfirst
+        Read slashed dates as day/month/year.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``block`` (int64; numbered 1, 2, ... in file order when the column is
+        empty), ``start``, ``end``, ``condition``, ``adherence_pct`` [%],
+        ``notes``, ``source_line``. ``attrs``: ``change``, ``target`` (parsed),
+        ``target_text``, ``carryover_days`` (default 3), ``block_days``.
+
+    Raises
+    ------
+    SchemaError
+        End before start, blocks out of date order or overlapping, no A or no B
+        block, a condition other than A/B, block numbers used twice, different
+        changes or targets on different lines, a target that cannot be read: all
+        listed at once with file, line and column.
+    """
+    parsers: dict[str, Parser] = {
+        "block": _number_parser((), 1, 999, "block number", "1"),
+        "start": lambda v: _parse_date(v, dayfirst),
+        "end": lambda v: _parse_date(v, dayfirst),
+        "condition": _parse_condition,
+        "change": _parse_change,
+        "carryover_days": _number_parser(("d", "days"), 0, 30,
+                                         "days left out at the start of a block", "3"),
+        "adherence_pct": _number_parser(("%",), 0, 100, "share of the plan followed", "90"),
+    }
+    frame = _read_table(path, "experiment", parsers, ["start", "end", "condition"],
+                        EXPERIMENT, _check_schedule)
+    if frame["block"].isna().all():
+        frame["block"] = np.arange(1, len(frame) + 1)
+    frame["block"] = frame["block"].astype("int64")
+    meta = {c: (frame[c].dropna().iloc[0] if frame[c].notna().any() else None)
+            for c in ("change", "target", "carryover_days")}
+    out = frame.drop(columns=["change", "target", "carryover_days"])
+    if meta["change"] is not None:
+        from kneedata.experiment import parse_target
+
+        value, text = parse_target(meta["change"], meta["target"])
+        out.attrs.update(change=meta["change"], target=value, target_text=text)
+    days = (out["end"] - out["start"]).dt.days + 1
+    out.attrs.update(carryover_days=int(meta["carryover_days"] or 3),
+                     block_days=int(days.max()) if len(days) else 0)
+    return out.reset_index(drop=True)
+
+
 # --- templates -------------------------------------------------------------------------
 _EXAMPLES: dict[str, list[str]] = {
     "pain_diary": ["2025-03-04", "07:30", "left", "around_kneecap", "3", "next_morning",
@@ -996,6 +1155,12 @@ _EXAMPLES: dict[str, list[str]] = {
     "routines": ["2025-03-05", "strength", "25",
                  "3x12 step-downs; 3x10 single-leg squats; 3x30 s side plank"],
 }
+#: The experiment template is one AB pair (a schedule needs both conditions).
+_EXPERIMENT_EXAMPLE = [
+    ["1", "2025-03-10", "2025-03-23", "A", "cadence", "+7%", "3", "", ""],
+    ["2", "2025-03-24", "2025-04-06", "B", "cadence", "+7%", "3", "",
+     "replace these lines with kneedata experiment plan"],
+]
 
 
 def _vocab_lines(vocab: dict[str, tuple[str, tuple[str, ...]]]) -> str:
@@ -1008,7 +1173,7 @@ def templates_readme() -> str:
 kneedata: your own tables
 =========================
 
-Keep these three files in a spreadsheet (save as CSV or .xlsx) or a text editor.
+Keep these files in a spreadsheet (save as CSV or .xlsx) or a text editor.
 The first line of each file is the header: keep it as it is. Each file has one
 example line: replace it with your own entries. Blank optional cells are fine.
 
@@ -1055,6 +1220,19 @@ routines.csv  - one line per strength / rolling / physio / mobility session
   minutes      optional. 30, 30 min, 1h15 or 1:15.
   exercises    optional. What you did.
 
+experiment.csv  - your own A/B experiment, one line per block
+               (write a randomised plan with: kneedata experiment plan --change
+               cadence --target +7% --start 2025-03-10 --out experiment.csv)
+  block        1, 2, ... (optional).
+  start, end   required. First and last day of the block (inclusive); blocks
+               in date order, never overlapping.
+  condition    required. A = your usual, B = the change you are trying.
+  change       cadence, strength, shoes or other.
+  target       cadence: +7% over your usual cadence at the same speed;
+               strength: sessions per week, e.g. 3/week; shoes: a shoe_id.
+  carryover_days  days at the start of each block the analysis leaves out (3).
+  adherence_pct   optional, for change=other: how much of the plan you kept.
+
 How pain episodes are counted (defaults): a pain day is a day with pain_0_10 of 3
 or more. An episode starts on a pain day with no pain day in the previous 14 days,
 and ends with its last pain day once 14 days have passed without pain. Days you
@@ -1071,7 +1249,8 @@ def write_templates(folder: str | os.PathLike[str], *, overwrite: bool = False) 
     folder
         Created if missing. Receives ``pain_diary.csv``, ``shoes.csv``,
         ``routines.csv`` (exact headers of the contract, one realistic example row
-        each) and ``README.txt`` (every column and its allowed values).
+        each), ``experiment.csv`` (an A/B schedule: one example pair) and
+        ``README.txt`` (every column and its allowed values).
     overwrite
         Replace files that already exist. Without it nothing is written when any
         of the four files exists.
@@ -1087,7 +1266,7 @@ def write_templates(folder: str | os.PathLike[str], *, overwrite: bool = False) 
         A file exists and ``overwrite`` is False (the message names it).
     """
     folder = Path(folder)
-    names = ["pain_diary", "shoes", "routines"]
+    names = ["pain_diary", "shoes", "routines", "experiment"]
     paths = [folder / f"{n}.csv" for n in names] + [folder / "README.txt"]
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
@@ -1102,7 +1281,7 @@ def write_templates(folder: str | os.PathLike[str], *, overwrite: bool = False) 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(HEADERS[name])
-        writer.writerow(_EXAMPLES[name])
+        writer.writerows(_EXPERIMENT_EXAMPLE if name == "experiment" else [_EXAMPLES[name]])
         path.write_text(buffer.getvalue(), encoding="utf-8")
     paths[-1].write_text(templates_readme(), encoding="utf-8")
     return paths

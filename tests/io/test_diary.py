@@ -477,7 +477,7 @@ def test_templates_are_readable_and_documented(tmp_path):
     folder = tmp_path / "new" / "diary"
     paths = write_templates(folder)
     assert [p.name for p in paths] == ["pain_diary.csv", "shoes.csv", "routines.csv",
-                                       "README.txt"]
+                                       "experiment.csv", "README.txt"]
     for name in ("pain_diary", "shoes", "routines"):
         lines = (folder / f"{name}.csv").read_text().splitlines()
         assert lines[0] == ",".join(HEADERS[name])    # exact contract header
