@@ -246,3 +246,21 @@ def test_open_notebook_data_derives_once(tiny):
     assert inputs.diary is derived.diary and inputs.episodes is derived.episodes
     frame = kd.analysis_frame(derived)
     assert set(CASE_CROSSOVER_EXPOSURES) <= set(frame.columns)
+
+
+def test_report_experiment_section(tiny, tmp_path):
+    # the generator writes a strength experiment after the runner's days (experiment/)
+    folder = tiny["data"] / "experiment"
+    out = tmp_path / "out"
+    path = write_report(tiny["store"], diary=folder / "pain_diary.csv",
+                        routines=folder / "routines.csv", out=out, progress=False,
+                        experiment=folder / "experiment.csv")
+    text = path.read_text(encoding="utf-8")
+    assert "Your experiment: A (usual) against B (the change)" in text
+    assert "B - A" in text and "strength_sessions_per_week" in text
+    table = pd.read_csv(out / "model_experiment.csv")
+    assert table["term"].iloc[0] == "B - A" and table["n_days_b"].iloc[0] > 0
+    assert (out / "figures" / "experiment.png").is_file()
+    with pytest.raises(ReportError, match="needs the pain diary"):
+        write_report(tiny["store"], out=tmp_path / "none", progress=False,
+                     experiment=folder / "experiment.csv")
