@@ -43,14 +43,22 @@ from kneedata.errors import DataQualityWarning, SchemaError
 
 __all__ = [
     "CHANGES",
+    "EFFECT_COLUMNS",
     "SCHEDULE_COLUMNS",
-    "ar1_regression",
+    "AR1Fit",
+    "allowed_orders",
     "analyse_experiment",
+    "ar1_regression",
     "block_adherence",
     "detectable_effects",
+    "effect_row",
+    "experiment_days",
+    "experiment_verdict",
     "parse_target",
     "plan_experiment",
     "plan_text",
+    "randomisation_p",
+    "shoe_km_per_block",
     "write_schedule",
 ]
 
@@ -612,7 +620,7 @@ def _adherence_rule(change: str, target: Any) -> tuple[float, float, str]:
     if change == "cadence":
         half = float(target) / 2
         return half, half, (f"B blocks need at least half the planned change "
-                            f"({half:+.1f} %), A blocks stay below it")
+                            f"({half:+.1f} %), A blocks stay short of it")
     if change == "strength":
         return 0.75 * float(target), float(target), (
             f"B blocks need at least {0.75 * float(target):.2g} sessions/week "
@@ -688,8 +696,9 @@ def block_adherence(schedule: pd.DataFrame, *, change: str | None = None,
                                    np.nan), index=schedule.index)
     b_min, a_max, rule = _adherence_rule(change, target)
     is_b = (schedule["condition"] == "B").to_numpy()
-    ok = np.where(is_b, value >= b_min, (value >= b_min) if change == "other"
-                  else value < a_max)
+    toward = value * (-1.0 if change == "cadence" and float(target) < 0 else 1.0)
+    ok = np.where(is_b, toward >= abs(b_min), (toward >= b_min) if change == "other"
+                  else toward < abs(a_max))
     out["adherence"] = value.to_numpy(dtype=float)
     out["adherence_unit"] = unit
     out["adherence_ok"] = pd.array(
@@ -707,25 +716,35 @@ def block_adherence(schedule: pd.DataFrame, *, change: str | None = None,
 
 # ------------------------------------------------------------------ the effect
 EFFECT_COLUMNS = ["term", "estimate", "ci_low", "ci_high", "p_value", "p_randomization",
-                  "n_days_a", "n_days_b", "std_error", "ar1_phi"]
+                  "n_days_a", "n_days_b", "std_error", "ar1_phi", "estimable", "status"]
 
 
-def _effect_row(days: pd.DataFrame, outcome: str, term: str,
-                orders: np.ndarray | None, alpha: float = 0.05
-                ) -> tuple[dict[str, Any], AR1Fit | None]:
+def effect_row(days: pd.DataFrame, outcome: str, term: str,
+               orders: np.ndarray | None, alpha: float = 0.05
+               ) -> tuple[dict[str, Any], AR1Fit | None]:
+    """The ``B - A`` row (columns :data:`EFFECT_COLUMNS`) from the ``used`` days.
+
+    ``days`` from :func:`experiment_days`; ``orders`` from :func:`allowed_orders`
+    (``None``: no randomisation p). Not estimable (NaN estimate) with fewer than
+    :data:`MIN_DAYS_PER_CONDITION` analysed days of A or B, or no variation.
+    """
     used = days[days["used"]]
     is_b = (used["condition"] == "B").to_numpy()
     row: dict[str, Any] = dict.fromkeys(EFFECT_COLUMNS, math.nan)
-    row.update(term=term, n_days_a=int((~is_b).sum()), n_days_b=int(is_b.sum()))
+    row.update(term=term, n_days_a=int((~is_b).sum()), n_days_b=int(is_b.sum()),
+               estimable=False, status="too_few_days")
     y = used[outcome].to_numpy(dtype=float)
-    if min(row["n_days_a"], row["n_days_b"]) < MIN_DAYS_PER_CONDITION or np.ptp(y) == 0:
+    if min(row["n_days_a"], row["n_days_b"]) < MIN_DAYS_PER_CONDITION:
+        return row, None
+    if np.ptp(y) == 0:
+        row["status"] = "no_variation"
         return row, None
     X = np.column_stack([np.ones(len(y)), is_b.astype(float)])
     fit = ar1_regression(used["day"].to_numpy(), y, X)
     low, high = fit.interval(1, alpha)
     row.update(estimate=float(fit.params[1]), ci_low=low, ci_high=high,
                p_value=fit.p_value(1), std_error=float(fit.std_errors[1]),
-               ar1_phi=fit.phi)
+               ar1_phi=fit.phi, estimable=True, status="ok")
     if orders is not None:
         block_pos = {b: i for i, b in enumerate(days["block"].drop_duplicates())}
         index = used["block"].map(block_pos).to_numpy()
@@ -852,7 +871,10 @@ def analyse_experiment(schedule: Any, diary: Any, *, store: Any = None,
         estimate`` (difference in mean daily ``outcome``, B minus A, points on the
         0-10 scale), ``ci_low, ci_high`` (95 %), ``p_value`` (AR(1) regression),
         ``p_randomization`` (randomisation test over the allowed block orders),
-        ``n_days_a, n_days_b`` (analysed days), ``std_error`` and ``ar1_phi``; when
+        ``n_days_a, n_days_b`` (analysed days), ``std_error``, ``ar1_phi``,
+        ``estimable`` and ``status`` (``ok``, ``too_few_days``: fewer than
+        :data:`MIN_DAYS_PER_CONDITION` analysed days of A or B, ``no_variation``);
+        ``ratio_kind`` is ``"difference"``; when
         a block followed the plan poorly, a second row ``B - A (adherent blocks
         only)`` (no randomisation p: leaving blocks out breaks the design).
         ``design`` is the day-by-day frame (:func:`experiment_days`);
@@ -886,7 +908,7 @@ def analyse_experiment(schedule: Any, diary: Any, *, store: Any = None,
     days = experiment_days(schedule, _daily_outcome(diary, outcome),
                            carryover_days=int(carryover_days))
     orders, scheme = allowed_orders(schedule["condition"])
-    row, fit = _effect_row(days, outcome, "B - A", orders)
+    row, fit = effect_row(days, outcome, "B - A", orders)
     blocks = _block_summary(days, schedule, diary, outcome)
     adherence = block_adherence(schedule, change=change, target=target, store=store,
                                 routines=routines, shoes=shoes)
@@ -895,7 +917,7 @@ def analyse_experiment(schedule: Any, diary: Any, *, store: Any = None,
     rows = [row]
     if flagged:
         kept = days.assign(used=days["used"] & ~days["block"].isin(flagged))
-        rows.append(_effect_row(kept, outcome, "B - A (adherent blocks only)", None)[0])
+        rows.append(effect_row(kept, outcome, "B - A (adherent blocks only)", None)[0])
     n_b = int((schedule["condition"] == "B").sum())
     n_orders = len(orders) - 1
     min_p = (2 if 2 * n_b == len(schedule) else 1) / n_orders
@@ -912,7 +934,8 @@ def analyse_experiment(schedule: Any, diary: Any, *, store: Any = None,
     if "shoe_km" in adherence.attrs:
         settings["shoe_km"] = adherence.attrs["shoe_km"]
     return ModelResult(model="experiment", results=fit.results if fit else None,
-                       table=table, warnings=notes, design=days, settings=settings)
+                       table=table, warnings=notes, design=days, settings=settings,
+                       ratio_kind="difference")
 
 
 def _experiment_warnings(days: pd.DataFrame, blocks: pd.DataFrame,

@@ -190,9 +190,16 @@ class ModelResult:
 
     def summary_text(self) -> str:
         """A plain-text summary: the table in human numbers, the caveats, the limits."""
-        lines = [f"{self.model}: {self.n_episodes} episodes, {self.ratio_kind} ratios"
+        kind = ("differences" if self.ratio_kind == "difference"
+                else f"{self.ratio_kind} ratios")
+        lines = [f"{self.model}: {self.n_episodes} episodes, {kind}"
                  + (f", penalty {self.penalty}" if self.penalised else "")]
         for _, row in self.table.iterrows():
+            if "ratio" not in row:  # a difference, e.g. an experiment's B - A
+                lines.append(f"  {row['term']:<28} {row['estimate']:+.2f} "
+                             f"({row['ci_low']:.2f} to {row['ci_high']:.2f}), "
+                             f"p {format_p(row['p_value'])}")
+                continue
             if row["status"] == "no_variation":
                 lines.append(f"  {row['term']:<28} not estimable: no variation")
                 continue

@@ -32,6 +32,7 @@ from pathlib import Path
 
 DATA = Path(os.environ.get("KNEEDATA_DATA", "../sample_data"))  # your export folder
 EXPERIMENT = DATA / "experiment"  # the schedule and the logs kept during it
+STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in the temp folder
 
 # %%
 import json
@@ -134,6 +135,29 @@ if truth_path.exists():
     print(f"planted B - A: {truth['effect_0_10']:+.1f} points; estimated "
           f"{row['estimate']:+.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f}); "
           f"covered: {covered}")
+
+# %% [markdown]
+# ## 6. Cadence adherence from the watch files
+# For a cadence experiment, adherence comes from the runs themselves: each run's
+# cadence against the runner's usual cadence at the same speed, averaged per
+# block (weighted by distance). The sample runner never ran a cadence experiment,
+# but for 8 weeks from 2025-01-13 her cadence was 9 steps/min below her usual
+# (about -5 %). Read as if those weeks had been the B blocks of a "-5 %" plan,
+# the B blocks should show about -5 % and the A blocks about 0.
+
+# %%
+import pandas as pd
+
+from kneedata.experiment import block_adherence
+from kneedata.notebook import open_notebook_data
+
+store = open_notebook_data(DATA, STORE).store
+starts = pd.date_range("2024-12-16", periods=8, freq="14D")
+looking_back = pd.DataFrame({"block": range(1, 9), "start": starts,
+                             "end": starts + pd.Timedelta(days=13),
+                             "condition": list("AABBBBAA")})
+cadence = block_adherence(looking_back, change="cadence", target=-5, store=store)
+cadence.round({"adherence": 1})
 
 # %% [markdown]
 # ## What this can and cannot show

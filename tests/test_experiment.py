@@ -194,6 +194,7 @@ def test_planted_effect_is_recovered(rng):
     assert row["p_randomization"] <= 0.1
     assert re.match(r"Pain was \d\.\d points lower in the B blocks",
                     result.settings["verdict"])
+    assert "B - A" in result.summary_text()
 
 
 def test_null_experiment_is_not_called_an_effect(rng):
@@ -220,6 +221,7 @@ def test_too_little_diary_cannot_tell(rng):
     few = diary[diary["date"] < schedule["end"].iloc[1]]  # only the first pair
     result = kd.analyse_experiment(schedule, few.iloc[:6])
     assert math.isnan(result.table.iloc[0]["estimate"])
+    assert result.table.iloc[0]["status"] == "too_few_days" and not result.estimable
     assert result.settings["verdict"].startswith("The data cannot tell yet")
 
 
@@ -299,8 +301,8 @@ def test_interval_coverage_and_randomisation_level(phi):
     for _ in range(200):
         schedule, diary = simulated_experiment(rng, effect=0.0, phi=phi, n_pairs=6)
         days = ex.experiment_days(schedule, diary.set_index("date")["pain_0_10"])
-        row, _ = ex._effect_row(days, "pain_0_10", "B - A",
-                                ex.allowed_orders(schedule["condition"])[0])
+        row, _ = ex.effect_row(days, "pain_0_10", "B - A",
+                               ex.allowed_orders(schedule["condition"])[0])
         covered += row["ci_low"] <= 0 <= row["ci_high"]
         rejected += row["p_randomization"] <= 0.05
     assert 0.905 <= covered / 200 <= 0.99
@@ -351,3 +353,28 @@ def test_init_writes_a_readable_experiment_template(tmp_path):
     assert schedule["condition"].tolist() == ["A", "B"]
     assert schedule.attrs["change"] == "cadence" and schedule.attrs["target"] == 7.0
     assert "kneedata experiment plan" in (tmp_path / "logs" / "README.txt").read_text()
+
+
+def test_cadence_adherence_from_per_run_deviation():
+    from types import SimpleNamespace
+
+    plan = kd.plan_experiment("cadence", start="2026-01-05", target="+6%", seed=0,
+                              block_days=7, n_pairs=2)
+    # two runs per block; B blocks +6 % and +2 % (second B block: poor), A blocks 0.5 %
+    dates = [start + pd.Timedelta(days=d) for start in plan["start"] for d in (1, 4)]
+    is_b = np.repeat(plan["condition"].to_numpy() == "B", 2)
+    b_block = np.repeat(np.cumsum(plan["condition"].to_numpy() == "B"), 2)
+    deviation = np.where(is_b, np.where(b_block == 1, 6.0, 2.0), 0.5)
+    ids = [f"r{i}" for i in range(8)]
+    runs = pd.DataFrame({"activity_id": ids, "sport": "running",
+                         "local_date": pd.DatetimeIndex(dates).date,
+                         "distance_m": 5000.0})
+    gait = pd.DataFrame({"activity_id": ids, "date": pd.DatetimeIndex(dates),
+                         "cadence_deviation_pct": deviation})
+    table = ex.block_adherence(plan, store=SimpleNamespace(runs=runs, gait=gait))
+    # B needs half the target (+3 %); A must stay below it
+    expected = np.where(plan["condition"] == "B",
+                        np.where(np.cumsum(plan["condition"] == "B") == 1, 6.0, 2.0), 0.5)
+    assert table["adherence"].tolist() == pytest.approx(expected.tolist())
+    assert table["adherence_ok"].tolist() == [bool(v != 2.0) for v in expected]
+    assert table["adherence_unit"].iloc[0] == "cadence_deviation_pct"
