@@ -585,24 +585,23 @@ def shoe_km_per_block(schedule: pd.DataFrame, store: Any, shoes: pd.DataFrame
 
 
 def _cadence_per_run(store: Any) -> pd.DataFrame:
-    """Per-run speed-matched cadence deviation [%] and distance [km]."""
-    from kneedata.metrics.gait import gait_metrics, usual_cadence
+    """Per-run speed-matched cadence deviation [%] and distance [km].
+
+    The deviation is :func:`kneedata.gait_metrics`' ``cadence_deviation_pct``: the
+    run's cadence against the runner's own cadence-speed line of the previous 180
+    days. During an experiment that line slowly takes in the B runs too, which
+    shrinks later B-A contrasts a little (conservative for the adherence check).
+    """
+    from kneedata.metrics.gait import gait_metrics
 
     gait = store.gait if _is_derived(store) else gait_metrics(store)
     if gait is None or gait.empty:
         return pd.DataFrame(columns=["date", "deviation", "km"])
-    if "cadence_deviation_pct" in gait.columns:
-        deviation = gait["cadence_deviation_pct"]
-    else:
-        line = usual_cadence(gait.attrs.get("overstride_fit", {}))
-        if line is None:
-            return pd.DataFrame(columns=["date", "deviation", "km"])
-        usual = line(gait["speed_moving_m_s"].to_numpy(dtype=float))
-        deviation = 100 * (gait["cadence_moving_spm"] / usual - 1)
     runs = _runs(store).set_index("activity_id")
     km = runs["distance_m"].reindex(gait["activity_id"]).to_numpy() / 1000
     return pd.DataFrame({"date": pd.to_datetime(gait["date"]).dt.normalize(),
-                         "deviation": deviation.to_numpy(dtype=float), "km": km})
+                         "deviation": gait["cadence_deviation_pct"].to_numpy(dtype=float),
+                         "km": km})
 
 
 def _cadence_adherence(schedule: pd.DataFrame, store: Any) -> pd.Series:
