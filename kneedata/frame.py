@@ -582,7 +582,7 @@ def _is_source(obj: Any) -> bool:
     """One runner's source: derived tables, a store, an activities frame or tables."""
     return (isinstance(obj, (Derived, pd.DataFrame))
             or (isinstance(obj, Mapping) and isinstance(obj.get("activities"), pd.DataFrame))
-            or (hasattr(obj, "activities") and hasattr(obj, "records")))
+            or (hasattr(obj, "activities") and hasattr(obj, "records_map")))
 
 
 def _one_runner(source: Any, diary: Any, *, shoes: Any, routines: Any, runner_id: str,

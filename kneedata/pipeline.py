@@ -21,16 +21,15 @@ Data flow::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
-from kneedata.errors import SchemaError
 from kneedata.runs import RUN_KINDS, check_include, select_runs
 
-__all__ = ["DeriveOptions", "Derived", "RecordSource", "derive"]
+__all__ = ["DeriveOptions", "Derived", "derive"]
 
 
 @dataclass(frozen=True)
@@ -112,14 +111,6 @@ class DeriveOptions:
         return dataclasses.replace(base or cls(), **fields)
 
 
-class RecordSource(Protocol):
-    """Where the per-run records come from (a :class:`kneedata.Store` is one)."""
-
-    def activities(self) -> pd.DataFrame: ...  # pragma: no cover
-
-    def records(self, activity_id: str) -> pd.DataFrame: ...  # pragma: no cover
-
-
 @dataclass(frozen=True)
 class Derived:
     """Every table derived from one runner's activities and logs (see :func:`derive`).
@@ -165,34 +156,13 @@ class Derived:
     routines: pd.DataFrame | None = None
 
 
-class _TableRecords:
-    """Records handed over as a mapping ``activity_id -> records frame``."""
-
-    def __init__(self, activities: pd.DataFrame, records: Mapping[str, pd.DataFrame]) -> None:
-        self._activities = activities
-        self._records = records
-
-    def activities(self) -> pd.DataFrame:
-        return self._activities
-
-    def records(self, activity_id: str) -> pd.DataFrame:
-        try:
-            return self._records[activity_id]
-        except KeyError:
-            raise SchemaError(
-                f"derive: no records for activity {activity_id!r}; the 'records' "
-                "mapping must hold a frame for every run of the activities table."
-            ) from None
-
-    def __iter__(self) -> Iterator[str]:  # pragma: no cover - convenience
-        return iter(self._records)
-
-
 _TABLE_KEYS = ("activities", "records", "gait")
 
 
-def _source_tables(source: Any) -> tuple[pd.DataFrame, RecordSource | None, pd.DataFrame | None]:
-    """``(activities, where the records are, a gait table given instead)``."""
+def _source_tables(
+    source: Any,
+) -> tuple[pd.DataFrame, Mapping[str, pd.DataFrame] | None, pd.DataFrame | None]:
+    """``(activities, records by activity_id, a gait table given instead)``."""
     if isinstance(source, pd.DataFrame):
         return source, None, None
     if isinstance(source, Mapping) and isinstance(source.get("activities"), pd.DataFrame):
@@ -204,12 +174,9 @@ def _source_tables(source: Any) -> tuple[pd.DataFrame, RecordSource | None, pd.D
                 "or 'gait': gait_metrics output}. Load, spikes and shoe usage are "
                 "computed by derive itself."
             )
-        activities = source["activities"]
-        records = source.get("records")
-        reader = _TableRecords(activities, records) if records is not None else None
-        return activities, reader, source.get("gait")
-    if hasattr(source, "activities") and hasattr(source, "records"):
-        return source.activities(), source, None
+        return source["activities"], source.get("records"), source.get("gait")
+    if hasattr(source, "activities") and hasattr(source, "records_map"):
+        return source.activities(), source.records_map(), None
     raise TypeError(
         "derive: source must be a kneedata.Store, an activities DataFrame or a dict "
         "{'activities': DataFrame, optional 'records' or 'gait'}; got "
@@ -285,7 +252,7 @@ def derive(
     )
 
     opts = options if options is not None else DeriveOptions()
-    activities, reader, given_gait = _source_tables(source)
+    activities, records, given_gait = _source_tables(source)
     diary = _read(diary, read_pain_diary, dayfirst=dayfirst)
     shoes = _read(shoes, read_shoes, dayfirst=dayfirst)
     routines = _read(routines, read_routines, dayfirst=dayfirst)
@@ -301,15 +268,14 @@ def derive(
                                  washout_days=opts.washout_days, complete=opts.complete)
     tables: dict[str, Any] = {}
     if len(runs):
-        tables = _watch_tables(activities, runs, reader, given_gait, shoes, episodes, opts)
+        tables = _watch_tables(activities, records, given_gait, shoes, episodes, opts)
     return Derived(options=opts, activities=activities, runs=runs, diary=diary,
                    episodes=episodes, shoes=shoes, routines=routines, **tables)
 
 
 def _watch_tables(
     activities: pd.DataFrame,
-    runs: pd.DataFrame,
-    reader: RecordSource | None,
+    records: Mapping[str, pd.DataFrame] | None,
     gait: pd.DataFrame | None,
     shoes: pd.DataFrame | None,
     episodes: pd.DataFrame | None,
@@ -330,8 +296,8 @@ def _watch_tables(
                                  window_days=opts.spike_window_days),
         "gait": gait,
     }
-    if reader is not None:
-        out["gait"] = gait_metrics(reader, height_m=opts.height_m,
+    if records is not None:
+        out["gait"] = gait_metrics(records, activities, height_m=opts.height_m,
                                    leg_length_m=opts.leg_length_m, include=opts.include)
     if shoes is not None and len(shoes):
         out["shoe_usage"] = shoe_usage(activities, shoes, include=opts.include)

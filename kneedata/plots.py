@@ -373,7 +373,7 @@ def _first_present(frame: pd.DataFrame, candidates: Iterable[str], what: str) ->
     raise SchemaError(
         f"cadence_speed: no {what} column; looked for {candidates}, the frame has "
         f"{list(frame.columns)[:12]}. Pass records (speed_m_s, cadence_spm) or "
-        f"kneedata.gait_metrics(store) output, or name the column with x=/y=."
+        f"kneedata.gait_metrics(records, activities) output, or name the column with x=/y=."
     )
 
 

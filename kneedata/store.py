@@ -32,7 +32,7 @@ import types
 import uuid
 import warnings
 import zlib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,6 +413,37 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in list(value)]
 
 
+class StoredRecords(Mapping[str, pd.DataFrame]):
+    """A store's records as a lazy mapping ``activity_id -> records frame`` (read on access).
+
+    Iterates over the ids of :meth:`Store.activities`; looking up another id raises
+    ``KeyError`` naming the store.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._ids: list[str] | None = None
+
+    def _known(self) -> list[str]:
+        if self._ids is None:
+            acts = self._store.activities()
+            self._ids = (acts["activity_id"].astype(str).tolist()
+                         if "activity_id" in acts.columns else [])
+        return self._ids
+
+    def __getitem__(self, activity_id: str) -> pd.DataFrame:
+        try:
+            return self._store.records(activity_id)
+        except UnknownActivityError as err:
+            raise KeyError(str(err)) from err
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known())
+
+    def __len__(self) -> int:
+        return len(self._known())
+
+
 class Store:
     """A runner's activities as Parquet on disk (see the module docstring for the layout).
 
@@ -534,6 +565,15 @@ class Store:
             For an id the store does not hold (a ``ValueError``).
         """
         return pd.read_parquet(self._check_id(activity_id, "records"))
+
+    def records_map(self) -> StoredRecords:
+        """Every activity's records as a read-only mapping ``activity_id -> records``.
+
+        Each frame is read from Parquet when looked up (one run in memory at a time),
+        so the pure metrics (:func:`kneedata.gait_metrics`) can take the store's
+        records like any other mapping.
+        """
+        return StoredRecords(self)
 
     def laps(self, activity_id: str) -> pd.DataFrame:
         """Laps of one activity (schema.LAPS); raises :class:`UnknownActivityError` for unknown ids."""

@@ -96,7 +96,7 @@ def test_validate_frame_names_the_problems():
 
 # -------------------------------------------------------- analysis_frame (by hand)
 class FakeStore:
-    """Duck-typed store: activities() and records(id), as kneedata.Store."""
+    """Duck-typed store: activities() and records_map(), as kneedata.Store."""
 
     def __init__(self, activities: pd.DataFrame, records: dict[str, pd.DataFrame]) -> None:
         self._activities = activities
@@ -105,8 +105,8 @@ class FakeStore:
     def activities(self) -> pd.DataFrame:
         return self._activities.copy()
 
-    def records(self, activity_id: str) -> pd.DataFrame:
-        return self._records[activity_id].copy()
+    def records_map(self) -> dict[str, pd.DataFrame]:
+        return {aid: frame.copy() for aid, frame in self._records.items()}
 
 
 def _records(start: str, minutes: int, speed_m_s: float, cadence_spm: float) -> pd.DataFrame:

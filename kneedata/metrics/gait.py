@@ -419,13 +419,15 @@ def usual_cadence_curve(line: Mapping[str, Any], *, n: int = 50) -> pd.DataFrame
     return pd.DataFrame({"speed_m_s": speed, "cadence_spm": f(speed)})
 
 
-def _read_in_chunks(store: Any, ids: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _read_in_chunks(
+    records: Mapping[str, pd.DataFrame], ids: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per-run columns and flags, reading the runs' records chunk by chunk."""
     parts: list[dict[str, Any]] = []
     buffer: list[dict[str, np.ndarray]] = []
     buffered = 0
     for activity_id in ids:
-        arrays = _run_arrays(store.records(activity_id))
+        arrays = _run_arrays(records[activity_id])
         buffer.append(arrays)
         buffered += len(arrays["t"])
         if buffered >= _CHUNK_SAMPLES:
@@ -441,7 +443,8 @@ def _read_in_chunks(store: Any, ids: list[str]) -> tuple[dict[str, np.ndarray], 
 
 
 def gait_metrics(
-    store: Any,
+    records: Mapping[str, pd.DataFrame],
+    activities: pd.DataFrame,
     *,
     height_m: float | None = None,
     leg_length_m: float | None = None,
@@ -453,10 +456,14 @@ def gait_metrics(
 
     Parameters
     ----------
-    store
-        Anything with ``activities() -> DataFrame`` (``activity_id``, ``sport``,
-        ``local_date``) and ``records(activity_id) -> DataFrame`` (a
-        :class:`kneedata.Store`). All runs are assumed to be one runner's.
+    records
+        Per-run records (:data:`kneedata.schema.RECORDS`) by ``activity_id``: a dict,
+        or :meth:`kneedata.Store.records_map` (read lazily, one run at a time).
+        Only the selected runs are looked up.
+    activities
+        One row per activity (``activity_id``, ``sport``, ``local_date``, optional
+        ``start_time_utc``), as from :meth:`kneedata.Store.activities`. All runs
+        are assumed to be one runner's.
     height_m
         Body height [m], for ``step_length_height_ratio`` and the leg-length estimate.
     leg_length_m
@@ -527,13 +534,12 @@ def gait_metrics(
     for name, value in (("height_m", height_m), ("leg_length_m", leg_length_m)):
         if value is not None and not (0.5 <= float(value) <= 2.6):
             raise ValueError(f"{name}={value} is not a plausible length in metres (0.5-2.6 m).")
-    activities = store.activities()
     order = runs_in_order(activities, include=include)
     meta = activities.loc[order.index]
     if len(meta) and "activity_id" not in meta:
-        raise SchemaError("store.activities(): no 'activity_id' column; it is needed to read records.")
+        raise SchemaError("activities: no 'activity_id' column; it is needed to look up the records.")
     ids = meta["activity_id"].astype("str").to_list() if "activity_id" in meta else []
-    columns, flag = _read_in_chunks(store, ids)
+    columns, flag = _read_in_chunks(records, ids)
     n = len(ids)
     leg = leg_length_m if leg_length_m is not None else (
         LEG_LENGTH_PER_HEIGHT * height_m if height_m is not None else None

@@ -69,15 +69,10 @@ def ten_second_runner(seed: int = 7) -> tuple[list[bytes], pd.DataFrame]:
     return files, pd.DataFrame(truth)
 
 
-class _Store:
-    def __init__(self, activities):
-        self._acts = activities
-
-    def activities(self) -> pd.DataFrame:
-        return pd.DataFrame([a.summary for a in self._acts])
-
-    def records(self, activity_id: str) -> pd.DataFrame:
-        return next(a.records for a in self._acts if a.summary["activity_id"] == activity_id)
+def _tables(activities) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """gait_metrics' inputs: records by activity_id, and the activities table."""
+    records = {a.summary["activity_id"]: a.records for a in activities}
+    return records, pd.DataFrame([a.summary for a in activities])
 
 
 @functools.cache
@@ -96,7 +91,7 @@ def _gait_and_truth():
     from kneedata import gait_metrics
 
     acts, truth = _activities_and_truth()
-    return gait_metrics(_Store(acts)), truth
+    return gait_metrics(*_tables(acts)), truth
 
 
 @pytest.mark.slow
@@ -133,7 +128,7 @@ def test_future_runs_never_change_earlier_deviations():
 
     gait, _ = _gait_and_truth()
     acts, _ = _activities_and_truth()
-    first_100 = gait_metrics(_Store(acts[:100]))
+    first_100 = gait_metrics(*_tables(acts[:100]))
     cols = ["cadence_deviation_pct", "step_length_deviation_pct", "baseline_cadence_spm",
             "n_baseline_runs"]
     # the same 100 runs, once alone and once followed by 110 later runs: identical

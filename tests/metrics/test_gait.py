@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import functools
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,18 +17,11 @@ from kneedata.metrics.gait import gait_metrics
 from kneedata.schema import GAIT, TABLES
 
 
-class MemoryStore:
-    """Duck-typed store: ``activities()`` and ``records(activity_id)`` from memory."""
+class Runs(NamedTuple):
+    """What gait_metrics takes: records by activity_id, and the activities table."""
 
-    def __init__(self, summaries: list[dict], records: dict[str, pd.DataFrame]):
-        self._summaries = summaries
-        self._records = records
-
-    def activities(self) -> pd.DataFrame:
-        return pd.DataFrame(self._summaries)
-
-    def records(self, activity_id: str) -> pd.DataFrame:
-        return self._records[activity_id]
+    records: dict[str, pd.DataFrame]
+    activities: pd.DataFrame
 
 
 def _records(segments, *, start="2024-05-01 07:00", altitude_grade=0.0, **constant) -> pd.DataFrame:
@@ -47,13 +41,13 @@ def _records(segments, *, start="2024-05-01 07:00", altitude_grade=0.0, **consta
     return frame
 
 
-def _store(runs: dict[str, pd.DataFrame]) -> MemoryStore:
+def _store(runs: dict[str, pd.DataFrame]) -> Runs:
     # one run a day from 1 May 2024, in the order given
     summaries = [
         {"activity_id": aid, "sport": "running", "local_date": dt.date(2024, 5, 1 + i)}
         for i, aid in enumerate(runs)
     ]
-    return MemoryStore(summaries, runs)
+    return Runs(runs, pd.DataFrame(summaries))
 
 
 # --------------------------------------------------------------------- hand-built
@@ -63,7 +57,7 @@ def test_micro_run_by_hand():
     # balance 48 % left -> asymmetry 2 %; flat -> no descent, no downhill time
     rec = _records([(600, 3.0, 180.0)], stance_time_ms=250.0, vertical_oscillation_mm=80.0,
                    stance_time_balance_pct=48.0, step_length_m=1.0)
-    out = gait_metrics(_store({"a": rec}), height_m=1.80)
+    out = gait_metrics(*_store({"a": rec}), height_m=1.80)
     row = out.iloc[0]
     assert row["cadence_moving_spm"] == pytest.approx(180.0)
     assert row["speed_moving_m_s"] == pytest.approx(3.0)
@@ -83,7 +77,7 @@ def test_micro_run_by_hand():
 
 def test_leg_length_given_wins():
     rec = _records([(300, 3.0, 180.0)])
-    out = gait_metrics(_store({"a": rec}), height_m=1.80, leg_length_m=0.9)
+    out = gait_metrics(*_store({"a": rec}), height_m=1.80, leg_length_m=0.9)
     assert out["step_length_leg_ratio"].iloc[0] == pytest.approx(1.0 / 0.9)
     assert out.attrs["leg_length_source"] == "given"
 
@@ -93,7 +87,7 @@ def test_cadence_drift_and_pauses_not_moving():
     rec = _records([(300, 3.0, 170.0), (300, 3.0, 180.0), (300, 3.0, 187.0)])
     rec.iloc[100:160, rec.columns.get_loc("moving")] = False  # a stop: left out
     rec.iloc[100:160, rec.columns.get_loc("cadence_spm")] = 0.0
-    out = gait_metrics(_store({"a": rec}))
+    out = gait_metrics(*_store({"a": rec}))
     # the stop shifts the thirds by 60 s: first third = 240 s at 170 + 40 s at 180 ...
     # so compute the expected means from the same definition by hand:
     first = (240 * 170 + 40 * 180) / 280
@@ -109,7 +103,7 @@ def test_downhill_time_and_descent():
     down["distance_m"] += flat["distance_m"].iloc[-1] + 3.0
     down["altitude_m"] = 100.0 - 0.10 * (down["distance_m"] - down["distance_m"].iloc[0] + 3.0)
     rec = pd.concat([flat, down])
-    out = gait_metrics(_store({"a": rec}))
+    out = gait_metrics(*_store({"a": rec}))
     # the +-25 m smoothing rounds the corner: allow the ~17 s (50 m) around it
     assert out["downhill_time_s"].iloc[0] == pytest.approx(600.0, abs=17.0)
     # the smoothed altitude loses up to 25 m x 10 % = 2.5 m at each end of the slope
@@ -128,7 +122,7 @@ def test_speed_matched_cadence_against_the_trailing_line():
         offset = -6.0 if i == 10 else 0.0
         segs = [(300, 2.5, 120 + 15 * 2.5 + offset), (300, v2, 120 + 15 * v2 + offset)]
         runs[f"run{i:02d}"] = _records(segs, start=f"2024-05-{i + 1:02d} 07:00")
-    out = gait_metrics(_store(runs))
+    out = gait_metrics(*_store(runs))
     assert out["form_basis"].eq("steady").all()
     # warm-up: the first 10 runs have fewer than 10 earlier runs
     assert out["cadence_deviation_pct"].iloc[:10].isna().all()
@@ -148,7 +142,7 @@ def test_speed_matched_cadence_against_the_trailing_line():
     assert line["window_days"] == 180 and line["n_runs"] == 11
     # a 5-day window holds the 5 runs of days 6-10 (points at 2.8-3.0 m/s, SD 0.07: the
     # prior slope weighs ~1/3, and 2.75 m/s lies below them): -3.72 % within 0.2 points
-    short = gait_metrics(_store(runs), baseline_days=5, min_baseline_runs=5)
+    short = gait_metrics(*_store(runs), baseline_days=5, min_baseline_runs=5)
     assert short["n_baseline_runs"].iloc[10] == 5
     assert short["cadence_deviation_pct"].iloc[10] == pytest.approx(-6 / 161.25 * 100, abs=0.2)
 
@@ -157,7 +151,7 @@ def test_hilly_run_falls_back_to_the_whole_run():
     hilly = _records([(600, 3.0, 170.0)], altitude_grade=0.06)  # 6 % climb: not flat
     flat = _records([(600, 3.0, 170.0)], start="2024-05-02 07:00")
     short = _records([(90, 3.0, 170.0)], start="2024-05-03 07:00", altitude_grade=0.06)
-    out = gait_metrics(_store({"hilly": hilly, "flat": flat, "short": short}))
+    out = gait_metrics(*_store({"hilly": hilly, "flat": flat, "short": short}))
     assert out["form_basis"].tolist()[:2] == ["whole_run", "steady"]
     assert out["form_cadence_spm"].iloc[:2].tolist() == pytest.approx([170.0, 170.0])
     # 90 s of running is under the 120 s the fallback needs: no figure, and it says why
@@ -170,7 +164,7 @@ def test_missing_inputs_give_nan_and_reasons():
     no_cadence = _records([(300, 3.0, np.nan)], stance_time_ms=250.0)
     no_altitude = _records([(300, 3.0, 170.0)], start="2024-05-02 07:00").assign(altitude_m=np.nan)
     empty = _records([(1, 3.0, 170.0)], start="2024-05-03 07:00").iloc[:0]
-    out = gait_metrics(_store({"nc": no_cadence, "na": no_altitude, "empty": empty}))
+    out = gait_metrics(*_store({"nc": no_cadence, "na": no_altitude, "empty": empty}))
     out = out.set_index("activity_id")
     assert np.isnan(out.loc["nc", "cadence_moving_spm"]) and np.isnan(out.loc["nc", "step_length_m"])
     assert np.isnan(out.loc["nc", "duty_factor"])  # needs cadence
@@ -184,7 +178,7 @@ def test_missing_inputs_give_nan_and_reasons():
 
 def test_speed_from_distance_when_speed_absent():
     rec = _records([(300, 2.5, 160.0)]).assign(speed_m_s=np.nan)
-    out = gait_metrics(_store({"a": rec}))
+    out = gait_metrics(*_store({"a": rec}))
     # 2.5 m/s x 60 / 160 = 0.9375 m
     assert out["step_length_m"].iloc[0] == pytest.approx(0.9375)
 
@@ -192,21 +186,21 @@ def test_speed_from_distance_when_speed_absent():
 def test_bad_arguments_and_records():
     rec = _records([(60, 3.0, 170.0)])
     with pytest.raises(ValueError, match="height_m=180"):
-        gait_metrics(_store({"a": rec}), height_m=180)
+        gait_metrics(*_store({"a": rec}), height_m=180)
     with pytest.raises(SchemaError, match="DatetimeIndex"):
-        gait_metrics(_store({"a": rec.reset_index(drop=True)}))
+        gait_metrics(*_store({"a": rec.reset_index(drop=True)}))
 
 
 def test_inputs_unchanged_and_schema():
     rec = _records([(300, 3.0, 170.0)], stance_time_ms=240.0)
     before = rec.copy(deep=True)
-    store = _store({"a": rec})
-    acts_before = store.activities()
-    gait_metrics(store, height_m=1.7)
+    runs = _store({"a": rec})
+    acts_before = runs.activities.copy(deep=True)
+    gait_metrics(*runs, height_m=1.7)
     pd.testing.assert_frame_equal(rec, before)
-    pd.testing.assert_frame_equal(store.activities(), acts_before)
+    pd.testing.assert_frame_equal(runs.activities, acts_before)
     assert TABLES["gait"] is GAIT
-    out = gait_metrics(store)
+    out = gait_metrics(*runs)
     assert {k: str(v) for k, v in out.dtypes.items()} == {k: c.dtype for k, c in GAIT.items()}
 
 
@@ -222,7 +216,7 @@ def _read(path: str) -> list:
         return read_activities(path)
 
 
-def _real_store(real_data, names) -> MemoryStore:
+def _real_store(real_data, names) -> Runs:
     summaries, records = [], {}
     for name in names:
         for act in _read(str(real_data / "fit" / name)):
@@ -232,7 +226,7 @@ def _real_store(real_data, names) -> MemoryStore:
             summary["file"] = name
             summaries.append(summary)
             records[summary["activity_id"]] = act.records
-    return MemoryStore(summaries, records)
+    return Runs(records, pd.DataFrame(summaries))
 
 
 def _steady(records: pd.DataFrame) -> pd.DataFrame:
@@ -248,10 +242,10 @@ def _steady(records: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.real_data
 @pytest.mark.parametrize("name", STEP_FILES)
 def test_step_length_agrees_with_watch_on_steady_segments(real_data, name):
-    store = _real_store(real_data, [name])
-    steady = {aid: _steady(store.records(aid)) for aid in store._records}
+    runs = _real_store(real_data, [name])
+    steady = {aid: _steady(rec) for aid, rec in runs.records.items()}
     assert all(len(r) > 100 for r in steady.values())
-    out = gait_metrics(MemoryStore(store._summaries, steady))
+    out = gait_metrics(steady, runs.activities)
     ratio = out["step_length_m"] / out["watch_step_length_m"]
     # DESIGN.md section 3: speed ~ step_length x spm / 60 (ratio 1.00); 3 % allows the
     # watch's 1 mm / 1 spm rounding and GPS-vs-accelerometer speed lag
@@ -273,7 +267,7 @@ def test_step_length_agrees_with_watch_on_steady_segments(real_data, name):
 def test_whole_run_against_watch_session_totals(real_data, name, field, column, scale):
     with open(real_data / "fit_session_summaries.csv", newline="") as fh:
         truth = next(r for r in csv.DictReader(fh) if r["file"] == name and r["sport"] == "running")
-    out = gait_metrics(_real_store(real_data, [name]))
+    out = gait_metrics(*_real_store(real_data, [name]))
     value = out[column].iloc[0]
     if scale is None:  # asymmetry = |balance - 50|
         assert value == pytest.approx(abs(float(truth[field]) - 50.0), abs=0.05)
@@ -286,7 +280,7 @@ def test_whole_run_against_watch_session_totals(real_data, name, field, column, 
 def test_duty_factor_units_on_real_run(real_data):
     # watch session: 255.9 ms contact, 2 x (81 + 0.8516) = 163.7 steps/min
     # -> 255.9 x 163.7 / 120000 = 0.349 (a fraction of the stride, not a percentage)
-    out = gait_metrics(_real_store(real_data, ["2019-09-07-11-22-19.fit"]))
+    out = gait_metrics(*_real_store(real_data, ["2019-09-07-11-22-19.fit"]))
     assert out["duty_factor"].iloc[0] == pytest.approx(255.9 * 163.7 / 120000, rel=0.02)
 
 
@@ -296,7 +290,7 @@ def test_speed_matched_form_on_real_runs(real_data):
     # a warm-up of 3 runs, so that runs 4-6 are compared with the earlier ones
     names = ["2019-09-07-11-22-19.fit", "Fr955v19.28andStryd.fit", "6916663933.fit",
              "4077461142.fit", "6782987395.fit", "6860622783.fit"]
-    out = gait_metrics(_real_store(real_data, names), height_m=1.78, baseline_days=36500,
+    out = gait_metrics(*_real_store(real_data, names), height_m=1.78, baseline_days=36500,
                        min_baseline_runs=3)
     line = out.attrs["cadence_speed_line"]
     # every run gives a form point, most of them from steady flat stretches
@@ -315,7 +309,7 @@ def test_speed_matched_form_on_real_runs(real_data):
 @pytest.mark.slow
 def test_with_the_real_store(real_data, tmp_path):
     # the contract end to end: import real files into a Parquet store, then the
-    # metrics read Store.activities() and Store.records(); the records round-trip
+    # metrics read Store.activities() and Store.records_map(); the records round-trip
     # through Parquet must give the same gait numbers as the in-memory reader
     from kneedata import Store
 
@@ -326,8 +320,9 @@ def test_with_the_real_store(real_data, tmp_path):
         report = store.import_paths([real_data / "fit" / n for n in names], workers=1,
                                     progress=False)
     assert report.counts()["imported"] == 3
-    from_store = gait_metrics(store, height_m=1.75).set_index("date")
-    in_memory = gait_metrics(_real_store(real_data, names), height_m=1.75).set_index("date")
+    from_store = gait_metrics(store.records_map(), store.activities(),
+                              height_m=1.75).set_index("date")
+    in_memory = gait_metrics(*_real_store(real_data, names), height_m=1.75).set_index("date")
     cols = ["step_length_m", "cadence_moving_spm", "form_cadence_spm", "descent_m"]
     pd.testing.assert_frame_equal(from_store[cols], in_memory[cols])
 
@@ -338,7 +333,7 @@ def test_gap_in_samples_is_not_counted_as_running_time():
     a = _records([(300, 3.0, 170.0)])
     b = _records([(300, 3.0, 170.0)], start="2024-05-01 07:15")
     b["distance_m"] += a["distance_m"].iloc[-1] + 3.0
-    out = gait_metrics(_store({"a": pd.concat([a, b])}))
+    out = gait_metrics(*_store({"a": pd.concat([a, b])}))
     assert out["moving_time_s"].iloc[0] == pytest.approx(600.0)
 
 
@@ -355,10 +350,10 @@ def test_chunking_does_not_change_results(monkeypatch, rng):
         rec["distance_m"] = np.cumsum(v)
         rec["altitude_m"] = 50 + 8 * np.sin(rec["distance_m"] / 300)
         runs[f"run{i}"] = rec
-    whole = gait_metrics(_store(runs), min_baseline_runs=3)
+    whole = gait_metrics(*_store(runs), min_baseline_runs=3)
     import kneedata.metrics.gait as gait_module
 
     monkeypatch.setattr(gait_module, "_CHUNK_SAMPLES", 500)  # about one run per chunk
-    pd.testing.assert_frame_equal(gait_metrics(_store(runs), min_baseline_runs=3), whole,
+    pd.testing.assert_frame_equal(gait_metrics(*_store(runs), min_baseline_runs=3), whole,
                                   rtol=1e-9)
     assert whole["cadence_deviation_pct"].iloc[3:].notna().all()
