@@ -65,6 +65,14 @@ import pandas as pd
 from kneedata._dates import local_days
 from kneedata.errors import SchemaError
 from kneedata.pipeline import Derived, DeriveOptions, derive
+from kneedata.schema import (
+    DAILY_LOAD,
+    FRAME,
+    GAIT,
+    SHOE_USAGE,
+    WINDOW_RULES,
+    validate_ranges,
+)
 
 __all__ = [
     "OUTCOME_COLUMNS",
@@ -96,89 +104,17 @@ OUTCOME_COLUMNS = (
 ROUTINE_KINDS = ("strength", "foam_rolling", "physio", "mobility", "other")
 
 #: The window rules (see the module docstring).
-WINDOW_KIND_NAMES = ("any", "sum", "mean", "last")
+WINDOW_KIND_NAMES = WINDOW_RULES
 
-#: Explicit window aggregation of the frame's exposure columns (see module doc).
+#: Window aggregation of the frame's exposure columns, from the glossary
+#: (:data:`kneedata.schema.FRAME`, ``Column.window``; see the module docstring).
 WINDOW_KINDS: dict[str, str] = {
-    # daily load: additive
-    "distance_km": "sum",
-    "duration_min": "sum",
-    "n_runs": "sum",
-    "ascent_m": "sum",
-    "descent_m": "sum",
-    "trimp": "sum",
-    "srpe_au": "sum",
-    "downhill_time_s": "sum",
-    "longest_run_km": "mean",
-    # load metrics: already rolling summaries (states) -> their value on the
-    # window's last day (acute_7d on day t-1 covers exactly days t-7..t-1)
-    "acute_7d": "last",
-    "chronic_28d": "last",
-    "chronic_prev_21d": "last",
-    "acwr_coupled": "last",
-    "acwr_uncoupled": "last",
-    "acwr_ewma": "last",
-    "ewma_acute_7d": "last",
-    "ewma_chronic_28d": "last",
-    "monotony_7d": "last",
-    "strain_7d": "last",
-    "ctl": "last",
-    "atl": "last",
-    "tsb": "last",
-    "weekly_change_pct": "last",
-    "weekly_change_10_30": "last",
-    "weekly_change_gt30": "last",
-    # spikes
-    "spike_ratio_max": "mean",
-    "spike_small": "any",
-    "spike_moderate": "any",
-    "spike_large": "any",
-    "first_run": "any",
-    # shoes
-    "new_shoe": "any",
-    "new_model": "any",
-    "shoe_km_at_run": "mean",
-    "shoe_age_days": "mean",
-    "n_shoes_30d": "last",
-    "drop_mm": "mean",
-    "drop_change_mm": "mean",
-    # simulator-only null exposure
-    "null_exposure": "any",
-}
-for _kind in ROUTINE_KINDS:
-    _name = "other_routine" if _kind == "other" else _kind
-    WINDOW_KINDS[f"n_{_name}"] = "sum"
-    WINDOW_KINDS[f"{_name}_min"] = "sum"
+    name: col.window for name, col in FRAME.items() if col.window is not None}
 
-_DAILY_LOAD_COLUMNS = (
-    "distance_km", "duration_min", "n_runs", "longest_run_km", "ascent_m",
-    "descent_m", "trimp", "srpe_au",
-)
-# per-run gait columns -> daily aggregation ("mean" of the day's runs, "sum" for times)
-_GAIT_DAILY = {
-    "cadence_moving_spm": "mean",
-    "step_length_m": "mean",
-    "step_length_height_ratio": "mean",
-    "step_length_leg_ratio": "mean",
-    "cadence_deviation_pct": "mean",
-    "step_length_deviation_pct": "mean",
-    "vertical_ratio_pct": "mean",
-    "duty_factor": "mean",
-    "stance_time_ms": "mean",
-    "vertical_oscillation_mm": "mean",
-    "stance_balance_asym_pct": "mean",
-    "cadence_drift_pct": "mean",
-    "downhill_time_s": "sum",
-}
-_SHOE_DAILY = {
-    "new_shoe": "any",
-    "new_model": "any",
-    "shoe_km_at_run": "mean",
-    "shoe_age_days": "mean",
-    "n_shoes_30d": "max",
-    "drop_mm": "mean",
-    "drop_change_mm": "absmax",
-}
+_DAILY_LOAD_COLUMNS = tuple(c for c in FRAME if c in DAILY_LOAD)
+# per-run gait and shoe columns -> the day's value (glossary Column.per_day)
+_GAIT_DAILY = {c: col.per_day for c, col in FRAME.items() if c in GAIT and col.per_day}
+_SHOE_DAILY = {c: col.per_day for c, col in FRAME.items() if c in SHOE_USAGE and col.per_day}
 
 
 def window_kind(column: str, dtype: Any = None) -> str:
@@ -575,6 +511,7 @@ def frame_of(derived: Derived, *, runner_id: str = "runner") -> pd.DataFrame:
     frame = frame.join(_diary_outcomes(days, derived))
     frame = frame.reset_index()
     frame.insert(0, "runner_id", pd.Series(runner_id, index=frame.index, dtype="str"))
+    validate_ranges(frame, FRAME, what=f"analysis frame of runner {runner_id!r}")
     return frame
 
 

@@ -11,9 +11,13 @@ module that produces the table (see the comment above each one).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+
+from kneedata.errors import DataQualityWarning
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,18 @@ class Column:
     description
         One line: what it is and where it comes from.
     low, high
-        Plausible range (inclusive); values outside are flagged, not silently dropped.
+        Plausible range (inclusive); values outside are flagged, not silently dropped
+        (:func:`validate_ranges`).
+    window
+        Analysis-frame exposures only: how the models summarise the same-day values
+        over a window of days (:data:`WINDOW_RULES`): ``"any"`` (flags), ``"sum"``
+        (additive quantities), ``"mean"`` (averages over the known days),
+        ``"last"`` (rolling summaries: the value on the window's last day).
+        ``None``: not an exposure.
+    per_day
+        Analysis-frame columns computed per run: how a day's runs give the day's
+        value (``"mean"``, ``"sum"``, ``"max"``, ``"absmax"`` = the value of
+        largest magnitude, ``"any"``).
     """
 
     unit: str
@@ -37,6 +52,8 @@ class Column:
     description: str
     low: float | None = None
     high: float | None = None
+    window: str | None = None
+    per_day: str | None = None
 
 
 #: Unit suffixes of column names (house style: a quantity's name ends in its unit),
@@ -329,51 +346,89 @@ IMPORT_REPORT: dict[str, Column] = {
 }
 
 # --- FRAME: the analysis frame, one row per runner-day (owner: kneedata/frame.py, -----
-# models.py, simulate.py). Exposures are SAME-DAY values; the models build windows and
-# lags from them (rules in kneedata.frame.WINDOW_KINDS). Days outside the watch span
-# hold unknown (NaN / <NA>) exposures, not zeros.
+# models.py, simulate.py). Every column the frame can hold is listed here, with its
+# window rule (exposures) and, for per-run metrics, its per-day rule; kneedata.frame
+# takes both from here. Exposures are SAME-DAY values; the models build windows and
+# lags from them. Days outside the watch span hold unknown (NaN / <NA>) exposures,
+# not zeros.
+
+#: The window rules of analysis-frame exposures (see :class:`Column` ``window``).
+WINDOW_RULES = ("any", "sum", "mean", "last")
+#: The per-day rules of per-run metrics in the frame (see :class:`Column` ``per_day``).
+PER_DAY_RULES = ("mean", "sum", "max", "absmax", "any")
+
 FRAME: dict[str, Column] = {
-    "runner_id": Column("", "str", "Runner (one id per person; cohorts stack runners) (analysis_frame)."),
-    "date": Column("", "datetime64[ns]", "Local calendar day, tz-naive midnight; every day from the first to the last day of the watch span united with the diary span (analysis_frame)."),
-    "distance_km": Column("km", "float64", "Day's running distance, from daily_load; NaN = unknown (analysis_frame).", 0, 500),
-    "duration_min": Column("min", "float64", "Day's running timer time, from daily_load (analysis_frame).", 0, 2000),
-    "n_runs": Column("", "float64", "Runs that day (float: NaN outside the watch span) (analysis_frame).", 0, 20),
-    "longest_run_km": Column("km", "float64", "Longest run that day (analysis_frame).", 0, 500),
-    "spike_ratio_max": Column("", "float64", "Highest session_spikes spike_ratio of the day's runs; NaN on days without a run (analysis_frame).", 0, None),
-    "spike_small": Column("", "boolean", "A run that day was >10-30 % longer than the longest run of the previous 30 days (Frandsen 2025) (analysis_frame)."),
-    "spike_moderate": Column("", "boolean", "A run that day was >30-100 % longer than the longest run of the previous 30 days (analysis_frame)."),
-    "spike_large": Column("", "boolean", "A run that day was >100 % longer than the longest run of the previous 30 days; doi:10.1136/bjsports-2024-109380 (analysis_frame)."),
-    "first_run": Column("", "boolean", "A run that day had no run in the previous 30 days to compare with (analysis_frame)."),
-    "weekly_change_10_30": Column("", "boolean", "load_metrics weekly_change_cat == '10-30%' that day (Nielsen 2014) (analysis_frame)."),
-    "weekly_change_gt30": Column("", "boolean", "load_metrics weekly_change_cat == '>30%' that day (Nielsen 2014: HR 1.59) (analysis_frame)."),
-    "new_shoe": Column("", "boolean", "A run that day was in the first 100 km of a pair (shoe_usage) (analysis_frame)."),
-    "new_model": Column("", "boolean", "A run that day was in the first 100 km of a model (shoe_usage) (analysis_frame)."),
-    "shoe_km_at_run": Column("km", "float64", "Mean km on the shoe before the day's runs (shoe_usage) (analysis_frame).", 0, 10000),
-    "shoe_age_days": Column("d", "float64", "Mean age of the shoes worn that day (shoe_usage) (analysis_frame).", 0, 10000),
-    "n_shoes_30d": Column("", "float64", "Most distinct shoes in the 30 days ending with a run that day (rotation) (analysis_frame).", 0, 50),
-    "drop_change_mm": Column("mm", "float64", "Largest-magnitude drop change of the day's runs vs the previous run's shoe (analysis_frame).", -25, 25),
-    "n_strength": Column("", "float64", "Strength sessions that day (routines log; NaN outside the log's first..last entry) (analysis_frame).", 0, 20),
-    "strength_min": Column("min", "float64", "Minutes of strength training that day (analysis_frame).", 0, 600),
-    "n_foam_rolling": Column("", "float64", "Foam-rolling sessions that day (analysis_frame).", 0, 20),
-    "foam_rolling_min": Column("min", "float64", "Minutes of foam rolling that day (analysis_frame).", 0, 600),
-    "n_physio": Column("", "float64", "Physiotherapy sessions that day (analysis_frame).", 0, 20),
-    "physio_min": Column("min", "float64", "Minutes of physiotherapy that day (analysis_frame).", 0, 600),
-    "n_mobility": Column("", "float64", "Mobility sessions that day (analysis_frame).", 0, 20),
-    "mobility_min": Column("min", "float64", "Minutes of mobility work that day (analysis_frame).", 0, 600),
-    "n_other_routine": Column("", "float64", "Other logged routine sessions that day (analysis_frame).", 0, 20),
-    "other_routine_min": Column("min", "float64", "Minutes of other routines that day (analysis_frame).", 0, 600),
-    "cadence_deviation_pct": Column("%", "float64", "Mean cadence_deviation_pct of the day's runs (gait_metrics: cadence against the runner's own at the same speed, trailing 180-day line); NaN on days without a run or in the warm-up; window rule: mean over the days with a value (analysis_frame).", -40, 40),
-    "step_length_deviation_pct": Column("%", "float64", "Mean step_length_deviation_pct of the day's runs (step length against the runner's own at the same speed); window rule: mean over the days with a value (analysis_frame).", -40, 70),
-    "null_exposure": Column("", "boolean", "Simulator only: a flag with no effect on pain unless given one (simulate_runner_days)."),
-    "max_pain_0_10": Column("", "float64", "Highest pain entry that day; NaN = no entry (0 on unlogged days of a diary declared complete) (analysis_frame).", 0, 10),
-    "pain_day": Column("", "bool", "max_pain_0_10 >= threshold (default 3) (analysis_frame)."),
-    "diary_known": Column("", "bool", "The day's pain status is known: an entry that day, or complete=True and inside the diary span (diary_status coverage_known) (analysis_frame)."),
-    "in_episode": Column("", "bool", "onset_date <= day <= end_date (last pain day) of an episode (analysis_frame)."),
-    "episode_id": Column("", "Int64", "The episode the day belongs to (pain_episodes episode_id); <NA> outside episodes (analysis_frame)."),
-    "onset": Column("", "bool", "An episode starts that day: a pain day with no pain day in the previous washout_days (analysis_frame)."),
-    "at_risk": Column("", "bool", "A new onset could be observed that day: diary_known, no pain day in the previous washout_days days, and an onset day only if its onset_known (diary_status) (analysis_frame)."),
-    "n_prior_episodes": Column("", "int64", "Episodes with onset before this day; the episode-number stratum of recurrent_cox (analysis_frame).", 0, None),
-    "bio_onset": Column("", "bool", "Simulator only: the biological onset (before a prodrome; equals onset without one) (simulate_runner_days)."),
+    'runner_id': Column('', 'str', 'Runner (one id per person; cohorts stack runners) (analysis_frame).'),
+    'date': Column('', 'datetime64[ns]', 'Local calendar day, tz-naive midnight; every day from the first to the last day of the watch span united with the diary span (analysis_frame).'),
+    'distance_km': Column('km', 'float64', "Day's running distance, from daily_load; NaN = unknown (analysis_frame).", 0, 500, window='sum'),
+    'duration_min': Column('min', 'float64', "Day's running timer time, from daily_load (analysis_frame).", 0, 2000, window='sum'),
+    'n_runs': Column('', 'float64', 'Runs that day (float: NaN outside the watch span) (analysis_frame).', 0, 20, window='sum'),
+    'longest_run_km': Column('km', 'float64', 'Longest run that day (analysis_frame).', 0, 500, window='mean'),
+    'ascent_m': Column('m', 'float64', 'Sum of run ascent that day, from the activity totals; NaN on days missing from the watch record (daily_load, analysis_frame).', 0, 20000, window='sum'),
+    'descent_m': Column('m', 'float64', 'Sum of run descent that day, from the activity totals; NaN on days missing from the watch record (daily_load, analysis_frame).', 0, 20000, window='sum'),
+    'trimp': Column('AU', 'float64', 'Banister TRIMP: min x HRr x 0.64 e^(1.92 HRr) (women 0.86 e^(1.67 HRr)); Morton 1990 doi:10.1152/jappl.1990.69.3.1171; NaN on days missing from the watch record (daily_load, analysis_frame).', 0, 2000, window='sum'),
+    'srpe_au': Column('AU', 'float64', 'Session RPE load: RPE (0-10) x minutes; NaN if a run that day lacks RPE; Foster 2001 doi:10.1519/00124278-200102000-00019; NaN on days missing from the watch record (daily_load, analysis_frame).', 0, 20000, window='sum'),
+    'acute_7d': Column('load/week', 'float64', 'Sum of the last 7 days of the load column (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'chronic_28d': Column('load/week', 'float64', 'Mean weekly load of the last 28 days, acute week included (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'chronic_prev_21d': Column('load/week', 'float64', 'Mean weekly load of days t-27..t-7 (acute week excluded) (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'acwr_coupled': Column('', 'float64', 'acute_7d / chronic_28d = 4R/(R+3); coupled ratio, Lolli 2019 doi:10.1136/bjsports-2017-098110 (load_metrics, its value on the day; analysis_frame).', 0, 10, window='last'),
+    'acwr_uncoupled': Column('', 'float64', 'acute_7d / chronic_prev_21d (R) (load_metrics, its value on the day; analysis_frame).', 0, 10, window='last'),
+    'ewma_acute_7d': Column('load/day', 'float64', 'EWMA of daily load, lambda = 2/(7+1) = 0.25; Williams 2017 doi:10.1136/bjsports-2016-096589 (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'ewma_chronic_28d': Column('load/day', 'float64', 'EWMA of daily load, lambda = 2/(28+1) = 0.068966 (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'acwr_ewma': Column('', 'float64', 'ewma_acute_7d / ewma_chronic_28d; Williams 2017 doi:10.1136/bjsports-2016-096589 (load_metrics, its value on the day; analysis_frame).', 0, 10, window='last'),
+    'monotony_7d': Column('', 'float64', 'Foster monotony: mean / population SD of the 7 daily loads; Foster 1998 doi:10.1097/00005768-199807000-00023 (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'strain_7d': Column('load/week', 'float64', 'Foster strain: acute_7d x monotony_7d (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'ctl': Column('load/day', 'float64', 'Chronic training load (fitness), exponential time constant 42 d, starts at 0; Banister 1975 (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'atl': Column('load/day', 'float64', 'Acute training load (fatigue), exponential time constant 7 d, starts at 0 (load_metrics, its value on the day; analysis_frame).', 0, None, window='last'),
+    'tsb': Column('load/day', 'float64', "Training stress balance: yesterday's ctl - atl (load_metrics, its value on the day; analysis_frame).", window='last'),
+    'weekly_change_pct': Column('%', 'float64', '(acute_7d / acute_7d 7 days earlier - 1) x 100, rolling week (load_metrics, its value on the day; analysis_frame).', -100, None, window='last'),
+    'weekly_change_10_30': Column('', 'boolean', "load_metrics weekly_change_cat == '10-30%' that day (Nielsen 2014) (analysis_frame).", window='last'),
+    'weekly_change_gt30': Column('', 'boolean', "load_metrics weekly_change_cat == '>30%' that day (Nielsen 2014: HR 1.59) (analysis_frame).", window='last'),
+    'spike_ratio_max': Column('', 'float64', "Highest session_spikes spike_ratio of the day's runs; NaN on days without a run (analysis_frame).", 0, None, window='mean', per_day='max'),
+    'spike_small': Column('', 'boolean', 'A run that day was >10-30 % longer than the longest run of the previous 30 days (Frandsen 2025) (analysis_frame).', window='any', per_day='any'),
+    'spike_moderate': Column('', 'boolean', 'A run that day was >30-100 % longer than the longest run of the previous 30 days (analysis_frame).', window='any', per_day='any'),
+    'spike_large': Column('', 'boolean', 'A run that day was >100 % longer than the longest run of the previous 30 days; doi:10.1136/bjsports-2024-109380 (analysis_frame).', window='any', per_day='any'),
+    'first_run': Column('', 'boolean', 'A run that day had no run in the previous 30 days to compare with (analysis_frame).', window='any', per_day='any'),
+    'cadence_moving_spm': Column('steps/min', 'float64', "Time-weighted mean cadence over moving samples with cadence > 0; mean of the day's runs (gait_metrics, analysis_frame).", 0, 300, window='mean', per_day='mean'),
+    'step_length_m': Column('m', 'float64', "Distance / steps over moving samples: sum(v dt) / sum(spm/60 dt), i.e. SL = v x 60 / spm; mean of the day's runs (gait_metrics, analysis_frame).", 0, 3, window='mean', per_day='mean'),
+    'step_length_height_ratio': Column('', 'float64', "step_length_m / body height; NaN without height_m; mean of the day's runs (gait_metrics, analysis_frame).", 0, 2, window='mean', per_day='mean'),
+    'step_length_leg_ratio': Column('', 'float64', "step_length_m / leg length (0.53 x height if not given); mean of the day's runs (gait_metrics, analysis_frame).", 0, 4, window='mean', per_day='mean'),
+    'cadence_deviation_pct': Column('%', 'float64', "Cadence against the runner's own at the same speed (trailing 180-day line); NaN in the warm-up; mean of the day's runs (gait_metrics, analysis_frame).", -40, 40, window='mean', per_day='mean'),
+    'step_length_deviation_pct': Column('%', 'float64', "Step length against the runner's own at the same speed (trailing 180-day line); mean of the day's runs (gait_metrics, analysis_frame).", -40, 70, window='mean', per_day='mean'),
+    'vertical_ratio_pct': Column('%', 'float64', "Vertical oscillation / step length x 100, time-weighted; mean of the day's runs (gait_metrics, analysis_frame).", 0, 30, window='mean', per_day='mean'),
+    'duty_factor': Column('', 'float64', "Ground contact time / stride time = GCT[ms] x spm / 120000; mean of the day's runs (gait_metrics, analysis_frame).", 0, 1, window='mean', per_day='mean'),
+    'stance_time_ms': Column('ms', 'float64', "Ground contact time, time-weighted mean over moving samples with cadence; mean of the day's runs (gait_metrics, analysis_frame).", 0, 1000, window='mean', per_day='mean'),
+    'vertical_oscillation_mm': Column('mm', 'float64', "Vertical oscillation, time-weighted mean over moving samples; mean of the day's runs (gait_metrics, analysis_frame).", 0, 300, window='mean', per_day='mean'),
+    'stance_balance_asym_pct': Column('%', 'float64', "|mean stance time balance - 50|; mean of the day's runs (gait_metrics, analysis_frame).", 0, 50, window='mean', per_day='mean'),
+    'cadence_drift_pct': Column('%', 'float64', "Mean cadence of the last third of moving time vs the first third, x 100 - 100; mean of the day's runs (gait_metrics, analysis_frame).", -50, 50, window='mean', per_day='mean'),
+    'downhill_time_s': Column('s', 'float64', "Moving time at grade < -5 % (grade from altitude smoothed over distance); sum over the day's runs (gait_metrics, analysis_frame).", 0, 1e6, window='sum', per_day='sum'),
+    'new_shoe': Column('', 'boolean', 'A run that day was in the first 100 km of a pair (shoe_usage) (analysis_frame).', window='any', per_day='any'),
+    'new_model': Column('', 'boolean', 'A run that day was in the first 100 km of a model (shoe_usage) (analysis_frame).', window='any', per_day='any'),
+    'shoe_km_at_run': Column('km', 'float64', "Mean km on the shoe before the day's runs (shoe_usage) (analysis_frame).", 0, 10000, window='mean', per_day='mean'),
+    'shoe_age_days': Column('d', 'float64', 'Mean age of the shoes worn that day (shoe_usage) (analysis_frame).', 0, 10000, window='mean', per_day='mean'),
+    'n_shoes_30d': Column('', 'float64', 'Most distinct shoes in the 30 days ending with a run that day (rotation) (analysis_frame).', 0, 50, window='last', per_day='max'),
+    'drop_mm': Column('mm', 'float64', "Heel-to-toe drop of the shoe; mean of the day's runs (shoe_usage, analysis_frame).", -5, 20, window='mean', per_day='mean'),
+    'drop_change_mm': Column('mm', 'float64', "Largest-magnitude drop change of the day's runs vs the previous run's shoe (analysis_frame).", -25, 25, window='mean', per_day='absmax'),
+    'n_strength': Column('', 'float64', "Strength sessions that day (routines log; NaN outside the log's first..last entry) (analysis_frame).", 0, 20, window='sum'),
+    'strength_min': Column('min', 'float64', 'Minutes of strength training that day (analysis_frame).', 0, 600, window='sum'),
+    'n_foam_rolling': Column('', 'float64', 'Foam-rolling sessions that day (analysis_frame).', 0, 20, window='sum'),
+    'foam_rolling_min': Column('min', 'float64', 'Minutes of foam rolling that day (analysis_frame).', 0, 600, window='sum'),
+    'n_physio': Column('', 'float64', 'Physiotherapy sessions that day (analysis_frame).', 0, 20, window='sum'),
+    'physio_min': Column('min', 'float64', 'Minutes of physiotherapy that day (analysis_frame).', 0, 600, window='sum'),
+    'n_mobility': Column('', 'float64', 'Mobility sessions that day (analysis_frame).', 0, 20, window='sum'),
+    'mobility_min': Column('min', 'float64', 'Minutes of mobility work that day (analysis_frame).', 0, 600, window='sum'),
+    'n_other_routine': Column('', 'float64', 'Other logged routine sessions that day (analysis_frame).', 0, 20, window='sum'),
+    'other_routine_min': Column('min', 'float64', 'Minutes of other routines that day (analysis_frame).', 0, 600, window='sum'),
+    'max_pain_0_10': Column('', 'float64', 'Highest pain entry that day; NaN = no entry (0 on unlogged days of a diary declared complete) (analysis_frame).', 0, 10),
+    'pain_day': Column('', 'bool', 'max_pain_0_10 >= threshold (default 3) (analysis_frame).'),
+    'diary_known': Column('', 'bool', "The day's pain status is known: an entry that day, or complete=True and inside the diary span (diary_status coverage_known) (analysis_frame)."),
+    'in_episode': Column('', 'bool', 'onset_date <= day <= end_date (last pain day) of an episode (analysis_frame).'),
+    'episode_id': Column('', 'Int64', 'The episode the day belongs to (pain_episodes episode_id); <NA> outside episodes (analysis_frame).'),
+    'onset': Column('', 'bool', 'An episode starts that day: a pain day with no pain day in the previous washout_days (analysis_frame).'),
+    'at_risk': Column('', 'bool', 'A new onset could be observed that day: diary_known, no pain day in the previous washout_days days, and an onset day only if its onset_known (diary_status) (analysis_frame).'),
+    'n_prior_episodes': Column('', 'int64', 'Episodes with onset before this day; the episode-number stratum of recurrent_cox (analysis_frame).', 0, None),
+    'null_exposure': Column('', 'boolean', 'Simulator only: a flag with no effect on pain unless given one (simulate_runner_days).', window='any'),
+    'bio_onset': Column('', 'bool', 'Simulator only: the biological onset (before a prodrome; equals onset without one) (simulate_runner_days).'),
 }
 
 def all_columns() -> dict[str, Column]:
@@ -411,6 +466,73 @@ def empty_frame(table: dict[str, Column]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=col.dtype) for name, col in table.items()})
 
 
+def out_of_range(frame: pd.DataFrame, table: dict[str, Column]) -> dict[str, int]:
+    """Count the values of each column outside the glossary's plausible range.
+
+    Parameters
+    ----------
+    frame
+        Any frame; only its numeric columns that ``table`` gives a range are checked.
+    table
+        A glossary table, e.g. :data:`FRAME`.
+
+    Returns
+    -------
+    dict
+        Column name -> number of values below ``low`` or above ``high`` (NaN is
+        not counted); columns without such values are left out.
+
+    Examples
+    --------
+    >>> out_of_range(pd.DataFrame({"max_pain_0_10": [2.0, 11.0, float("nan")]}), FRAME)
+    {'max_pain_0_10': 1}
+    """
+    counts: dict[str, int] = {}
+    for name, col in table.items():
+        if name not in frame.columns or (col.low is None and col.high is None):
+            continue
+        series = frame[name]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.zeros(values.shape, dtype=bool)
+        if col.low is not None:
+            bad |= values < col.low
+        if col.high is not None:
+            bad |= values > col.high
+        if bad.any():
+            counts[name] = int(bad.sum())
+    return counts
+
+
+def validate_ranges(frame: pd.DataFrame, table: dict[str, Column], *, what: str) -> dict[str, int]:
+    """Warn about values outside the glossary's plausible ranges (kept, not dropped).
+
+    Parameters
+    ----------
+    frame, table
+        As for :func:`out_of_range`.
+    what
+        Names the frame in the warning (e.g. ``"analysis frame"``).
+
+    Returns
+    -------
+    dict
+        :func:`out_of_range` of the frame; a :class:`DataQualityWarning` lists it
+        when it is not empty.
+    """
+    counts = out_of_range(frame, table)
+    if counts:
+        listed = ", ".join(
+            f"{name} ({n} value{'s' if n > 1 else ''} outside "
+            f"{_fmt(table[name].low) or '-inf'}..{_fmt(table[name].high) or 'inf'})"
+            for name, n in counts.items())
+        warnings.warn(f"{what}: implausible values kept as they are: {listed}; check the "
+                      "source files or the units of the logs.", DataQualityWarning,
+                      stacklevel=2)
+    return counts
+
+
 def glossary_markdown() -> str:
     """The glossary as Markdown: one section per table, one row per column.
 
@@ -425,15 +547,19 @@ def glossary_markdown() -> str:
         "(`python -m kneedata.schema > docs/GLOSSARY.md`); do not edit by hand.",
     ]
     for table_name, table in TABLES.items():
-        lines += ["", f"## {table_name}", "", "| column | unit | dtype | range | meaning |",
-                  "|---|---|---|---|---|"]
+        rules = any(col.window or col.per_day for col in table.values())
+        extra = (" window | per day |", "---|---|") if rules else ("", "")
+        lines += ["", f"## {table_name}", "",
+                  f"| column | unit | dtype | range |{extra[0]} meaning |",
+                  f"|---|---|---|---|{extra[1]}---|"]
         for name, col in table.items():
             if col.low is None and col.high is None:
                 rng = ""
             else:
                 rng = f"{_fmt(col.low)} – {_fmt(col.high)}"
             text = col.description.replace("|", "\\|")
-            lines.append(f"| `{name}` | {col.unit} | {col.dtype} | {rng} | {text} |")
+            cells = f" {col.window or ''} | {col.per_day or ''} |" if rules else ""
+            lines.append(f"| `{name}` | {col.unit} | {col.dtype} | {rng} |{cells} {text} |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,12 @@ import pytest
 import kneedata as kd
 from kneedata import schema
 from kneedata.errors import SchemaError
-from kneedata.frame import validate_frame, window_aggregate, window_kind
+from kneedata.frame import (
+    OUTCOME_COLUMNS,
+    validate_frame,
+    window_aggregate,
+    window_kind,
+)
 
 
 # ------------------------------------------------------------------ window rules
@@ -201,7 +206,41 @@ def test_analysis_frame_dtypes_follow_schema(runner):
         if name in frame.columns:
             assert str(frame[name].dtype) == column.dtype, name
     for name in frame.columns:
-        assert name in schema.all_columns(), f"{name} is not documented in the schema"
+        assert name in schema.FRAME, f"{name} is not in the glossary (schema.FRAME)"
+
+
+def test_every_frame_column_is_in_the_glossary(runner):
+    # every source a frame can have: watch, gait, shoes, routines, diary
+    store, diary, routines = runner
+    shoes = pd.DataFrame({"shoe_id": ["old", "new"], "brand": ["B", "B"],
+                          "model": ["M1", "M2"], "drop_mm": [10.0, 4.0],
+                          "first_used": pd.to_datetime(["2023-01-01", "2024-03-04"])})
+    acts = store.activities().assign(shoe_id=["old", "old", "new", "new"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = kd.derive({"activities": acts, "records": store.records_map()}, diary,
+                            shoes=shoes, routines=routines,
+                            options=kd.DeriveOptions(height_m=1.75))
+        frame = kd.analysis_frame(derived)
+        simulated = kd.simulate_runner_days(200, seed=1)
+    assert frame.set_index("date").loc["2024-03-05", "new_shoe"]
+    for name in [*frame.columns, *simulated.columns]:
+        assert name in schema.FRAME, f"{name} is not in the glossary (schema.FRAME)"
+        column = schema.FRAME[name]
+        assert column.window in (*schema.WINDOW_RULES, None), name
+        assert column.per_day in (*schema.PER_DAY_RULES, None), name
+    # each exposure carries its window rule, each outcome none
+    exposures = [c for c in frame.columns if c not in OUTCOME_COLUMNS]
+    assert all(schema.FRAME[c].window for c in exposures)
+    assert not any(schema.FRAME[c].window for c in OUTCOME_COLUMNS)
+
+
+def test_implausible_values_are_kept_and_reported(runner):
+    store, diary, routines = runner
+    silly = routines.assign(minutes=[30.0, 10.0, 2000.0, 45.0])  # 2000 min strength
+    with pytest.warns(kd.DataQualityWarning, match=r"strength_min \(1 value outside 0..600\)"):
+        frame = kd.analysis_frame(store, diary, routines=silly, complete=True)
+    assert frame.set_index("date").loc["2024-03-04", "strength_min"] == 2000.0
 
 
 def test_analysis_frame_does_not_modify_inputs(runner):
