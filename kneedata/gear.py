@@ -264,19 +264,7 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
     lifetime = {sid: (first_used.iloc[i], retired.iloc[i])
                 for i, sid in enumerate(shoe_ids)}
 
-    period_rows: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
-    if periods is not None and len(periods):
-        missing = [c for c in ("shoe_id", "start") if c not in periods.columns]
-        if missing:
-            raise SchemaError(f"The shoe periods table lacks the column(s) "
-                              f"{', '.join(missing)}; expected shoe_id, start, end.")
-        starts, ends = _days(periods["start"]), _days(_optional(periods, "end"))
-        for i, sid in enumerate(periods["shoe_id"].astype(str)):
-            if sid not in known:
-                problems.append(f"shoe periods: shoe_id '{sid}' (period starting "
-                                f"{starts.iloc[i]:%Y-%m-%d}) is not in the shoes table "
-                                f"(known: {', '.join(shoe_ids)})")
-            period_rows.append((sid, starts.iloc[i], ends.iloc[i]))
+    period_rows = _period_rows(periods, shoe_ids, problems)
 
     rule_list: list[tuple[Rule, str]] = []
     if rules is not None:
@@ -329,36 +317,80 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
         day = dates.iloc[i]
         if pd.isna(day):
             continue
-        active = [sid for sid in shoe_ids
-                  if (pd.isna(lifetime[sid][0]) or lifetime[sid][0] <= day)
-                  and (pd.isna(lifetime[sid][1]) or day <= lifetime[sid][1])]
-        covering = sorted({sid for sid, start, end in period_rows
-                           if sid in active and start <= day
-                           and (pd.isna(end) or day <= end)})
-        if len(covering) == 1:
-            shoe_col[i], source_col[i] = covering[0], "period"
-            continue
-        candidates = set(covering) if covering else set(active)
-        matching = [(rule.specificity, sid) for rule, sid in rule_list
-                    if sid in candidates
-                    and rule.matches(sport.iloc[i], sub_sport.iloc[i],
-                                     float(distance_km.iloc[i]))]
-        if matching:
-            best = max(spec for spec, _ in matching)
-            winners = sorted({sid for spec, sid in matching if spec == best})
-            if len(winners) == 1:
-                shoe_col[i], source_col[i] = winners[0], "rule"
-                continue
-            ties.append(f"{day:%Y-%m-%d} ({' / '.join(winners)})")
-        elif len(covering) > 1:
-            ties.append(f"{day:%Y-%m-%d} ({' / '.join(covering)})")
-        elif len(active) == 1:
-            shoe_col[i], source_col[i] = active[0], "only_shoe_in_use"
-        elif len(active) > 1:
-            ties.append(f"{day:%Y-%m-%d} ({' / '.join(active)} all in use)")
+        decided, tie = _decide(day, shoe_ids, lifetime, period_rows, rule_list,
+                               (sport.iloc[i], sub_sport.iloc[i], float(distance_km.iloc[i])))
+        if decided is not None:
+            shoe_col[i], source_col[i] = decided
+        if tie:
+            ties.append(tie)
 
     out["shoe_id"] = pd.Series(shoe_col, index=out.index, dtype="str")
     out["shoe_source"] = pd.Series(source_col, index=out.index, dtype="str")
+    _warn_unassigned(out, unmatched_gear, ties, n_runs=int(is_run.sum()))
+    return out
+
+
+def _period_rows(periods: pd.DataFrame | None, shoe_ids: list[str],
+                 problems: list[str]) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """``(shoe_id, start, end)`` of each shoe period; unknown shoes go to ``problems``."""
+    rows: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
+    if periods is None or not len(periods):
+        return rows
+    missing = [c for c in ("shoe_id", "start") if c not in periods.columns]
+    if missing:
+        raise SchemaError(f"The shoe periods table lacks the column(s) "
+                          f"{', '.join(missing)}; expected shoe_id, start, end.")
+    starts, ends = _days(periods["start"]), _days(_optional(periods, "end"))
+    for i, sid in enumerate(periods["shoe_id"].astype(str)):
+        if sid not in shoe_ids:
+            problems.append(f"shoe periods: shoe_id '{sid}' (period starting "
+                            f"{starts.iloc[i]:%Y-%m-%d}) is not in the shoes table "
+                            f"(known: {', '.join(shoe_ids)})")
+        rows.append((sid, starts.iloc[i], ends.iloc[i]))
+    return rows
+
+
+def _decide(
+    day: pd.Timestamp,
+    shoe_ids: list[str],
+    lifetime: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+    period_rows: list[tuple[str, pd.Timestamp, pd.Timestamp]],
+    rule_list: list[tuple[Rule, str]],
+    run: tuple[str, str, float],
+) -> tuple[tuple[str, str] | None, str | None]:
+    """The shoe of a run without a usable gear name: ``((shoe_id, source), tie text)``.
+
+    Period first, then the most specific matching rule, then the only shoe in use.
+    """
+    active = [sid for sid in shoe_ids
+              if (pd.isna(lifetime[sid][0]) or lifetime[sid][0] <= day)
+              and (pd.isna(lifetime[sid][1]) or day <= lifetime[sid][1])]
+    covering = sorted({sid for sid, start, end in period_rows
+                       if sid in active and start <= day
+                       and (pd.isna(end) or day <= end)})
+    if len(covering) == 1:
+        return (covering[0], "period"), None
+    candidates = set(covering) if covering else set(active)
+    matching = [(rule.specificity, sid) for rule, sid in rule_list
+                if sid in candidates and rule.matches(*run)]
+    if matching:
+        best = max(spec for spec, _ in matching)
+        winners = sorted({sid for spec, sid in matching if spec == best})
+        if len(winners) == 1:
+            return (winners[0], "rule"), None
+        return None, f"{day:%Y-%m-%d} ({' / '.join(winners)})"
+    if len(covering) > 1:
+        return None, f"{day:%Y-%m-%d} ({' / '.join(covering)})"
+    if len(active) == 1:
+        return (active[0], "only_shoe_in_use"), None
+    if len(active) > 1:
+        return None, f"{day:%Y-%m-%d} ({' / '.join(active)} all in use)"
+    return None, None
+
+
+def _warn_unassigned(out: pd.DataFrame, unmatched_gear: Counter[str], ties: list[str],
+                     *, n_runs: int) -> None:
+    """One DataQualityWarning for gear names matching no shoe, one for unassigned runs."""
     if unmatched_gear:
         listed = ", ".join(f"'{g}' ({n} run{'s' if n > 1 else ''})"
                            for g, n in unmatched_gear.most_common(10))
@@ -366,8 +398,7 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
             f"{sum(unmatched_gear.values())} runs name gear that matches no single "
             f"shoe's shoe_id, name or model: {listed}. They were assigned by period "
             "or rule where possible; add these names to the shoes table's name "
-            "column to use them.", DataQualityWarning, stacklevel=2)
-    n_runs = int(is_run.sum())
+            "column to use them.", DataQualityWarning, stacklevel=3)
     n_unassigned = int((out["shoe_source"] == "unassigned").sum())
     if n_unassigned:
         tie_text = (f" {len(ties)} of them had several equally good shoes, e.g. "
@@ -377,5 +408,4 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
             f"guessed): no gear name, shoe period, rule or only shoe in use applied."
             f"{tie_text} Add gear names, a shoe periods table or default_for rules to "
             "assign them.",
-            DataQualityWarning, stacklevel=2)
-    return out
+            DataQualityWarning, stacklevel=3)

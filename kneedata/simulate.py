@@ -166,6 +166,59 @@ def _check_effects(effects: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
+def _check_spike_probs(spike_probs: Sequence[float]) -> np.ndarray:
+    probs = np.asarray(spike_probs, dtype=float)
+    if probs.shape != (4,) or np.any(probs < 0) or not np.isclose(probs.sum(), 1.0):
+        raise ValueError(
+            "simulate: spike_probs must be 4 probabilities (none, small, moderate, large) "
+            f"summing to 1, got {spike_probs!r}"
+        )
+    return probs
+
+
+def _runner_spike_probs(
+    probs: np.ndarray, n_runners: int, trait_confounding: TraitConfounding | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-runner spike probabilities (rows equal without a trait) and who has the trait."""
+    runner_probs = np.tile(probs, (n_runners, 1))
+    trait = np.zeros(n_runners, dtype=bool)
+    if trait_confounding is not None:
+        trait_confounding.check(probs)
+        trait = trait_confounding.runner_has_trait(n_runners)
+        runner_probs[trait, 3] = probs[3] * trait_confounding.spike_factor
+        runner_probs[trait, 0] = 1.0 - runner_probs[trait, 1:].sum(axis=1)
+    return runner_probs, trait
+
+
+def _advance(cur: np.ndarray, remaining: np.ndarray, onset_today: np.ndarray,
+             rng: np.random.Generator, *, pain_days_mean: float, washout_days: int) -> None:
+    """Move runners whose prodrome, pain or washout has run out to the next state (in place)."""
+    expired = (cur != _FREE) & (remaining == 0)
+    for r in np.flatnonzero(expired):
+        if cur[r] == _PRODROME:
+            cur[r] = _PAIN
+            remaining[r] = 1 + rng.poisson(max(pain_days_mean - 1.0, 0.0))
+            onset_today[r] = True
+        elif cur[r] == _PAIN:
+            cur[r] = _WASHOUT
+            remaining[r] = washout_days
+            if washout_days == 0:
+                cur[r] = _FREE
+        else:
+            cur[r] = _FREE
+
+
+def _spike_category(u: np.ndarray, runner_probs: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Spike categories 1..3 from uniforms ``u`` with scaled probabilities; 0 = none."""
+    cat = np.zeros(len(u), dtype=np.int64)
+    lo = np.zeros(len(u))
+    for level in (1, 2, 3):
+        hi = lo + runner_probs[:, level] * scale
+        cat[(u >= lo) & (u < hi)] = level
+        lo = hi
+    return cat
+
+
 def _simulate(
     n_runners: int,
     n_days: int,
@@ -193,22 +246,10 @@ def _simulate(
         raise ValueError(f"simulate: n_days and n_runners must be >= 1, got {n_days}, {n_runners}")
     if not 0 < base_daily_risk < 1:
         raise ValueError(f"simulate: base_daily_risk must be in (0, 1), got {base_daily_risk}")
-    probs = np.asarray(spike_probs, dtype=float)
-    if probs.shape != (4,) or np.any(probs < 0) or not np.isclose(probs.sum(), 1.0):
-        raise ValueError(
-            "simulate: spike_probs must be 4 probabilities (none, small, moderate, large) "
-            f"summing to 1, got {spike_probs!r}"
-        )
+    probs = _check_spike_probs(spike_probs)
     effects = _check_effects(effects)
     R, D = n_runners, n_days
-    # per-runner spike probabilities (rows equal without a trait)
-    runner_probs = np.tile(probs, (R, 1))
-    trait = np.zeros(R, dtype=bool)
-    if trait_confounding is not None:
-        trait_confounding.check(probs)
-        trait = trait_confounding.runner_has_trait(R)
-        runner_probs[trait, 3] = probs[3] * trait_confounding.spike_factor
-        runner_probs[trait, 0] = 1.0 - runner_probs[trait, 1:].sum(axis=1)
+    runner_probs, trait = _runner_spike_probs(probs, R, trait_confounding)
     ran = np.zeros((R, D), dtype=bool)
     category = np.full((R, D), -1, dtype=np.int64)
     null = rng.random((R, D)) < p_null
@@ -240,19 +281,8 @@ def _simulate(
     cur = np.full(R, _FREE, dtype=np.int64)
     for t in range(D):
         # advance the schedule
-        expired = (cur != _FREE) & (remaining == 0)
-        for r in np.flatnonzero(expired):
-            if cur[r] == _PRODROME:
-                cur[r] = _PAIN
-                remaining[r] = 1 + rng.poisson(max(pain_days_mean - 1.0, 0.0))
-                onset[r, t] = True
-            elif cur[r] == _PAIN:
-                cur[r] = _WASHOUT
-                remaining[r] = washout_days
-                if washout_days == 0:
-                    cur[r] = _FREE
-            else:
-                cur[r] = _FREE
+        _advance(cur, remaining, onset[:, t], rng, pain_days_mean=pain_days_mean,
+                 washout_days=washout_days)
         # hazard for free runners with full history
         if t >= window_days:
             free = cur == _FREE
@@ -279,14 +309,7 @@ def _simulate(
         ran[:, t] = rng.random(R) < p_run * factor
         u = rng.random(R)
         spike_scale = np.where(cur == _PRODROME, prodrome_run_factor, 1.0)
-        cat = np.zeros(R, dtype=np.int64)
-        # spike categories 1..3 with scaled probabilities, the rest is 'none'
-        lo = np.zeros(R)
-        for level in (1, 2, 3):
-            hi = lo + runner_probs[:, level] * spike_scale
-            cat[(u >= lo) & (u < hi)] = level
-            lo = hi
-        category[:, t] = np.where(ran[:, t], cat, -1)
+        category[:, t] = np.where(ran[:, t], _spike_category(u, runner_probs, spike_scale), -1)
         cols["spike_small"][:, t] = category[:, t] == 1
         cols["spike_moderate"][:, t] = category[:, t] == 2
         cols["spike_large"][:, t] = category[:, t] == 3

@@ -27,7 +27,7 @@ from kneedata.errors import DataQualityWarning, SchemaError
 from kneedata.runs import RUN_KINDS, runs_in_order
 from kneedata.schema import DAILY_LOAD, LOAD_METRICS, SESSION_SPIKES
 
-__all__ = ["daily_load", "load_metrics", "session_spikes"]
+__all__ = ["daily_load", "float_column", "load_metrics", "session_spikes"]
 
 #: Banister TRIMP weighting y = k * exp(b * HRr) (Banister 1991; Morton et al. 1990).
 TRIMP_COEFFICIENTS: dict[str, tuple[float, float]] = {
@@ -71,7 +71,7 @@ def _local_dates(activities: pd.DataFrame) -> pd.Series:
         ) from err
 
 
-def _float_col(frame: pd.DataFrame, name: str) -> np.ndarray:
+def float_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     """A column as float64 numpy (all-NaN when the column is absent)."""
     if name not in frame.columns:
         return np.full(len(frame), np.nan)
@@ -167,12 +167,12 @@ def daily_load(
     code = ((dates - first) // np.timedelta64(1, "D")).astype(np.int64)
     n_days = len(index)
 
-    dist_km = _float_col(runs, "distance_m") / 1000.0
-    minutes = _float_col(runs, "timer_time_s") / 60.0
-    ascent = _float_col(runs, "ascent_m")
-    descent = _float_col(runs, "descent_m")
-    hr = _float_col(runs, "avg_heart_rate_bpm")
-    rpe = _float_col(runs, "rpe")
+    dist_km = float_column(runs, "distance_m") / 1000.0
+    minutes = float_column(runs, "timer_time_s") / 60.0
+    ascent = float_column(runs, "ascent_m")
+    descent = float_column(runs, "descent_m")
+    hr = float_column(runs, "avg_heart_rate_bpm")
+    rpe = float_column(runs, "rpe")
 
     hr_rest, hr_max, hr_source = _heart_rate_bounds(runs, hr, hr_rest_bpm, hr_max_bpm)
     k, b = TRIMP_COEFFICIENTS[sex_key]
@@ -271,7 +271,7 @@ def _heart_rate_bounds(
         hr_max = float(hr_max_bpm)
         notes.append("HR max given")
     else:
-        run_max = _float_col(runs, "max_heart_rate_bpm")
+        run_max = float_column(runs, "max_heart_rate_bpm")
         run_max = run_max[np.isfinite(run_max) & (run_max <= 230) & (run_max > hr_rest)]
         finite_avg = hr_avg[np.isfinite(hr_avg)]
         if run_max.size:
@@ -442,6 +442,51 @@ def _ewm(x: np.ndarray, alpha: float, prior_weight: float, min_coverage: float) 
     return est
 
 
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den``; NaN where the denominator is not positive."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = num / den
+    r[~(den > 0)] = np.nan
+    return r
+
+
+def _monotony_strain(
+    x: np.ndarray, mean7: np.ndarray, acute: np.ndarray, min_coverage: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Foster monotony (mean / population SD of 7 days) and strain (acute x monotony)."""
+    win7 = _windows(x, 7)
+    ok7 = np.sum(np.isfinite(win7), axis=1) >= _need(7, min_coverage)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sd7 = np.nanstd(win7, axis=1, ddof=0)
+    sd7[~ok7] = np.nan
+    flat = ok7 & (sd7 <= 1e-12 * np.maximum(1.0, np.abs(mean7)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monotony = mean7 / sd7
+    monotony[flat | ~ok7] = np.nan
+    strain = acute * monotony
+    strain[ok7 & (acute == 0)] = 0.0
+    return monotony, strain
+
+
+def _weekly_change(acute: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Rolling-week change vs the week before [%] and its Nielsen category."""
+    prev_week = np.concatenate([np.full(7, np.nan), acute])[: len(acute)]
+    change = (_ratio(acute, prev_week) - 1.0) * 100.0
+    both_zero = (prev_week == 0) & (acute == 0)
+    from_zero = (prev_week == 0) & (acute > 0)
+    change[both_zero] = 0.0
+    cat_code = np.full(len(acute), -1, dtype=np.int64)
+    # boundaries are compared with a 1e-9 percentage-point allowance for rounding
+    cat_code[change < 10 - _EDGE_EPS] = 0
+    cat_code[(change >= 10 - _EDGE_EPS) & (change <= 30 + _EDGE_EPS)] = 1
+    cat_code[(change > 30 + _EDGE_EPS) | from_zero] = 2
+    cats = pd.Categorical.from_codes(
+        cat_code, categories=pd.Index(WEEKLY_CHANGE_CATEGORIES), ordered=True
+    )
+    return change, cats
+
+
 def load_metrics(
     daily: pd.DataFrame,
     *,
@@ -583,25 +628,7 @@ def load_metrics(
     chronic = 7.0 * mean28
     chronic_prev = np.concatenate([np.full(7, np.nan), 7.0 * mean21])[: len(x)]
 
-    def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = num / den
-        r[~(den > 0)] = np.nan
-        return r
-
-    win7 = _windows(x, 7)
-    need7 = _need(7, min_coverage)
-    ok7 = np.sum(np.isfinite(win7), axis=1) >= need7
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        sd7 = np.nanstd(win7, axis=1, ddof=0)
-    sd7[~ok7] = np.nan
-    flat = ok7 & (sd7 <= 1e-12 * np.maximum(1.0, np.abs(mean7)))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monotony = mean7 / sd7
-    monotony[flat | ~ok7] = np.nan
-    strain = acute * monotony
-    strain[ok7 & (acute == 0)] = 0.0
+    monotony, strain = _monotony_strain(x, mean7, acute, min_coverage)
 
     ewma_a = _ewm(x, ewma_lambda(7), 0.0, min_coverage)
     ewma_c = _ewm(x, ewma_lambda(28), 0.0, min_coverage)
@@ -609,31 +636,18 @@ def load_metrics(
     atl = _ewm(x, 1.0 - math.exp(-1.0 / 7.0), 1.0, min_coverage)
     tsb = np.concatenate([[0.0], (ctl - atl)[:-1]]) if len(x) else np.array([])
 
-    prev_week = np.concatenate([np.full(7, np.nan), acute])[: len(x)]
-    change = ratio(acute, prev_week)
-    change = (change - 1.0) * 100.0
-    both_zero = (prev_week == 0) & (acute == 0)
-    from_zero = (prev_week == 0) & (acute > 0)
-    change[both_zero] = 0.0
-    cat_code = np.full(len(x), -1, dtype=np.int64)
-    # boundaries are compared with a 1e-9 percentage-point allowance for rounding
-    cat_code[change < 10 - _EDGE_EPS] = 0
-    cat_code[(change >= 10 - _EDGE_EPS) & (change <= 30 + _EDGE_EPS)] = 1
-    cat_code[(change > 30 + _EDGE_EPS) | from_zero] = 2
-    cats = pd.Categorical.from_codes(
-        cat_code, categories=pd.Index(WEEKLY_CHANGE_CATEGORIES), ordered=True
-    )
+    change, cats = _weekly_change(acute)
 
     new = {
         "missing_day": missing,
         "acute_7d": acute,
         "chronic_28d": chronic,
         "chronic_prev_21d": chronic_prev,
-        "acwr_coupled": ratio(acute, chronic),
-        "acwr_uncoupled": ratio(acute, chronic_prev),
+        "acwr_coupled": _ratio(acute, chronic),
+        "acwr_uncoupled": _ratio(acute, chronic_prev),
         "ewma_acute_7d": ewma_a,
         "ewma_chronic_28d": ewma_c,
-        "acwr_ewma": ratio(ewma_a, ewma_c),
+        "acwr_ewma": _ratio(ewma_a, ewma_c),
         "monotony_7d": monotony,
         "strain_7d": strain,
         "ctl": ctl,
@@ -760,7 +774,7 @@ def session_spikes(
     order = runs_in_order(activities, include=include)
     runs = activities.loc[order.index]
     dates = order["_date"].to_numpy()
-    dist_km = _float_col(runs, "distance_m") / 1000.0
+    dist_km = float_column(runs, "distance_m") / 1000.0
     history = np.where(np.isfinite(dist_km) & (dist_km > 0), dist_km, np.nan)
 
     position = np.arange(len(runs))

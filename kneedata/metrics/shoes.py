@@ -16,7 +16,7 @@ import pandas as pd
 
 from kneedata._dates import local_days
 from kneedata.errors import DataQualityWarning, SchemaError
-from kneedata.metrics.load import _float_col
+from kneedata.metrics.load import float_column
 from kneedata.runs import RUN_KINDS, runs_in_order
 from kneedata.schema import SHOE_SUMMARY, SHOE_USAGE
 
@@ -50,7 +50,7 @@ def _shoe_table(shoes: pd.DataFrame) -> pd.DataFrame:
         )
         table[name] = table[name].astype("str")
     for name in ("drop_mm", "initial_km"):
-        table[name] = _float_col(shoes, name)
+        table[name] = float_column(shoes, name)
     table["initial_km"] = table["initial_km"].fillna(0.0)
     for name in ("first_used", "retired"):
         if name in shoes.columns:
@@ -158,7 +158,7 @@ def shoe_usage(
     runs = activities.loc[order.index]
     n = len(runs)
     dates = order["_date"].to_numpy()
-    dist = np.nan_to_num(_float_col(runs, "distance_m") / 1000.0, nan=0.0)
+    dist = np.nan_to_num(float_column(runs, "distance_m") / 1000.0, nan=0.0)
     shoe, source = _assigned(runs, shoes) if n else (np.array([], object), np.array([], object))
     shoe = np.array([None if pd.isna(s) else str(s) for s in shoe], dtype=object)
     assigned = np.array([s is not None for s in shoe], dtype=bool)
@@ -228,7 +228,7 @@ def shoe_usage(
         {
             "activity_id": runs["activity_id"].astype("str").to_numpy(),
             "date": dates,
-            "distance_km": _float_col(runs, "distance_m") / 1000.0,
+            "distance_km": float_column(runs, "distance_m") / 1000.0,
             "shoe_id": pd.array(shoe, dtype="str"),
             "shoe_source": pd.array(
                 np.where(assigned, source, "unassigned") if n else source, dtype="str"
