@@ -66,7 +66,7 @@ def fitparse_loop(paths: list[Path]) -> int:
 
 
 def kneedata_read(paths: list[Path], engine: str | None = None) -> int:
-    from kneedata.io.activity import read_activities
+    from kneedata.io.read import read_activities
 
     n = 0
     for path in paths:

@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 _LAZY = {
     # readers (io/)
     "Activity": "kneedata.io.activity",
-    "read_activities": "kneedata.io.activity",
+    "read_activities": "kneedata.io.read",
     "read_pain_diary": "kneedata.io.diary",
     "read_shoes": "kneedata.io.diary",
     "read_routines": "kneedata.io.diary",

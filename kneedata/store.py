@@ -44,11 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kneedata.errors import FileFormatError, KneedataError
-from kneedata.io.activity import (
-    is_cycling_sport,
-    read_activities_bytes,
-    sniff_format,
-)
+from kneedata.io.activity import is_cycling_sport
 from kneedata.io.exports import (
     MEMBER_SEP,
     STRAVA_COLUMNS,
@@ -61,6 +57,7 @@ from kneedata.io.exports import (
     join_member_path,
     read_strava_activities,
 )
+from kneedata.io.read import read_activities_bytes, sniff_format
 from kneedata.runs import run_kind
 from kneedata.schema import ACTIVITIES, DUPLICATES, FILES, STORE_ACTIVITIES
 
@@ -1538,5 +1535,5 @@ def exit_with_parent(parent_pid: int) -> None:
 def _mp_context() -> Any:
     ctx = _WorkerContext()
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["kneedata.store", "kneedata.io.activity"])
+        ctx.set_forkserver_preload(["kneedata.store", "kneedata.io.read"])
     return ctx

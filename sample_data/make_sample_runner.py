@@ -51,7 +51,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
-from kneedata.io.fitwrite import write_activity_fit  # noqa: E402
+from kneedata.testing.fitwrite import write_activity_fit  # noqa: E402
 
 # --- the stated model ----------------------------------------------------------------
 SEED = 2  # the first seed (from 1) whose realisation has >= 12 episodes (see README)

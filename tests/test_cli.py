@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from kneedata.cli import main
-from kneedata.io.fitwrite import write_activity_fit
+from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
 

@@ -29,13 +29,7 @@ MODULES = _modules()
 PENDING_LONG = {
     "kneedata.metrics.gait._chunk": "issue 12 rewrites the steady-segment detection",
     "kneedata.models.case_crossover": "issue 11 rewrites the models (ModelResult)",
-    "kneedata.io.activity.build_activity": "issue 10: io/ restructure (read.py) next",
-    "kneedata.io.fitwrite.write_activity_fit": "issue 10: moves to kneedata/testing next",
 }
-#: Known import cycles being removed (same rule as PENDING_LONG).
-PENDING_CYCLES = [
-    ["kneedata.io.activity", "kneedata.io.fit", "kneedata.io.gpx", "kneedata.io.tcx"],
-]
 
 
 def code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -167,7 +161,7 @@ def test_no_private_name_imported_across_modules():
 
 
 def test_no_import_cycle():
-    assert cycles(imports()) == PENDING_CYCLES
+    assert cycles(imports()) == []
 
 
 @pytest.mark.parametrize(("lower", "upper"), [

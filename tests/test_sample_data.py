@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 
 import kneedata
-from kneedata.io.activity import read_activities_bytes
+from kneedata.io.read import read_activities_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"

@@ -2,7 +2,7 @@
 
 Hand-built files: a run is 1 sample/s at 3 m/s heading due north from 52 N 4 E,
 170 steps/min, 150 bpm, so its distance is 3 m x (n - 1) and its start time is the
-one given. The same run is written as FIT (kneedata.io.fitwrite) and as GPX (text
+one given. The same run is written as FIT (kneedata.testing.fitwrite) and as GPX (text
 below); both readers then report the same start and a distance within 0.01 %
 (GPX distance from the haversine track, FIT from the distance field).
 """
@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kneedata.io.activity import read_activities
 from kneedata.io.exports import MEMBER_SEP, ZipLimits
-from kneedata.io.fitwrite import write_activity_fit
+from kneedata.io.read import read_activities
 from kneedata.store import (
     STATUSES,
     ImportReport,
@@ -36,6 +35,7 @@ from kneedata.store import (
     UnknownActivityError,
     default_store_path,
 )
+from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kneedata.io.fitwrite import write_activity_fit
 from kneedata.store import STATUSES, Store
+from kneedata.testing.fitwrite import write_activity_fit
 
 distributed = pytest.importorskip("distributed")
 

@@ -1,9 +1,9 @@
-"""One activity (session) as canonical tables, and the one entry point for watch files.
+"""One activity (session) as canonical tables, and the builder every reader uses.
 
-:func:`read_activities` reads ``.fit``, ``.gpx`` and ``.tcx`` files (each optionally
-gzip-compressed), sniffing the content rather than trusting the extension, and returns
-one :class:`Activity` per session. Every reader builds its activities through
-:func:`build_activity`, the single place where sample-derived figures (timer, elapsed
+The format readers (:mod:`kneedata.io.fit`, :mod:`kneedata.io.gpx`,
+:mod:`kneedata.io.tcx`) import this module; the entry point for files,
+:func:`kneedata.io.read.read_activities`, sits above them. Every reader builds its
+activities through :func:`build_activity`, the single place where sample-derived figures (timer, elapsed
 and moving time, distance, cadence, heart rate, climb, running dynamics, local date)
 are computed, so that a FIT file, a GPX file and a TCX file of the same run are
 summarised the same way.
@@ -11,15 +11,12 @@ summarised the same way.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import warnings
-import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,9 +25,7 @@ from pandas.api.types import is_numeric_dtype
 
 from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.exports import LimitExceeded, ZipLimits, gunzip_limited
 from kneedata.io.geo import cumulative_distance_m
-from kneedata.io.xmlsafe import root_local_name
 from kneedata.runs import run_kind
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
 
@@ -44,14 +39,9 @@ __all__ = [
     "Activity",
     "build_activity",
     "cap_text",
-    "file_hash",
-    "gunzip_file",
     "is_cycling_sport",
     "is_foot_sport",
-    "read_activities",
-    "read_activities_bytes",
     "sample_totals",
-    "sniff_format",
 ]
 
 #: Speed above which a sample counts as moving [m/s] (1.8 km/h: slower than any walk,
@@ -509,6 +499,56 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def _merge_watch_totals(totals: dict[str, float], stated: Mapping[str, Any], notes: list[str],
+                        *, foot: bool, cycling: bool,
+                        distance_from_gps: bool) -> tuple[dict[str, str], str]:
+    """Replace sample totals by the watch's stated ones (in place).
+
+    Returns where each figure came from (``watch``/``samples``/``gps``) and the
+    headline source (``watch``, ``samples`` or ``mixed``).
+    """
+    detail: dict[str, str] = {}
+    for name in _FIGURES:
+        if name in stated:
+            if (name == "avg_cadence_spm" and not foot) or (name == "avg_cadence_rpm" and not cycling):
+                continue
+            totals[name] = float(stated[name])
+            detail[name] = "watch"
+        elif not math.isnan(totals.get(name, math.nan)):
+            detail[name] = "gps" if name == "distance_m" and distance_from_gps else "samples"
+    if "avg_speed_m_s" not in stated and "distance_m" in stated:
+        timer = totals["timer_time_s"]
+        if timer and timer > 0:
+            totals["avg_speed_m_s"] = totals["distance_m"] / timer
+            detail["avg_speed_m_s"] = "watch"
+    _drop_infinite(totals, detail, notes)
+    head = [detail[n] for n in _HEADLINE if n in detail]
+    if head and all(s == "watch" for s in head):
+        return detail, "watch"
+    if not any(s == "watch" for s in head):
+        return detail, "samples"
+    return detail, "mixed"
+
+
+def _local_time(recs: pd.DataFrame, start: pd.Timestamp, utc_offset_min: Any,
+                notes: list[str]) -> tuple[float, str | None, str]:
+    """``(UTC offset [min], IANA zone, source)``: the file's offset, else the zone of
+    the first GPS fix, else UTC (with a note)."""
+    timezone: str | None = None
+    fix = _first_fix(recs) if len(recs) else None
+    if fix is not None:
+        timezone = _zone_of_fix(*fix)
+    if utc_offset_min is not None and not _is_missing(utc_offset_min):
+        return float(utc_offset_min), timezone, "file"
+    if timezone is not None and (zone_offset := _offset_in_zone(timezone, start)) is not None:
+        return zone_offset, timezone, "gps_timezone"
+    notes.append(
+        "no UTC offset in the file and no GPS fix: local date taken in UTC "
+        "(it may be a day off for runs near midnight)"
+    )
+    return 0.0, "UTC", "assumed_utc"
+
+
 def build_activity(
     records: pd.DataFrame,
     *,
@@ -638,28 +678,8 @@ def build_activity(
         totals["avg_cadence_rpm"] = math.nan
 
     stated = {k: v for k, v in (watch_totals or {}).items() if not _is_missing(v)}
-    detail: dict[str, str] = {}
-    for name in _FIGURES:
-        if name in stated:
-            if (name == "avg_cadence_spm" and not foot) or (name == "avg_cadence_rpm" and not cycling):
-                continue
-            totals[name] = float(stated[name])
-            detail[name] = "watch"
-        elif not math.isnan(totals.get(name, math.nan)):
-            detail[name] = "gps" if name == "distance_m" and distance_from_gps else "samples"
-    if "avg_speed_m_s" not in stated and "distance_m" in stated:
-        timer = totals["timer_time_s"]
-        if timer and timer > 0:
-            totals["avg_speed_m_s"] = totals["distance_m"] / timer
-            detail["avg_speed_m_s"] = "watch"
-    _drop_infinite(totals, detail, notes)
-    head = [detail[n] for n in _HEADLINE if n in detail]
-    if head and all(s == "watch" for s in head):
-        totals_source = "watch"
-    elif not any(s == "watch" for s in head):
-        totals_source = "samples"
-    else:
-        totals_source = "mixed"
+    detail, totals_source = _merge_watch_totals(totals, stated, notes, foot=foot, cycling=cycling,
+                                                distance_from_gps=distance_from_gps)
 
     if "start_time_utc" in stated:
         start = as_utc(pd.Timestamp(stated["start_time_utc"]))
@@ -671,25 +691,7 @@ def build_activity(
             "there is nothing to read - re-export the activity from the watch or app"
         )
 
-    # local time
-    timezone: str | None = None
-    fix = _first_fix(recs) if len(recs) else None
-    if fix is not None:
-        timezone = _zone_of_fix(*fix)
-    if utc_offset_min is not None and not _is_missing(utc_offset_min):
-        offset = float(utc_offset_min)
-        local_time_source = "file"
-    elif timezone is not None and (zone_offset := _offset_in_zone(timezone, start)) is not None:
-        offset = zone_offset
-        local_time_source = "gps_timezone"
-    else:
-        offset = 0.0
-        timezone = "UTC"
-        local_time_source = "assumed_utc"
-        notes.append(
-            "no UTC offset in the file and no GPS fix: local date taken in UTC "
-            "(it may be a day off for runs near midnight)"
-        )
+    offset, timezone, local_time_source = _local_time(recs, start, utc_offset_min, notes)
     local_date = (start.tz_localize(None) + pd.Timedelta(minutes=offset)).date()
 
     summary: dict[str, Any] = dict.fromkeys(ACTIVITIES)
@@ -755,133 +757,3 @@ def _warn(source_file: str, activity_id: str, notes: list[str]) -> None:
         DataQualityWarning,
         stacklevel=3,
     )
-
-
-# --------------------------------------------------------------------------------
-# reading files
-
-
-def file_hash(data: bytes) -> str:
-    """First 16 hex digits of the SHA-256 of the (decompressed) file bytes."""
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-#: Bytes of a UTF-16 file decoded to find its root element (the prolog of any real
-#: file is far shorter).
-_SNIFF_UTF16_BYTES = 2**20
-
-
-def sniff_format(data: bytes) -> str | None:
-    """``"fit"``, ``"gpx"``, ``"tcx"`` or ``None`` from the content (not the name).
-
-    FIT: header size 12 or 14 and ``.FIT`` at byte 8. XML: the first element's
-    local name is ``gpx`` or ``TrainingCenterDatabase`` (a BOM, leading whitespace,
-    the XML declaration, comments and a DOCTYPE are skipped).
-    """
-    if len(data) >= 12 and data[8:12] == b".FIT":
-        return "fit"
-    # the whole prolog is scanned: a comment before the root can be long
-    head = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        head = head[:_SNIFF_UTF16_BYTES].decode("utf-16", "ignore").encode("utf-8")
-    name = (root_local_name(head) or "").lower()
-    return {"gpx": "gpx", "trainingcenterdatabase": "tcx"}.get(name)
-
-
-def gunzip_file(data: bytes, source_file: str, *, limits: ZipLimits | None = None) -> bytes:
-    """Decompress a gzip-compressed watch file, streaming, capped at ``limits.max_member_bytes``.
-
-    The one decompression of ``.gz`` files, used by :func:`read_activities` and by
-    the store's import. A truncated stream yields what it held before the damage
-    (the reader then marks the activity incomplete).
-
-    Raises
-    ------
-    FileFormatError
-        When the output would exceed the limit (a gzip bomb: refused after reading
-        at most the limit, never the whole stream) or nothing can be decompressed.
-    """
-    limit = (limits or ZipLimits()).max_member_bytes
-    try:
-        return gunzip_limited(data, limit=limit, what="the gzip stream")
-    except LimitExceeded as err:
-        raise FileFormatError(f"{source_file}: {err}") from err
-    except (OSError, EOFError, ValueError, zlib.error) as err:
-        raise FileFormatError(
-            f"{source_file}: gzip-compressed but cannot be decompressed ({err}); "
-            "re-download or re-export the file"
-        ) from err
-
-
-def read_activities(path: str | Path, *, engine: str | None = None,
-                    limits: ZipLimits | None = None) -> list[Activity]:
-    """Read a watch file (``.fit``, ``.gpx``, ``.tcx``, each optionally ``.gz``).
-
-    Parameters
-    ----------
-    path
-        The file. Its content decides the format, not its name.
-    engine
-        FIT decoder: ``None`` or ``"fitdecode"`` (default), ``"fitparse"``, or
-        ``"garmin_fit_sdk"`` when that package is installed. Ignored for GPX/TCX.
-    limits
-        Safety limits; a ``.gz`` file may decompress to at most
-        ``limits.max_member_bytes`` (default :class:`kneedata.io.exports.ZipLimits`:
-        512 MiB).
-
-    Returns
-    -------
-    list of Activity
-        One per session; a multisport file gives one per leg.
-
-    Raises
-    ------
-    FileFormatError
-        For a file with no readable activity: 0 bytes, not FIT/GPX/TCX, a header
-        with no data, a ``.gz`` over the limit.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError as err:
-        raise FileFormatError(f"{path}: is a folder, not an activity file; pass the files inside it") from err
-    return read_activities_bytes(data, str(path), engine=engine, limits=limits)
-
-
-def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None = None,
-                          limits: ZipLimits | None = None) -> list[Activity]:
-    """Read a watch file held in memory (e.g. a zip member); see :func:`read_activities`.
-
-    ``source_file`` names the file in messages and in ``summary['source_file']``.
-    """
-    if len(data) == 0:
-        raise FileFormatError(
-            f"{source_file}: the file is empty (0 bytes); the export or copy did not "
-            "finish - export the activity again"
-        )
-    if data[:2] == b"\x1f\x8b":
-        data = gunzip_file(data, source_file, limits=limits)
-        if len(data) == 0:
-            raise FileFormatError(
-                f"{source_file}: the gzip archive holds an empty file (0 bytes); export the activity again"
-            )
-    kind = sniff_format(data)
-    digest = file_hash(data)
-    if kind == "fit":
-        from kneedata.io.fit import read_fit
-
-        return read_fit(data, source_file, digest, engine=engine)
-    if kind == "gpx":
-        from kneedata.io.gpx import read_gpx
-
-        return read_gpx(data, source_file, digest)
-    if kind == "tcx":
-        from kneedata.io.tcx import read_tcx
-
-        return read_tcx(data, source_file, digest)
-    start = data[:16]
-    raise FileFormatError(
-        f"{source_file}: not a FIT, GPX or TCX file (content starts with {start!r}); "
-        "pass a .fit, .gpx or .tcx file (optionally .gz) as exported by the watch or app"
-    )
-

@@ -10,7 +10,7 @@ by a hostile value). The child process limits its own address space
 (``RLIMIT_AS``: what it maps after reading each original once, plus
 ``--memory-mib``) and each read's
 time (``SIGALRM``, ``--seconds``), reads every mutant with
-:func:`kneedata.io.activity.read_activities_bytes` and prints one JSON line per
+:func:`kneedata.io.read.read_activities_bytes` and prints one JSON line per
 mutant: ``{"file", "op", "seed", "outcome", "detail", "seconds"}`` where outcome is
 
 * ``read`` - activities that hold no impossible value (see :func:`check_activity`);
@@ -123,7 +123,7 @@ def _alarm(signum: int, frame: object) -> None:
 def read_one(data: bytes, name: str, seconds: float) -> tuple[str, str]:
     """``(outcome, detail)`` of reading one mutant (see the module docstring)."""
     from kneedata.errors import FileFormatError
-    from kneedata.io.activity import read_activities_bytes
+    from kneedata.io.read import read_activities_bytes
 
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:

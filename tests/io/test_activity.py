@@ -20,10 +20,12 @@ from kneedata.io.activity import (
     MOVING_SPEED_M_S,
     Activity,
     build_activity,
+    sample_totals,
+)
+from kneedata.io.read import (
     file_hash,
     read_activities,
     read_activities_bytes,
-    sample_totals,
     sniff_format,
 )
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
@@ -327,7 +329,7 @@ def test_zero_byte_file_on_disk(tmp_path):
 
 
 def test_gzip_fit_read_by_content_not_name(tmp_path):
-    from kneedata.io.fitwrite import write_activity_fit
+    from kneedata.testing.fitwrite import write_activity_fit
 
     data = write_activity_fit(None, _frame(61), utc_offset_min=60.0, laps=None)
     path = tmp_path / "activity.bin"  # misleading name: content decides

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.activity import read_activities, read_activities_bytes
 from kneedata.io.exports import ZipLimits, iter_zip
+from kneedata.io.read import read_activities, read_activities_bytes
 
 T0 = pd.Timestamp("2024-06-01 06:00:00", tz="UTC")
 GPX_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<gpx version="1.1" creator="{creator}" '

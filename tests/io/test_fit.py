@@ -1,4 +1,4 @@
-"""FIT reader rules, each on a small hand-built FIT file (kneedata.io.fitwrite).
+"""FIT reader rules, each on a small hand-built FIT file (kneedata.testing.fitwrite).
 
 Expected values come from the fields written into each file, so they can be
 checked by hand.
@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.activity import read_activities_bytes
 from kneedata.io.fit import _RI, FIT_DATETIME_MIN, _records_frame, read_fit
-from kneedata.io.fitwrite import FitWriter, deg_to_semicircles, fit_crc, fit_time
+from kneedata.io.read import read_activities_bytes
+from kneedata.testing.fitwrite import FitWriter, deg_to_semicircles, fit_crc, fit_time
 
 T0 = dt.datetime(2024, 6, 1, 21, 40, tzinfo=dt.timezone.utc)
 

@@ -19,9 +19,10 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import FileFormatError
-from kneedata.io.activity import Activity, read_activities, read_activities_bytes
+from kneedata.io.activity import Activity
 from kneedata.io.fit import fitfast_module
-from kneedata.io.fitwrite import FitWriter
+from kneedata.io.read import read_activities, read_activities_bytes
+from kneedata.testing.fitwrite import FitWriter
 
 #: Files fitfast refuses (checked with fitfast 0.1.0): bad file CRC, truncation,
 #: a corrupt chained header, an undefined local message, and the FR70 file whose

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.activity import file_hash, read_activities, sample_totals
+from kneedata.io.activity import sample_totals
 from kneedata.io.geo import EARTH_RADIUS_M, haversine_m
 from kneedata.io.gpx import (
     cumulative_distance_m,
@@ -26,6 +26,7 @@ from kneedata.io.gpx import (
     map_sport,
     read_gpx,
 )
+from kneedata.io.read import file_hash, read_activities
 from kneedata.schema import RECORDS
 
 M_PER_DEG = 2 * math.pi * EARTH_RADIUS_M / 360  # 111 194.93 m per degree on the equator

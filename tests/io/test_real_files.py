@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.activity import Activity, is_foot_sport, read_activities, sample_totals
+from kneedata.io.activity import Activity, is_foot_sport, sample_totals
+from kneedata.io.read import read_activities
 
 pytestmark = pytest.mark.real_data
 
@@ -317,8 +318,8 @@ def test_real_run_at_2340_local_gets_its_local_date(real_data):
     # Take the real samples of run.fit, move them to start 21:40 UTC on 14 Sep
     # 2019 and write them with local_timestamp = UTC+2 (Berlin summer time): the
     # run starts 23:40 local and belongs to 14 September, not the 15th.
-    from kneedata.io.activity import read_activities_bytes
-    from kneedata.io.fitwrite import write_activity_fit
+    from kneedata.io.read import read_activities_bytes
+    from kneedata.testing.fitwrite import write_activity_fit
 
     (run,) = _read(str(real_data / "fit" / "run.fit"))
     records = run.records.drop(columns=["moving", "timer_running"])

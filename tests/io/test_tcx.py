@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
-from kneedata.io.activity import file_hash, read_activities, sample_totals
+from kneedata.io.activity import sample_totals
 from kneedata.io.geo import EARTH_RADIUS_M
+from kneedata.io.read import file_hash, read_activities
 from kneedata.io.tcx import read_tcx, timer_gaps
 from kneedata.schema import LAPS
 

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from kneedata import DataQualityWarning
-from kneedata.io.activity import read_activities_bytes
-from kneedata.io.fitwrite import write_activity_fit
+from kneedata.io.read import read_activities_bytes
+from kneedata.testing.fitwrite import write_activity_fit
 
 START = dt.date(2024, 1, 1)
 WEEKS = 70

@@ -781,6 +781,96 @@ def _fraction_fix(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray | None:
+    """A records column as float numpy, ``None`` when absent."""
+    return frame[name].to_numpy(float) if name in frame else None
+
+
+def _record_columns(frame: pd.DataFrame, times: np.ndarray, *, foot: bool, enhanced: bool,
+                    running_dynamics: bool) -> pd.DataFrame:
+    """The record messages' fields in FIT profile units (one row per sample)."""
+    rec = pd.DataFrame({"timestamp": times})
+
+    def col(name: str) -> np.ndarray | None:
+        return _column(frame, name)
+
+    lat, lon = col("latitude_deg"), col("longitude_deg")
+    if lat is not None and lon is not None:
+        rec["position_lat"] = np.round(lat * (2**31 / 180.0))
+        rec["position_long"] = np.round(lon * (2**31 / 180.0))
+    alt = col("altitude_m")
+    if alt is not None:
+        rec["enhanced_altitude" if enhanced else "altitude"] = alt
+    hr = col("heart_rate_bpm")
+    if hr is not None:
+        rec["heart_rate"] = hr
+    if foot and col("cadence_spm") is not None:
+        strides = np.asarray(col("cadence_spm")) / 2.0
+        whole = np.floor(strides)
+        frac = np.round((strides - whole) * 128)
+        whole = np.where(frac >= 128, whole + 1, whole)
+        frac = np.where(frac >= 128, frac - 128, frac)
+        rec["cadence"] = whole
+        rec["fractional_cadence"] = frac / 128
+    elif not foot and col("cadence_rpm") is not None:
+        rec["cadence"] = col("cadence_rpm")
+    dist = col("distance_m")
+    if dist is not None:
+        rec["distance"] = dist
+    speed = col("speed_m_s")
+    if speed is not None:
+        rec["enhanced_speed" if enhanced else "speed"] = speed
+    if col("power_w") is not None:
+        rec["power"] = col("power_w")
+    if col("temperature_c") is not None:
+        rec["temperature"] = col("temperature_c")
+    if running_dynamics:
+        for column, (field, factor) in _RD_COLUMNS.items():
+            values = col(column)
+            if values is not None:
+                rec[field] = values * factor
+    rec.index = frame.index
+    return rec
+
+
+
+def _lap_bounds(laps: Any, times: np.ndarray, dist: np.ndarray | None) -> list[int]:
+    """Lap end times in raw FIT seconds (end-inclusive), the last one the final sample."""
+    end_time = int(times[-1])
+    if laps is None:
+        bounds = [end_time]
+    elif isinstance(laps, (int, float)):
+        if dist is None:
+            raise SchemaError("write_activity_fit: auto-laps by distance need distance_m")
+        d0 = np.nanmin(dist)
+        lap_no = np.floor((np.nan_to_num(dist, nan=d0) - d0) / float(laps)).astype(int)
+        change = np.flatnonzero(np.diff(lap_no) > 0)
+        bounds = [int(times[i + 1]) for i in change] + [end_time]
+        bounds = sorted(set(bounds))
+    else:
+        bounds = sorted(fit_time(t) for t in laps)
+        if bounds[-1] < end_time:
+            bounds.append(end_time)
+    return bounds
+
+
+def _write_records(w: FitWriter, rec: pd.DataFrame, times: np.ndarray,
+                   pause_raw: list[tuple[int, int]]) -> None:
+    """Record messages interleaved with the timer stop/start events of the pauses."""
+    events = sorted(
+        [(stop, 0, "stop_all") for stop, _ in pause_raw]
+        + [(start, 1, "start") for _, start in pause_raw]
+    )
+    pos = 0
+    for when, _, kind in events:
+        upto = int(np.searchsorted(times, when, side="left" if kind == "start" else "right"))
+        w.records(rec.iloc[pos:upto])
+        pos = upto
+        w.event(timestamp=when, event="timer", event_type=kind, event_group=0,
+                timer_trigger="manual")
+    w.records(rec.iloc[pos:])
+
+
 def write_activity_fit(
     path: str | Path | None,
     records: pd.DataFrame,
@@ -866,64 +956,11 @@ def write_activity_fit(
     pause_raw = sorted((fit_time(a), fit_time(b)) for a, b in pauses)
     weights = _timer_weights(times, pause_raw)
 
-    # record columns in FIT units
-    rec = pd.DataFrame({"timestamp": times})
-    def col(name: str) -> np.ndarray | None:
-        return frame[name].to_numpy(float) if name in frame else None
-
-    lat, lon = col("latitude_deg"), col("longitude_deg")
-    if lat is not None and lon is not None:
-        rec["position_lat"] = np.round(lat * (2**31 / 180.0))
-        rec["position_long"] = np.round(lon * (2**31 / 180.0))
-    alt = col("altitude_m")
-    if alt is not None:
-        rec["enhanced_altitude" if enhanced else "altitude"] = alt
-    hr = col("heart_rate_bpm")
-    if hr is not None:
-        rec["heart_rate"] = hr
-    if foot and col("cadence_spm") is not None:
-        strides = np.asarray(col("cadence_spm")) / 2.0
-        whole = np.floor(strides)
-        frac = np.round((strides - whole) * 128)
-        whole = np.where(frac >= 128, whole + 1, whole)
-        frac = np.where(frac >= 128, frac - 128, frac)
-        rec["cadence"] = whole
-        rec["fractional_cadence"] = frac / 128
-    elif not foot and col("cadence_rpm") is not None:
-        rec["cadence"] = col("cadence_rpm")
-    dist = col("distance_m")
-    if dist is not None:
-        rec["distance"] = dist
-    speed = col("speed_m_s")
-    if speed is not None:
-        rec["enhanced_speed" if enhanced else "speed"] = speed
-    if col("power_w") is not None:
-        rec["power"] = col("power_w")
-    if col("temperature_c") is not None:
-        rec["temperature"] = col("temperature_c")
-    if running_dynamics:
-        for column, (field, factor) in _RD_COLUMNS.items():
-            values = col(column)
-            if values is not None:
-                rec[field] = values * factor
-    rec.index = frame.index
-
-    # lap boundaries (raw FIT seconds, end-inclusive)
+    rec = _record_columns(frame, times, foot=foot, enhanced=enhanced,
+                          running_dynamics=running_dynamics)
+    lat, lon, dist = (_column(frame, c) for c in ("latitude_deg", "longitude_deg", "distance_m"))
+    bounds = _lap_bounds(laps, times, dist)
     end_time = int(times[-1])
-    if laps is None:
-        bounds = [end_time]
-    elif isinstance(laps, (int, float)):
-        if dist is None:
-            raise SchemaError("write_activity_fit: auto-laps by distance need distance_m")
-        d0 = np.nanmin(dist)
-        lap_no = np.floor((np.nan_to_num(dist, nan=d0) - d0) / float(laps)).astype(int)
-        change = np.flatnonzero(np.diff(lap_no) > 0)
-        bounds = [int(times[i + 1]) for i in change] + [end_time]
-        bounds = sorted(set(bounds))
-    else:
-        bounds = sorted(fit_time(t) for t in laps)
-        if bounds[-1] < end_time:
-            bounds.append(end_time)
 
     start_time = int(times[0])
     w = FitWriter()
@@ -935,19 +972,7 @@ def write_activity_fit(
     w.event(timestamp=start_time, event="timer", event_type="start", event_group=0,
             timer_trigger="manual")
 
-    # records interleaved with pause events
-    events = sorted(
-        [(stop, 0, "stop_all") for stop, _ in pause_raw]
-        + [(start, 1, "start") for _, start in pause_raw]
-    )
-    pos = 0
-    for when, _, kind in events:
-        upto = int(np.searchsorted(times, when, side="left" if kind == "start" else "right"))
-        w.records(rec.iloc[pos:upto])
-        pos = upto
-        w.event(timestamp=when, event="timer", event_type=kind, event_group=0,
-                timer_trigger="manual")
-    w.records(rec.iloc[pos:])
+    _write_records(w, rec, times, pause_raw)
     w.event(timestamp=end_time, event="timer", event_type="stop_all", event_group=0,
             timer_trigger="manual")
 
@@ -1000,9 +1025,7 @@ def write_activity_fit(
         first = int(np.flatnonzero(np.isfinite(lat))[0])
         session["start_position_lat"] = round(lat[first] * (2**31 / 180.0))
         session["start_position_long"] = round(lon[first] * (2**31 / 180.0))  # type: ignore[index]
-    if session_totals:
-        for key, value in session_totals.items():
-            session[key] = value
+    session.update(session_totals or {})
     session = _fraction_fix(session)
     if enhanced and "avg_speed" in session:
         session["enhanced_avg_speed"] = session["avg_speed"]

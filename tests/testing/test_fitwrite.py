@@ -1,4 +1,4 @@
-"""kneedata.io.fitwrite: the FIT encoder, checked by reading back with two decoders.
+"""kneedata.testing.fitwrite: the FIT encoder, checked by reading back with two decoders.
 
 Every file written here must be read by fitdecode with CRC checking set to raise and
 by fitparse (which checks CRCs by default) and give back the values written, to the
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from kneedata.errors import SchemaError
-from kneedata.io.fitwrite import (
+from kneedata.testing.fitwrite import (
     FIT_EPOCH,
     FitWriter,
     deg_to_semicircles,
