@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from kneedata.metrics.baseline import BASELINE_DAYS, MIN_BASELINE_RUNS
 from kneedata.runs import RUN_KINDS, check_include, select_runs
 
 __all__ = ["DeriveOptions", "Derived", "derive"]
@@ -52,6 +53,9 @@ class DeriveOptions:
     height_m, leg_length_m
         Body height and leg length for the step-length ratios [m]
         (:func:`kneedata.gait_metrics`).
+    baseline_days, min_baseline_runs
+        Trailing window of the runner's own speed-cadence line [d] and the runs it
+        needs (:func:`kneedata.gait_metrics`).
     load_column
         Daily load summarised by :func:`kneedata.load_metrics` (``distance_km``,
         ``duration_min``, ``trimp``, ``srpe_au``).
@@ -75,6 +79,8 @@ class DeriveOptions:
     complete: bool = False
     height_m: float | None = None
     leg_length_m: float | None = None
+    baseline_days: int = BASELINE_DAYS
+    min_baseline_runs: int = MIN_BASELINE_RUNS
     load_column: str = "distance_km"
     missing_gap_days: int | None = None
     hr_rest_bpm: float | None = None
@@ -298,7 +304,9 @@ def _watch_tables(
     }
     if records is not None:
         out["gait"] = gait_metrics(records, activities, height_m=opts.height_m,
-                                   leg_length_m=opts.leg_length_m, include=opts.include)
+                                   leg_length_m=opts.leg_length_m, include=opts.include,
+                                   baseline_days=opts.baseline_days,
+                                   min_baseline_runs=opts.min_baseline_runs)
     if shoes is not None and len(shoes):
         out["shoe_usage"] = shoe_usage(activities, shoes, include=opts.include)
         out["shoe_summary"] = shoe_summary(activities, shoes, episodes=episodes,

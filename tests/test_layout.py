@@ -24,12 +24,6 @@ def _modules() -> dict[str, ast.Module]:
 
 MODULES = _modules()
 
-#: Known offenders being fixed in other issues' work; each must still offend (remove
-#: it from here when fixed), and no other may appear.
-PENDING_LONG = {
-    "kneedata.metrics.gait._chunk": "issue 12 rewrites the steady-segment detection",
-    "kneedata.models.case_crossover": "issue 11 rewrites the models (ModelResult)",
-}
 
 
 def code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -149,11 +143,7 @@ def test_the_checks_see_what_they_check():
 
 
 def test_no_function_over_100_lines_of_code():
-    found = {entry.split(" (")[0]: entry for entry in long_functions()}
-    new = [entry for name, entry in found.items() if name not in PENDING_LONG]
-    assert new == [], "split these functions (house style: small functions)"
-    fixed = sorted(set(PENDING_LONG) - set(found))
-    assert fixed == [], "fixed: remove them from PENDING_LONG"
+    assert long_functions() == [], "split these functions (house style: small functions)"
 
 
 def test_no_private_name_imported_across_modules():
