@@ -1,6 +1,7 @@
 # kneedata: two commands for a fresh clone (see README.md)
 #   make demo  - set up, import sample_data/, derive, model, plot, write the report
 #   make test  - set up, lint (ruff), type-check (mypy), run every test and notebook
+#   make test-fast - the unit tests only (no slow or real-file tests): the inner loop
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.kneedata-installed
 DEMO   ?= .kneedata-demo
 OUT    ?= report
 
-.PHONY: setup demo test lint lab clean
+.PHONY: setup demo test test-fast lint lab clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q --durations=10
+
+# the inner loop: everything but the tests marked slow or needing the real files
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not real_data" --durations=5
 
 # JupyterLab reads overrides.json from its application settings folder: double-clicking a
 # notebooks/NN-topic.py file then opens it as a notebook (jupytext), not as text

@@ -222,6 +222,7 @@ entry = st.tuples(st.integers(0, 150), st.integers(0, 20).map(lambda x: x / 2),
                   st.sampled_from(["left", "right", "both", None]))
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(entries=st.lists(entry, max_size=40), threshold=st.sampled_from([1, 3, 4.5, 10]),
        washout=st.integers(1, 20), complete=st.booleans())

@@ -34,6 +34,7 @@ def test_jupytext_is_a_run_time_dependency():
     assert _requirement(PYPROJECT["project"]["dependencies"], "jupytext")
 
 
+@pytest.mark.slow
 def test_make_lab_makes_jupytext_the_default_viewer_of_the_notebooks(tmp_path):
     overrides = json.loads((REPO / "notebooks" / "jupyterlab-overrides.json").read_text())
     viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]

@@ -167,6 +167,7 @@ def test_counts_and_formats(truth, runs):
     assert set(runs["device"]) == {"fr235", "fr935", ""}
 
 
+@pytest.mark.slow
 def test_read_back_matches_truth(runs, read_back):
     assert (read_back["activity_id"].to_numpy() == runs["activity_id"].to_numpy()).all()
     assert (read_back["local_date"].to_numpy() == runs["date"].to_numpy()).all()

@@ -593,6 +593,7 @@ class _CrashingExecutor(cf.ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crashes", [1, 2, 5])
 def test_broken_pool_never_blames_a_file_that_reads_alone(tmp_path, crashes):
     # the pool breaks around run002.gpx (1, 2 or 5 times) though the file is fine:

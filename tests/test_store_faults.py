@@ -1,7 +1,7 @@
 """Store and command-line faults found by fault injection (issue 14), one test each.
 
 Hand-built runs as in tests/test_store.py: 1 sample/s at 3 m/s due north from
-52 N 4 E, written as FIT by kneedata.io.fitwrite.
+52 N 4 E, written as FIT by kneedata.testing.fitwrite.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kneedata.io.fitwrite import write_activity_fit
 from kneedata.store import Store
+from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
 
