@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import kneedata as kd
-from kneedata.io.fitwrite import write_activity_fit
 from kneedata.runs import RUN_KINDS, run_kind
+from kneedata.testing.fitwrite import write_activity_fit
 
 
 @pytest.mark.parametrize(("sport", "sub_sport", "kind"), [
