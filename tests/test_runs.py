@@ -101,7 +101,7 @@ def test_treadmill_file_counts_everywhere(treadmill_store):
     spikes = kd.session_spikes(acts).set_index("activity_id")
     assert spikes.loc[tid, "spike_category"] == "moderate"
     # gait: cadence from the watch, speed from the watch (no GPS)
-    gait = kd.gait_metrics(treadmill_store).set_index("activity_id")
+    gait = kd.gait_metrics(treadmill_store.records_map(), treadmill_store.activities()).set_index("activity_id")
     assert gait.loc[tid, "cadence_moving_spm"] == pytest.approx(170, abs=0.5)
     assert gait.loc[tid, "form_basis"] == "whole_run"  # no altitude: never "flat"
     # shoes: the one shoe in use is assigned to the treadmill run too
@@ -132,7 +132,7 @@ def test_treadmill_without_speed_has_cadence_but_no_pace_based_gait(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kd.DataQualityWarning)
         store.import_paths([tmp_path / "t.fit"], workers=1, progress=False)
-    row = kd.gait_metrics(store).iloc[0]
+    row = kd.gait_metrics(store.records_map(), store.activities()).iloc[0]
     assert np.isfinite(row["cadence_moving_spm"])
     assert np.isnan(row["step_length_m"]) and np.isnan(row["cadence_deviation_pct"])
     assert "no speed" in row["gait_missing_reason"]
