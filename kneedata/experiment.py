@@ -594,7 +594,7 @@ def _cadence_per_run(store: Any) -> pd.DataFrame:
     """
     from kneedata.metrics.gait import gait_metrics
 
-    gait = store.gait if _is_derived(store) else gait_metrics(store)
+    gait = store.gait if _is_derived(store) else gait_metrics(store.records_map(), store.activities())
     if gait is None or gait.empty:
         return pd.DataFrame(columns=["date", "deviation", "km"])
     runs = _runs(store).set_index("activity_id")
