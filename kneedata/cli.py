@@ -2,7 +2,8 @@
 
 Usage::
 
-    kneedata import PATH... [--store DIR] [--workers N] [--force] [--report-csv FILE]
+    kneedata import PATH... [--store DIR] [--runner ID] [--workers N] [--force] [--report-csv FILE]
+    kneedata import --manifest runners.csv [--store DIR] [--force]
     kneedata activities [--store DIR] [--csv FILE]
     kneedata init FOLDER [--force]
     kneedata report [--store DIR] [--diary F] [--shoes F] [--routines F] --out DIR
@@ -50,9 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     imp = sub.add_parser("import", help="import watch files, folders and export zips into the store")
-    imp.add_argument("paths", nargs="+", metavar="PATH",
+    imp.add_argument("paths", nargs="*", metavar="PATH",
                      help="files or folders (.fit/.gpx/.tcx, .gz, Garmin/Strava export .zip)")
     _store_arg(imp)
+    imp.add_argument("--runner", metavar="ID", default=None,
+                     help="the runner these files belong to (default: the store's only runner)")
+    imp.add_argument("--manifest", metavar="CSV", default=None,
+                     help="import many runners: a CSV with columns runner_id,path (and optional "
+                     "diary,shoes,routines,height_m,leg_length_m); paths relative to the CSV")
     imp.add_argument("--workers", type=int, default=None, metavar="N",
                      help="worker processes (default: all cores)")
     imp.add_argument("--force", action="store_true", help="re-read files even when unchanged")
@@ -121,7 +127,31 @@ def _open_store(path: str | None) -> Any:
     return Store(path) if path else Store()
 
 
+def _cmd_import_manifest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from kneedata.cohort import import_cohort, read_manifest
+
+    if args.paths or args.runner:
+        parser.error("--manifest lists the runners and their paths: give no PATH and no --runner")
+    if not os.path.isfile(os.path.expanduser(args.manifest)):
+        parser.error(f"no such manifest file: {args.manifest}")
+    result = import_cohort(_open_store(args.store), read_manifest(args.manifest),
+                           progress=not args.no_progress, force=args.force)
+    print(result.summary())
+    return 0
+
+
 def _cmd_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.manifest:
+        return _cmd_import_manifest(args, parser)
+    if not args.paths:
+        parser.error("give one or more PATHs to import (or --manifest runners.csv)")
+    if args.runner is not None:
+        from kneedata.runners import check_runner_id
+
+        try:
+            check_runner_id(args.runner, where="--runner")
+        except ValueError as err:
+            parser.error(str(err))
     missing = [p for p in args.paths if not os.path.lexists(os.path.expanduser(p))]
     if missing:
         parser.error(f"no such file or folder: {', '.join(missing)}")
@@ -130,7 +160,7 @@ def _cmd_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     try:
         store = _open_store(args.store)
         report = store.import_paths(args.paths, workers=args.workers, progress=not args.no_progress,
-                                    force=args.force)
+                                    force=args.force, runner_id=args.runner)
     except OSError as err:
         if args.report_csv:  # say what happened to each path given, where the CSV can be written
             import pandas as pd

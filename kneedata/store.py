@@ -58,6 +58,13 @@ from kneedata.io.exports import (
     read_strava_activities,
 )
 from kneedata.io.read import read_activities_bytes, sniff_format
+from kneedata.runners import (
+    DEFAULT_RUNNER_ID,
+    check_runner_id,
+    publish_activities,
+    runner_folder,
+    runner_ids,
+)
 from kneedata.runs import run_kind
 from kneedata.schema import ACTIVITIES, DUPLICATES, FILES, STORE_ACTIVITIES
 
@@ -483,6 +490,37 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
+    # ---- runners (kneedata.runners: the default runner in this folder, others below) ----
+
+    #: Id of the runner whose data this folder holds (set by :meth:`runner`).
+    runner_id: str = DEFAULT_RUNNER_ID
+    _root: Path | None = None  # the cohort store this runner's store belongs to
+
+    def runners(self) -> list[str]:
+        """Ids of the runners with data in this store, sorted (``["runner"]`` for one runner)."""
+        if self._root is not None:
+            return [self.runner_id] if (self.path / "files.parquet").exists() else []
+        return runner_ids(self.path)
+
+    def runner(self, runner_id: str) -> Store:
+        """One runner's own store: ``activities()``, ``records(id)``, ``laps(id)``, ``files()``.
+
+        The default runner (:data:`kneedata.runners.DEFAULT_RUNNER_ID`) is this store.
+        """
+        rid = check_runner_id(runner_id)
+        if self._root is not None:
+            if rid != self.runner_id:
+                raise ValueError(f"{self!r} holds runner {self.runner_id!r} only, not {rid!r}; "
+                                 "open the cohort store folder instead")
+            return self
+        if rid == DEFAULT_RUNNER_ID:
+            return self
+        view = Store(runner_folder(self.path, rid), limits=self.limits,
+                     checkpoint_every=self.checkpoint_every,
+                     checkpoint_seconds=self.checkpoint_seconds)
+        view.runner_id, view._root = rid, self.path
+        return view
+
     # ---- reading ----------------------------------------------------------------
 
     def _table(self, name: str) -> pd.DataFrame | None:
@@ -491,8 +529,13 @@ class Store:
             return None
         return pd.read_parquet(file)
 
-    def activities(self) -> pd.DataFrame:
-        """One row per activity, sorted by start time.
+    def activities(self, runner_id: str | None = None) -> pd.DataFrame:
+        """One row per activity, sorted by runner then start time.
+
+        Parameters
+        ----------
+        runner_id
+            Only this runner's activities; ``None`` (default): every runner's.
 
         Returns
         -------
@@ -501,12 +544,23 @@ class Store:
             (:data:`kneedata.schema.ACTIVITIES`) plus :data:`kneedata.schema.STORE_ACTIVITIES`:
             ``name``, ``gear``, ``rpe``, ``strava_id``, ``strava_type`` where an export
             supplies them, ``source_files`` (list: the kept file first, then the
-            duplicates folded into this activity), ``n_sources``, ``warnings``.
+            duplicates folded into this activity), ``n_sources``, ``warnings``, and
+            last ``runner_id``.
         """
+        if runner_id is not None and check_runner_id(runner_id) != self.runner_id:
+            return self.runner(runner_id).activities()
+        if runner_id is None and self._root is None:
+            ids = [r for r in self.runners() if r != DEFAULT_RUNNER_ID]
+            if ids:
+                parts = [self._own_activities(), *(self.runner(r).activities() for r in ids)]
+                return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+        return self._own_activities()
+
+    def _own_activities(self) -> pd.DataFrame:
         frame = self._table("activities")
-        if frame is None:
-            return _empty_activities()
-        return _restore_lists(frame, ("source_files", "warnings"))
+        frame = _empty_activities() if frame is None else _restore_lists(frame, ("source_files", "warnings"))
+        frame["runner_id"] = pd.Series(self.runner_id, index=frame.index, dtype="str")
+        return frame
 
     def duplicates(self) -> pd.DataFrame:
         """Activities recognised as another copy of a kept one (``duplicate_of``, ``duplicate_reason``)."""
@@ -587,6 +641,7 @@ class Store:
         progress: bool = True,
         force: bool = False,
         fit_engine: str | None = None,
+        runner_id: str | None = None,
     ) -> ImportReport:
         """Import files, folders (recursively) and export zips into the store.
 
@@ -611,6 +666,10 @@ class Store:
         fit_engine
             FIT decoder, as in :func:`kneedata.read_activities`: ``None`` (fitfast
             where it reads the file, else fitdecode) or an engine name.
+        runner_id
+            The runner the files belong to (see :mod:`kneedata.runners`); ``None``:
+            the default runner, which is the only one of a single-runner store.
+            Duplicates are matched within a runner, never across runners.
 
         Returns
         -------
@@ -631,12 +690,17 @@ class Store:
         (FIT > TCX > GPX, then complete, then more record columns), the others are
         listed in ``source_files`` and in :meth:`duplicates`.
         """
+        if runner_id is not None and check_runner_id(runner_id) != self.runner_id:
+            return self.runner(runner_id).import_paths(
+                paths, workers=workers, executor=executor, progress=progress, force=force,
+                fit_engine=fit_engine)
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         started = time.perf_counter()
         with self._lock():
             run = _ImportRun(self, force=force, progress=progress, fit_engine=fit_engine)
             report = run.execute(list(paths), workers=workers, executor=executor)
+            publish_activities(self._root or self.path, self.runner_id, self._own_activities())
         report.elapsed_s = time.perf_counter() - started
         return report
 
