@@ -11,6 +11,7 @@ Usage::
     kneedata experiment plan --change C [--target T] --start DAY --out FILE
                     [--block-days N] [--pairs N] [--seed N] [--diary F]
     kneedata experiment analyse FILE --diary F [--store DIR] [--routines F] [--shoes F]
+    kneedata report --manifest runners.csv [--store DIR] --out DIR [--complete-diary]
 
 The store defaults to ``$KNEEDATA_STORE``, else ``~/.kneedata/store``. The exit code
 is 0 when the command ran (files that failed to import are listed, not fatal), 2 for
@@ -89,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="the diary is complete: a day without an entry was pain-free")
     rep.add_argument("--pace", choices=("min/km", "min/mi"), default="min/km",
                      help="pace unit of the figures (default min/km)")
+    rep.add_argument("--manifest", metavar="CSV", default=None,
+                     help="a cohort report over the manifest's runners (instead of --diary etc.)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.add_argument("--experiment", metavar="FILE", default=None,
                      help="an experiment schedule (kneedata experiment plan): adds its analysis")
@@ -248,6 +251,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from kneedata.report import write_report
 
     store = _open_store(args.store)
+    if args.manifest:
+        from kneedata.cohort_report import write_cohort_report
+
+        path = write_cohort_report(store, args.manifest, out=args.out, complete=args.complete_diary,
+                                   dayfirst=args.dayfirst, progress=not args.no_progress)
+        print(f"cohort report written to {path}")
+        return 0
     path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
                         out=args.out, shoe_periods=args.shoe_periods,
                         dayfirst=args.dayfirst, complete=args.complete_diary,

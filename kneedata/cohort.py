@@ -21,6 +21,7 @@ diary, no runs) is reported with its reason and never stops the others.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import os
 import resource
 import sys
@@ -209,7 +210,9 @@ def _run_tasks(
                 if bar is not None:
                     bar.update(1)
         else:
-            futures = {executor.submit(fn, **job): job for job in jobs}
+            # keyword arguments go in a partial: a Dask client's submit() would take
+            # names such as ``workers`` as its own scheduling options
+            futures = {executor.submit(functools.partial(fn, **job)): job for job in jobs}
             for fut in cf.as_completed(futures):
                 try:
                     out.append(fut.result())
@@ -226,6 +229,11 @@ def _run_tasks(
 
 def _entries(manifest: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
     return manifest if isinstance(manifest, pd.DataFrame) else read_manifest(manifest)
+
+
+def _path(value: Any) -> str | None:
+    """A manifest path cell as a string, or None when blank (None or NaN)."""
+    return _cell(value) or None
 
 
 def _root(store: Any) -> str:
@@ -339,27 +347,28 @@ def runner_frame(store_path: str, runner_id: str, *, diary: str | None, shoes: s
                  routines: str | None = None, height_m: float = float("nan"),
                  leg_length_m: float = float("nan"), options: Mapping[str, Any] | None = None,
                  ) -> pd.DataFrame:
-    """One runner's analysis frame from the store and the runner's logs.
+    """One runner's analysis frame: :func:`kneedata.derive` on the runner's part of the store.
 
-    Raises :class:`kneedata.SchemaError` when the runner has no diary (no outcome).
+    ``options`` are :class:`kneedata.DeriveOptions` fields (``complete``,
+    ``threshold`` ...) plus ``dayfirst`` for the logs; the manifest's
+    ``height_m``/``leg_length_m`` fill those options. Raises
+    :class:`kneedata.SchemaError` when the runner has no diary (no outcome).
     """
     from kneedata.frame import analysis_frame
-    from kneedata.io.diary import read_pain_diary, read_routines, read_shoes
+    from kneedata.pipeline import DeriveOptions, derive
     from kneedata.store import Store
 
     if diary is None:
         raise SchemaError(f"runner {runner_id!r} has no pain diary in the manifest; without one "
                           "there is no outcome to model (add a diary column)")
-    opts = dict(options or {})
-    dayfirst = bool(opts.pop("dayfirst", False))
-    store = Store(store_path).runner(runner_id)
-    return analysis_frame(
-        store, read_pain_diary(diary, dayfirst=dayfirst),
-        shoes=read_shoes(shoes, dayfirst=dayfirst) if shoes else None,
-        routines=read_routines(routines, dayfirst=dayfirst) if routines else None,
-        runner_id=runner_id,
-        height_m=None if np.isnan(height_m) else float(height_m),
-        leg_length_m=None if np.isnan(leg_length_m) else float(leg_length_m), **opts)
+    fields = dict(options or {})
+    dayfirst = bool(fields.pop("dayfirst", False))
+    for name, value in (("height_m", height_m), ("leg_length_m", leg_length_m)):
+        if not np.isnan(value):
+            fields[name] = float(value)
+    derived = derive(Store(store_path).runner(runner_id), diary, shoes=shoes, routines=routines,
+                     dayfirst=dayfirst, options=DeriveOptions.from_kwargs(**fields))
+    return analysis_frame(derived, runner_id=runner_id)
 
 
 def derive_runner(store_path: str, runner_id: str, out: str, **inputs: Any) -> dict[str, Any]:
@@ -455,7 +464,7 @@ def derive_cohort(
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     jobs = [{"store_path": _root(store), "runner_id": e["runner_id"], "out": str(out),
-             "diary": e["diary"], "shoes": e["shoes"], "routines": e["routines"],
+             "diary": _path(e["diary"]), "shoes": _path(e["shoes"]), "routines": _path(e["routines"]),
              "height_m": float(e["height_m"]), "leg_length_m": float(e["leg_length_m"]),
              "options": options} for e in entries.to_dict("records")]
     results = _run_tasks(derive_runner, jobs, executor=executor, progress=progress, desc="derive")
