@@ -9,10 +9,11 @@ other days, so such a trait cancels:
 
 - :func:`kneedata.case_crossover` on the cohort frame: one stratum per runner x
   episode (hazard window against referent windows of the same runner).
-- :func:`conditional_poisson`: every at-risk day of the cohort, onset counts
+- :func:`kneedata.case_series`: every at-risk day of the cohort, onset counts
   conditioned on their total within each runner x calendar period (the
   self-controlled case series / conditional Poisson of Armstrong et al. 2014);
-  ``period_days=None`` gives the daily hazard model with runner fixed effects.
+  :func:`runner_fixed_effects` is the same with one stratum per runner: the daily
+  hazard model with runner fixed effects.
 - :func:`runner_effects`: a hierarchical logistic model (statsmodels
   ``BinomialBayesMixedGLM``) with a random intercept and a random exposure slope
   per runner, reporting how much the effect varies across runners.
@@ -36,7 +37,7 @@ the analysis of clustered data. Biometrics 54:638-645. doi:10.2307/3109770
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,99 +48,55 @@ from kneedata.models import (
     ModelFitError,
     ModelResult,
     case_crossover,
+    case_series,
     daily_model,
-    lagged_design,
 )
 
-__all__ = ["RunnerEffects", "compare_designs", "conditional_poisson", "runner_effects"]
-
-_EPOCH = np.datetime64("1970-01-01", "D")
-
-
-def _strata(rows: pd.DataFrame, period_days: int | None) -> np.ndarray:
-    """Integer codes of runner (x calendar period of ``period_days`` from 1970-01-01)."""
-    if period_days is None:
-        return pd.factorize(rows["runner_id"])[0]
-    day = (rows["date"].to_numpy().astype("datetime64[D]") - _EPOCH).astype(np.int64)
-    return pd.factorize(pd.MultiIndex.from_arrays([rows["runner_id"], day // int(period_days)]))[0]
+__all__ = ["WHOLE_RECORD_DAYS", "RunnerEffects", "compare_designs", "runner_effects",
+           "runner_fixed_effects"]
 
 
-def conditional_poisson(
+#: A calendar period longer than any record: one stratum per runner [d].
+WHOLE_RECORD_DAYS = 10**6
+
+
+def runner_fixed_effects(
     frame: pd.DataFrame,
     exposures: str | Iterable[str],
     *,
     lag: int = 7,
-    period_days: int | None = 91,
     gap_days: int = 0,
-    agg: Mapping[str, str] | None = None,
+    penalty: str | float | None = None,
     alpha: float = 0.05,
 ) -> ModelResult:
-    """Onsets on at-risk days compared within runner x period: a conditional Poisson model.
+    """The daily hazard model with runner fixed effects (conditional Poisson by runner).
+
+    :func:`kneedata.case_series` with one stratum per runner: onsets on at-risk days
+    are compared with the same runner's other at-risk days over the whole record,
+    so every trait constant within a runner cancels (conditioning on each runner's
+    number of onsets removes the runner's baseline, with no incidental-parameter
+    bias). Unlike the 91-day strata of :func:`kneedata.case_series` it does not
+    control slow changes within a runner's record (seasons, fitness).
 
     Parameters
     ----------
     frame
-        Cohort analysis frame (several runners; :func:`kneedata.cohort.derive_cohort`).
+        Cohort analysis frame (:func:`kneedata.cohort.derive_cohort`).
     exposures
-        Frame columns; each gives the term ``<exposure>_<lag>d`` (its window summary
-        over days ``t - lag .. t - 1``, as in :func:`kneedata.daily_model`).
-    lag
-        Window length [d].
-    period_days
-        Calendar period of a stratum [d] (blocks counted from 1970-01-01); ``None``:
-        one stratum per runner (the daily hazard model with runner fixed effects).
-    gap_days
-        Shift the window further back against reverse causation [d].
-    agg
-        Override the window rule per exposure.
-    alpha
-        1 - confidence level.
+        Frame columns; each gives the term ``<exposure>_<lag>d`` (days ``t - lag ..
+        t - 1``).
+    lag, gap_days
+        Window length and shift [d].
+    penalty, alpha
+        As for :func:`kneedata.case_series`.
 
     Returns
     -------
     ModelResult
-        ``model`` ``"conditional_poisson"``, ``results`` the statsmodels
-        ``ConditionalPoisson`` fit, ``table`` with rate ratios (column
-        ``odds_ratio``; at a daily risk near 1 % they equal odds ratios to < 2 %).
-
-    Notes
-    -----
-    ``log E[onset_t] = alpha_s + b' W(t)`` on at-risk days ``t`` of stratum ``s``;
-    conditioning on each stratum's number of onsets removes ``alpha_s``, so anything
-    constant within a runner and period (traits, a season, the device) cancels, and
-    only strata with at least one onset inform ``b``. Shorter periods control
-    slower time trends but leave fewer informative days (Armstrong et al. 2014).
+        Rate ratios; ``settings["period_days"]`` is :data:`WHOLE_RECORD_DAYS`.
     """
-    from statsmodels.discrete.conditional_models import ConditionalPoisson
-
-    if period_days is not None and (int(period_days) != period_days or period_days < lag + 1):
-        raise ValueError(f"conditional_poisson: period_days must be an integer > lag ({lag}) "
-                         f"or None, got {period_days!r}")
-    d = lagged_design(frame, exposures, lags=(lag,), gap_days=gap_days, agg=agg, alpha=alpha,
-                      who="conditional_poisson", intercept=False)
-    strata = _strata(d.rows, period_days)
-    events = np.bincount(strata, weights=d.rows["onset"].to_numpy(dtype=float))
-    keep = events[strata] > 0  # strata without an onset add nothing to the likelihood
-    rows = d.rows[keep].reset_index(drop=True)
-    y = rows["onset"].to_numpy(dtype=float)
-    X = rows[d.used].to_numpy(dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fit = ConditionalPoisson(y, X, groups=strata[keep]).fit(disp=False, maxiter=200)
-        except (np.linalg.LinAlgError, ValueError) as err:
-            raise ModelFitError(f"conditional_poisson: the fit failed ({err}); drop rare terms") from err
-    params, bse = np.asarray(fit.params, dtype=float), np.asarray(fit.bse, dtype=float)
-    table = d.table(params, bse, ratio="rate ratio", alpha=alpha)
-    notes = list(d.notes)
-    n_runners = int(rows["runner_id"].nunique())
-    if n_runners < 2 and frame["runner_id"].nunique() > 1:
-        notes.append("only one runner has an onset in a stratum")
-    settings = {"lag": lag, "period_days": period_days, "gap_days": gap_days, "alpha": alpha,
-                "n_episodes": int(y.sum()), "n_strata": int(np.unique(strata[keep]).size),
-                "n_runners": n_runners, "n_days": len(rows), "terms_used": d.used}
-    design = rows.assign(stratum=strata[keep])
-    return ModelResult("conditional_poisson", fit, table, notes, design, settings)
+    return case_series(frame, exposures, lags=(lag,), period_days=WHOLE_RECORD_DAYS,
+                       gap_days=gap_days, penalty=penalty, alpha=alpha)
 
 
 @dataclass
@@ -149,7 +106,7 @@ class RunnerEffects:
     Attributes
     ----------
     table
-        One row: ``term``, ``odds_ratio`` (the typical runner's, exp of the fixed
+        One row: ``term``, ``ratio`` (the typical runner's odds ratio, exp of the fixed
         effect's posterior mean), ``ci_low``, ``ci_high`` (95 % posterior interval),
         ``sd_log_or`` (SD of the effect across runners [log OR]; NaN when the model
         had no random slope), ``range_low``, ``range_high`` (odds ratios of the
@@ -184,7 +141,7 @@ def runner_effects(
     frame
         Cohort analysis frame.
     exposure
-        One frame column (window ``t - lag .. t - 1``, see :func:`conditional_poisson`).
+        One frame column (window ``t - lag .. t - 1``, see :func:`runner_fixed_effects`).
     lag, gap_days
         Window length and shift [d].
     random_slope
@@ -209,14 +166,14 @@ def runner_effects(
     """
     from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM
 
-    d = lagged_design(frame, [exposure], lags=(lag,), gap_days=gap_days, who="runner_effects",
-                      intercept=True)
+    # the at-risk days with known windows, as the within-runner model uses them
+    rows = runner_fixed_effects(frame, [exposure], lag=lag, gap_days=gap_days).design
     term = f"{exposure}_{lag}d"
-    if term not in d.used:
-        raise ModelFitError(f"runner_effects: {term} is not usable ({'; '.join(d.notes)})")
-    data = pd.DataFrame({"onset": d.rows["onset"].to_numpy(dtype=float),
-                         "x": d.rows[term].to_numpy(dtype=float),
-                         "runner_id": d.rows["runner_id"].astype(str).to_numpy()})
+    if term not in rows.columns:
+        raise ModelFitError(f"runner_effects: {term} does not vary over the at-risk days")
+    data = pd.DataFrame({"onset": rows["onset"].to_numpy(dtype=float),
+                         "x": rows[term].to_numpy(dtype=float),
+                         "runner_id": rows["runner_id"].astype(str).to_numpy()})
     vc = {"runner": "0 + C(runner_id)"}
     if random_slope:
         vc["slope"] = "0 + C(runner_id):x"
@@ -235,13 +192,13 @@ def runner_effects(
     runners["odds_ratio"] = np.exp(runners["log_or"])
     runners["n_onsets"] = onsets.reindex(ids).to_numpy(dtype=np.int64)
     table = pd.DataFrame({
-        "term": [term], "odds_ratio": [np.exp(b)], "ci_low": [np.exp(b - 1.96 * sd)],
+        "term": [term], "ratio": [np.exp(b)], "ci_low": [np.exp(b - 1.96 * sd)],
         "ci_high": [np.exp(b + 1.96 * sd)], "sd_log_or": [sd_slope],
         "range_low": [np.exp(b - 1.96 * sd_slope)], "range_high": [np.exp(b + 1.96 * sd_slope)]})
     notes = ["variational Bayes: intervals are approximate and too narrow",
              "the random intercept assumes a runner's proneness is unrelated to their "
              "exposure; a runner trait behind both biases this towards the pooled model"]
-    per_runner = float(d.n_onsets) / max(len(ids), 1)
+    per_runner = float(data["onset"].sum()) / max(len(ids), 1)
     if random_slope and per_runner < 5:
         notes.append(f"{per_runner:.1f} onsets per runner: the spread across runners is "
                      "mostly the prior's, not the data's")
@@ -253,9 +210,10 @@ def _row(design: str, within: bool, result: Any, term: str) -> dict[str, Any]:
     if term not in table.index:
         return {"design": design, "within_runner": within, "note": f"{term} not estimable"}
     r = table.loc[term]
-    return {"design": design, "within_runner": within, "odds_ratio": r["odds_ratio"],
+    note = "" if bool(r["estimable"]) else f"not estimable: {r['status']}"
+    return {"design": design, "within_runner": within, "ratio": r["ratio"],
             "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "n_episodes": int(getattr(result, "n_episodes", 0) or 0), "note": ""}
+            "n_episodes": int(getattr(result, "n_episodes", 0) or 0), "note": note}
 
 
 def compare_designs(
@@ -288,7 +246,7 @@ def compare_designs(
     Returns
     -------
     pandas.DataFrame
-        One row per design: ``design``, ``within_runner``, ``odds_ratio``,
+        One row per design: ``design``, ``within_runner``, ``ratio``,
         ``ci_low``, ``ci_high``, ``n_episodes``, ``note`` (why a design gave no
         number). Ratios are odds or rate ratios per exposed window.
     """
@@ -296,10 +254,10 @@ def compare_designs(
     fits: list[tuple[str, bool, Any]] = [
         ("case-crossover (runner x episode strata)", True,
          lambda: case_crossover(frame, [exposure], hazard_days=lag)),
-        (f"conditional Poisson (runner x {period_days}-day strata)", True,
-         lambda: conditional_poisson(frame, [exposure], lag=lag, period_days=period_days)),
+        (f"case series / conditional Poisson (runner x {period_days}-day strata)", True,
+         lambda: case_series(frame, [exposure], lags=(lag,), period_days=period_days)),
         ("daily hazard, runner fixed effects", True,
-         lambda: conditional_poisson(frame, [exposure], lag=lag, period_days=None)),
+         lambda: runner_fixed_effects(frame, [exposure], lag=lag)),
         ("pooled GEE (runners compared with each other)", False,
          lambda: daily_model(frame, [exposure], lags=(lag,), groups="runner_id")),
     ]
@@ -315,18 +273,18 @@ def compare_designs(
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 rows.append({"design": name, "within_runner": within, "note": str(err)})
                 continue
-            key = term if name.startswith(("conditional", "daily", "pooled", "GEE")) else None
+            key = term if not name.startswith("case-crossover") else None
             rows.append(_row(name, within, result, key or result.table["term"].iloc[0]))
         if hierarchical:
             try:
                 he = runner_effects(frame, exposure, lag=lag)
                 r = he.table.iloc[0]
                 rows.append({"design": "hierarchical (random runner intercept and slope)",
-                             "within_runner": False, "odds_ratio": r["odds_ratio"],
+                             "within_runner": False, "ratio": r["ratio"],
                              "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                              "n_episodes": int(he.runners["n_onsets"].sum()),
                              "note": f"effect varies across runners: SD {r['sd_log_or']:.2g} log OR"})
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 rows.append({"design": "hierarchical", "within_runner": False, "note": str(err)})
-    cols = ["design", "within_runner", "odds_ratio", "ci_low", "ci_high", "n_episodes", "note"]
+    cols = ["design", "within_runner", "ratio", "ci_low", "ci_high", "n_episodes", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)

@@ -67,7 +67,7 @@ def _exposure_section(frame: pd.DataFrame, exposure: str) -> str:
         warnings.simplefilter("ignore")
         table = compare_designs(frame, exposure, hierarchical=frame["runner_id"].nunique() >= 3)
     parts = [f"<h3>{html.escape(exposure)} in the previous 7 days</h3>", _html_table(table)]
-    shown = table.dropna(subset=["odds_ratio"])
+    shown = table.dropna(subset=["ratio"])
     if len(shown):
         fig, ax = plt.subplots(figsize=(7, 0.45 * len(shown) + 1.6))
         plots.forest(shown.rename(columns={"design": "term"}), title=exposure, ax=ax)

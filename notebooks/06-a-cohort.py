@@ -91,7 +91,7 @@ frame.groupby("runner_id")[["n_runs", "spike_large", "onset"]].sum()
 # ## Every design, side by side
 #
 # Within-runner designs (case-crossover with one stratum per runner x episode,
-# conditional Poisson within runner x 91-day periods, and the daily hazard with
+# case series / conditional Poisson within runner x 91-day periods, and the daily hazard with
 # runner fixed effects) compare each runner's days before an onset with that
 # runner's other days. The pooled GEE compares runners with each other, and the
 # hierarchical model's random intercept assumes a runner's proneness is unrelated to

@@ -92,6 +92,6 @@ def test_cohort_report_from_the_command_line(cohort, tmp_path):
     page = (tmp_path / "out" / "report.html").read_text()
     assert "3 of 3 runners derived" in page
     if sim["onset"].any():  # seed 11 gives onsets: the designs are compared
-        assert "conditional Poisson (runner x 91-day strata)" in page
+        assert "case series / conditional Poisson (runner x 91-day strata)" in page
         assert "pooled GEE" in page
     assert "not medical advice" in page
