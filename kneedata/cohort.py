@@ -442,8 +442,8 @@ def derive_cohort(
     progress
         A progress bar over runners on stderr.
     **options
-        Passed to :func:`kneedata.analysis_frame` for every runner (``complete``,
-        ``threshold``, ``washout_days``, ``sports`` ...) plus ``dayfirst`` for the
+        :class:`kneedata.DeriveOptions` fields for every runner (``complete``,
+        ``threshold``, ``washout_days``, ``include`` ...) plus ``dayfirst`` for the
         logs.
 
     Returns

@@ -118,7 +118,7 @@ def imported_store(notebook_root) -> dict:
 def test_notebooks_exist():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01-import", "02-load-and-shoes", "03-form", "04-what-precedes-pain",
-                     "05-try-a-change"]
+                     "05-try-a-change", "06-a-cohort"]
 
 
 def test_sample_data_present():
