@@ -6,7 +6,7 @@ turns them into what a clinic would receive, so the whole chain (manifest -> imp
 
 How the days become files
 -------------------------
-- A day with ``n_runs > 0`` becomes one FIT run (kneedata.io.fitwrite) starting at
+- A day with ``n_runs > 0`` becomes one FIT run (kneedata.testing.fitwrite) starting at
   07:00 UTC (UTC offset 0, so the local date is the simulated date), one record every
   10 s at a steady ``3.0 m/s`` and 170 steps/min.
 - Its distance reproduces the simulated single-session spike category with the
@@ -117,7 +117,7 @@ def write_cohort_files(
         (simulated spikes the files cannot reproduce, see the module docstring).
         The manifest is ``folder / "runners.csv"``.
     """
-    from kneedata.io.fitwrite import write_activity_fit
+    from kneedata.testing.fitwrite import write_activity_fit
 
     folder = Path(folder)
     rng = np.random.default_rng(seed)

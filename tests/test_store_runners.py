@@ -13,9 +13,9 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from kneedata.io.fitwrite import write_activity_fit
 from kneedata.runners import DEFAULT_RUNNER_ID, check_runner_id
 from kneedata.store import Store
+from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
 
