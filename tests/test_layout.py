@@ -150,16 +150,8 @@ def test_no_private_name_imported_across_modules():
     assert private_imports() == [], "make the name public or move it where it is used"
 
 
-#: Known cycle left to fold: io.diary imports experiment.parse_target (function level),
-#: and experiment derives through frame/pipeline, which read the diary.
-PENDING_CYCLES = [
-    ["kneedata.experiment", "kneedata.frame", "kneedata.io.diary", "kneedata.models",
-     "kneedata.pipeline"],
-]
-
-
 def test_no_import_cycle():
-    assert cycles(imports()) == PENDING_CYCLES
+    assert cycles(imports()) == []
 
 
 @pytest.mark.parametrize(("lower", "upper"), [

@@ -1073,7 +1073,7 @@ def _check_same(frame: pd.DataFrame, problems: _Problems, columns: list[str]) ->
 
 
 def _check_target(frame: pd.DataFrame, problems: _Problems) -> None:
-    from kneedata.experiment import parse_target
+    from kneedata.targets import parse_target
 
     changes = frame["change"].dropna()
     if changes.empty:
@@ -1136,7 +1136,7 @@ def read_experiment(path: str | os.PathLike[str], *, dayfirst: bool = False) -> 
             for c in ("change", "target", "carryover_days")}
     out = frame.drop(columns=["change", "target", "carryover_days"])
     if meta["change"] is not None:
-        from kneedata.experiment import parse_target
+        from kneedata.targets import parse_target
 
         value, text = parse_target(meta["change"], meta["target"])
         out.attrs.update(change=meta["change"], target=value, target_text=text)
