@@ -450,7 +450,8 @@ def test_model_notes_point_at_the_callers_line_and_are_shown_once(tmp_path):
                           timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 1  # the notes are still in every result
-    shown = [line for line in done.stderr.splitlines() if "DataQualityWarning" in line]
+    shown = [line for line in done.stderr.splitlines()
+             if "DataQualityWarning" in line or "ModelWarning" in line]
     # null_exposure never varies within an episode (simulate_runner_days): dropped, said once
     assert sum("dropped ['null_exposure']" in line for line in shown) == 1
     assert len(shown) == len(set(shown))
