@@ -30,6 +30,7 @@ _LAZY = {
     # store
     "Store": "kneedata.store",
     "ImportReport": "kneedata.store",
+    "quality_notes": "kneedata.store",
     # diary -> episodes, shoes
     "pain_episodes": "kneedata.episodes",
     "assign_shoes": "kneedata.gear",

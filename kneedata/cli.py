@@ -15,8 +15,9 @@ Usage::
 
 The store defaults to ``$KNEEDATA_STORE``, else ``~/.kneedata/store``. The exit code
 is 0 when the command ran (files that failed to import are listed, not fatal), 2 for
-usage errors (bad options, missing paths) and 1 when the command could not run
-(e.g. the store is busy, a diary file has errors).
+usage errors (bad options, missing paths, a folder where a file is expected) and 1 when
+the command could not run (e.g. no store at --store, the store is busy, a diary file has
+errors). Errors are one line: the path, what was expected there, and the fix.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         description="What comes before a runner's knee pain: import watch files, list runs, "
         "write diary templates and the report.",
     )
+    from kneedata import __version__
+
+    parser.add_argument("--version", action="version", version=f"kneedata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     imp = sub.add_parser("import", help="import watch files, folders and export zips into the store")
@@ -212,7 +216,7 @@ def _cmd_activities(args: argparse.Namespace) -> int:
     import pandas as pd
 
     store = _open_store(args.store)
-    frame = store.activities()
+    frame = store.activities()  # StoreNotFoundError (exit 1) when there is no store
     if args.csv:
         out = frame.copy()
         for col in ("source_files", "warnings"):
@@ -247,8 +251,40 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The log files ``report`` reads: option -> (what it is, template name from ``kneedata init``).
+_LOG_OPTIONS = {
+    "diary": ("pain diary", "pain_diary.csv"),
+    "shoes": ("shoes table", "shoes.csv"),
+    "routines": ("routines log", "routines.csv"),
+    "shoe_periods": ("shoe periods table (shoe_id,start,end)", "shoe_periods.csv"),
+}
+
+
+def _log_file_problem(option: str, value: str) -> str | None:
+    """One line saying what is wrong with a --diary/--shoes/... path, or None."""
+    what, template = _LOG_OPTIONS[option]
+    flag = "--" + option.replace("_", "-")
+    path = os.path.expanduser(value)
+    if os.path.isdir(path):
+        inside = os.path.join(path, template)
+        fix = (f"did you mean {inside}?" if os.path.isfile(inside)
+               else f"write the templates with `kneedata init {value}`")
+        return f"{flag} {value} is a folder; expected the {what} file (.csv or .xlsx): {fix}"
+    if not os.path.exists(path):
+        return (f"{flag} {value}: no such file; expected the {what} (.csv or .xlsx); check the "
+                "path, or write the templates with `kneedata init FOLDER`")
+    return None
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from kneedata.report import write_report
+
+    for option in _LOG_OPTIONS:
+        value = getattr(args, option)
+        problem = _log_file_problem(option, value) if value else None
+        if problem:
+            print(f"kneedata report: error: {problem}", file=sys.stderr)
+            return 2
 
     store = _open_store(args.store)
     if args.manifest:

@@ -6,6 +6,13 @@ field), *what was found*, and *how to fix it*.
 
 from __future__ import annotations
 
+import os
+import sys
+import types
+import warnings
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
 
 class KneedataError(Exception):
     """Base class of kneedata's own errors."""
@@ -13,6 +20,10 @@ class KneedataError(Exception):
 
 class FileFormatError(KneedataError, ValueError):
     """A file holds no readable activity (0 bytes, not FIT/GPX/TCX, header only)."""
+
+
+class NotAnActivityError(FileFormatError):
+    """A readable file that is not an activity (a FIT monitoring, settings or course file)."""
 
 
 class SchemaError(KneedataError, ValueError):
@@ -38,3 +49,43 @@ class ModelWarning(UserWarning):
     ``dropped``, ``converged``) and the table's ``status`` column; never parse the
     message.
     """
+
+
+def caller_stacklevel() -> int:
+    """``stacklevel`` that attributes a warning to the first caller outside kneedata.
+
+    Call it as the ``stacklevel`` argument of :func:`warnings.warn` from inside the
+    package: the warning then points at the user's line (a notebook cell, a
+    script), never at a library line, however deep the call that warns.
+    """
+    frame: types.FrameType | None = sys._getframe(1)  # the function calling warnings.warn
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+_SHOWN: set[str] = set()
+
+
+def _always_shown(category: type[Warning]) -> bool:
+    """Whether the filter that applies to ``category`` says ``"always"``."""
+    for action, message, cls, module, lineno in warnings.filters:
+        if message is None and module is None and not lineno and issubclass(category, cls):
+            return action == "always"
+    return False
+
+
+def warn_once(message: str, category: type[Warning] = DataQualityWarning) -> None:
+    """Warn once per session per message, at the caller's line outside kneedata.
+
+    A notebook that fits several models on the same frame sees each note once, not
+    on every call, pointing at its own cell; the notes stay in the results
+    (``ModelResult.warnings``). Under an ``"always"`` filter
+    (``warnings.simplefilter("always")``, ``pytest.warns``) every call warns.
+    """
+    if message in _SHOWN and not _always_shown(category):
+        return
+    _SHOWN.add(message)
+    warnings.warn(message, category, stacklevel=caller_stacklevel())

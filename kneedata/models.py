@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kneedata.errors import DataQualityWarning, KneedataError, ModelWarning
+from kneedata.errors import DataQualityWarning, KneedataError, ModelWarning, warn_once
 from kneedata.frame import (
     WINDOW_KIND_NAMES,
     validate_frame,
@@ -247,12 +247,12 @@ def _check_penalty(penalty: str | float | None, who: str) -> None:
 
 def _warn_data(messages: Iterable[str]) -> None:
     for m in messages:
-        warnings.warn(m, DataQualityWarning, stacklevel=3)
+        warn_once(m, DataQualityWarning)
 
 
 def _warn_model(messages: Iterable[str]) -> None:
     for m in messages:
-        warnings.warn(m, ModelWarning, stacklevel=3)
+        warn_once(m, ModelWarning)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from kneedata.errors import KneedataError
 from kneedata.pipeline import Derived, DeriveOptions, derive
 
 __all__ = [
@@ -72,6 +73,21 @@ CAVEATS: tuple[str, ...] = (
 )
 
 
+def _holds_files_from(store: Path, folder: Path) -> bool:
+    """Whether the store at ``store`` indexes any file from inside ``folder``."""
+    index = store / "files.parquet"
+    if not index.is_file():
+        return False
+    import pyarrow.parquet as pq
+
+    prefix = str(folder) + os.sep
+    try:
+        paths = pq.read_table(index, columns=["path"]).column("path").to_pylist()
+    except (OSError, ValueError, KeyError):
+        return False
+    return any(isinstance(p, str) and p.startswith(prefix) for p in paths)
+
+
 def notebook_paths(
     data: str | os.PathLike[str], store: str | os.PathLike[str] | None = None
 ) -> tuple[Path, Path]:
@@ -84,7 +100,9 @@ def notebook_paths(
         working directory (the notebook's folder when Jupyter was started from
         ``notebooks/``, as ``make lab`` does).
     store
-        Store folder; ``None`` means a scratch store for this ``data`` folder in
+        Store folder; ``None`` means the default store of ``kneedata import``
+        (:func:`kneedata.store.default_store_path`) when it already holds files
+        from this ``data`` folder, else a scratch store for this ``data`` folder in
         the system temp folder (one per data folder, so sample and own data never
         mix, and nothing is written next to the data).
 
@@ -106,13 +124,21 @@ def notebook_paths(
             "notebook's first cell or the KNEEDATA_DATA environment variable to your "
             "export folder (an absolute path works from anywhere)."
         )
-    if store is None:
+    from kneedata.store import default_store_path
+
+    if store is None and _holds_files_from(default_store_path(), found):
+        store_path = default_store_path()
+    elif store is None:
         digest = hashlib.sha1(str(found).encode()).hexdigest()[:10]
         store_path = Path(tempfile.gettempdir()) / "kneedata-notebooks" / \
             f"{found.name}-{digest}" / "store"
     else:
         store_path = Path(store).expanduser().resolve()
     return found, store_path
+
+
+class NotebookDataError(KneedataError, FileNotFoundError):
+    """A notebook's data folder lacks a file the notebook needs (the pain diary)."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +201,12 @@ def open_notebook_data(
     options
         :class:`kneedata.DeriveOptions` (e.g. ``height_m``); defaults when ``None``.
 
+    Raises
+    ------
+    NotebookDataError
+        ``data`` holds no ``pain_diary.csv`` (one line: the folder, what is missing,
+        the fix ``kneedata init``).
+
     Returns
     -------
     NotebookData
@@ -182,8 +214,14 @@ def open_notebook_data(
     from kneedata.store import Store
 
     folder, store_path = notebook_paths(data, store)
+    if not (folder / "pain_diary.csv").is_file():
+        raise NotebookDataError(
+            f"no pain_diary.csv in {folder}: this notebook needs the pain diary there; write "
+            f"the templates with `kneedata init {folder}` and fill in pain_diary.csv, or point "
+            "DATA (or KNEEDATA_DATA) at the folder that holds it"
+        )
     opened = Store(store_path)
-    if opened.activities().empty:  # notebook 1 not run yet: import first
+    if not opened.exists() or opened.activities().empty:  # notebook 1 not run yet
         opened.import_paths([folder], progress=False)
 
     def optional(name: str) -> Path | None:

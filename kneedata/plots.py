@@ -46,6 +46,7 @@ __all__ = [
     "axis_label",
     "before_episodes",
     "cadence_speed",
+    "diary_period",
     "experiment",
     "forest",
     "pace_minutes",
@@ -149,6 +150,120 @@ def before_episodes(
     return mask
 
 
+# --- long histories: the diary period in focus, the rest as context -----------------
+
+#: Above this many days a panel draws weekly bars, above the next monthly bars, so
+#: no bar is narrower than about 2 px on an 11-inch figure (1 day over 14 years is
+#: 0.2 px: the largest run vanished though the axis was scaled to it).
+DAILY_BARS_MAX_DAYS = 450
+WEEKLY_BARS_MAX_DAYS = 3000
+#: The focus window: from this many days before the first diary entry ...
+FOCUS_BEFORE_DAYS = 56
+#: ... to this many days after the last entry or episode end [d].
+FOCUS_AFTER_DAYS = 14
+
+
+def diary_period(
+    diary: pd.DataFrame | None, episodes: pd.DataFrame | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The days a figure focuses on: the diary period, with the weeks before it.
+
+    Parameters
+    ----------
+    diary
+        Output of :func:`kneedata.read_pain_diary` (``date``).
+    episodes
+        Output of :func:`kneedata.pain_episodes`; their end days extend the period.
+
+    Returns
+    -------
+    (start, end) local days, or None without diary entries:
+    ``FOCUS_BEFORE_DAYS`` (56) days before the first entry to ``FOCUS_AFTER_DAYS``
+    (14) days after the last entry or episode end.
+    """
+    if diary is None or not len(diary) or "date" not in diary.columns:
+        return None
+    days = local_days(diary["date"]).dropna()
+    if not len(days):
+        return None
+    last = days.max()
+    if episodes is not None and len(episodes) and "end_date" in episodes.columns:
+        ends = local_days(episodes["end_date"]).dropna()
+        if len(ends):
+            last = max(last, ends.max())
+    return (days.min() - pd.Timedelta(days=FOCUS_BEFORE_DAYS),
+            last + pd.Timedelta(days=FOCUS_AFTER_DAYS))
+
+
+def _binned(dates: pd.DatetimeIndex, values: np.ndarray) -> tuple[pd.Series, str, str]:
+    """Sum daily values into bars no narrower than ~2 px: (sums by bin start, freq, label word)."""
+    series = pd.Series(values, index=dates).sort_index()
+    span_days = (dates.max() - dates.min()).days + 1 if len(dates) else 0
+    if span_days <= DAILY_BARS_MAX_DAYS:
+        return series, "D", "day"
+    if span_days <= WEEKLY_BARS_MAX_DAYS:
+        return series.resample("W-MON", label="left", closed="left").sum(min_count=1), "W", "week"
+    return series.resample("MS").sum(min_count=1), "MS", "month"
+
+
+def _draw_bars(ax: Axes, dates: pd.DatetimeIndex, values: np.ndarray, *, color: Any,
+               label: str) -> tuple[str, str]:
+    """Bars of ``values`` binned for the span; returns their label and the bin ("day", ...)."""
+    sums, freq, word = _binned(dates, values)
+    if word != "day":
+        label = label.replace(" (", f" per {word} (", 1)
+    starts = sums.index
+    if freq == "D":
+        centres, widths = starts, np.ones(len(starts))
+    else:
+        widths = (pd.DatetimeIndex(starts).days_in_month.to_numpy(dtype="float64")
+                  if freq == "MS" else np.full(len(starts), 7.0))
+        centres = starts + pd.to_timedelta(widths / 2, unit="D")
+    # an edge in the bar's own colour keeps a bar of a few px wide from vanishing
+    ax.bar(centres, sums.to_numpy(dtype=float), width=widths, color=color, edgecolor=color,
+           linewidth=0.3, label=label)
+    return label, word
+
+
+def _focus_layout(figsize: tuple[float, float]) -> tuple[Axes, Axes]:
+    """A figure with a short context panel (whole history) above the focus panel."""
+    import matplotlib.pyplot as plt
+
+    fig, (context, main) = plt.subplots(
+        2, 1, figsize=(figsize[0], figsize[1] * 1.35), layout="constrained",
+        gridspec_kw={"height_ratios": [1, 3]})
+    return context, main
+
+
+def _mark_focus(context: Axes, focus: tuple[pd.Timestamp, pd.Timestamp], *,
+                title: str) -> None:
+    import matplotlib.dates as mdates
+
+    context.axvspan(float(mdates.date2num(focus[0])), float(mdates.date2num(focus[1])),
+                    color="0.5", alpha=0.15, linewidth=0)
+    context.set_title(title, fontsize="small", loc="left")
+    context.tick_params(labelsize="small")
+
+
+def _set_focus_xlim(ax: Axes, focus: tuple[pd.Timestamp, pd.Timestamp]) -> None:
+    import matplotlib.dates as mdates
+
+    half_day = pd.Timedelta(hours=12)
+    ax.set_xlim(float(mdates.date2num(focus[0] - half_day)),
+                float(mdates.date2num(focus[1] + half_day)))
+
+
+def _focus_of(dates: pd.DatetimeIndex, focus: tuple[pd.Timestamp, pd.Timestamp] | None,
+              ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The focus clipped to the data; None when it would show (nearly) everything."""
+    if focus is None or not len(dates):
+        return None
+    start, end = max(focus[0], dates.min()), min(focus[1], dates.max())
+    if start > end or (start - dates.min()).days + (dates.max() - end).days < 28:
+        return None
+    return start, end
+
+
 # --- timeline -----------------------------------------------------------------------
 
 
@@ -160,7 +275,7 @@ def timeline(
     column: str = "distance_km",
     ax: Axes | None = None,
 ) -> Axes:
-    """Daily distance as bars, pain entries on a 0-10 twin axis, episodes shaded.
+    """Distance as bars, pain entries on a 0-10 twin axis, episodes shaded.
 
     Parameters
     ----------
@@ -183,62 +298,96 @@ def timeline(
     -------
     matplotlib.axes.Axes
         The Axes with the bars; the pain axis is its twin (``ax.figure.axes``).
+
+    Notes
+    -----
+    A long history is not squeezed into one axis: on a new figure with a diary
+    covering only part of it, the main panel shows the diary period
+    (:func:`diary_period`) and a short panel above it the whole history, the
+    diary period greyed. Bars are daily up to ``DAILY_BARS_MAX_DAYS`` (450) days
+    in a panel, weekly sums up to ``WEEKLY_BARS_MAX_DAYS`` (3000), monthly sums
+    beyond, so no bar is narrower than about 2 px (1-day bars over 14 years
+    are 0.2 px: the longest run vanished).
     """
     _require(daily, [column], what="timeline daily frame",
              fix="Pass kneedata.daily_load(activities).")
     dates = _daily_dates(daily)
-    ax = _new_ax(ax, (11, 3.8))
     colors = _palette()
     values = pd.to_numeric(daily[column], errors="coerce").to_numpy(dtype=float)
-    ax.bar(dates, values, width=1.0, color=colors[0], linewidth=0, label=axis_label(column))
-    ax.set_ylabel(axis_label(column))
+    focus = _focus_of(dates, diary_period(diary, episodes)) if ax is None else None
+    if focus is not None:
+        context, ax = _focus_layout((11, 3.8))
+        context_label, _ = _draw_bars(context, dates, values, color=colors[0],
+                                      label=axis_label(column))
+        context.set_ylabel(context_label, fontsize="small")
+        _shade_episodes(context, episodes, dates, color=colors[3])
+        _mark_focus(context, focus, title="whole history (grey: the period below)")
+        keep = np.asarray((dates >= focus[0]) & (dates <= focus[1]))
+        dates, values = dates[keep], values[keep]
+    else:
+        ax = _new_ax(ax, (11, 3.8))
+    ylabel, word = _draw_bars(ax, dates, values, color=colors[0], label=axis_label(column))
+    ax.set_ylabel(ylabel)
     ax.set_xlabel("date (local)")
     ax.set_ylim(bottom=0)
     handles, labels = ax.get_legend_handles_labels()
-
-    if episodes is not None and len(episodes):
-        import matplotlib.dates as mdates
-
-        _require(episodes, ["onset_date", "end_date"], what="episodes",
-                 fix="Pass kneedata.pain_episodes(diary).")
-        last = dates.max() if len(dates) else None
-        onsets = local_days(episodes["onset_date"])
-        ends = local_days(episodes["end_date"])
-        for i, (start, end) in enumerate(zip(onsets, ends, strict=True)):
-            stop = end if not pd.isna(end) else last
-            if stop is None or pd.isna(stop):
-                stop = start
-            half_day = pd.Timedelta(hours=12)
-            span = ax.axvspan(float(mdates.date2num(start - half_day)),
-                              float(mdates.date2num(stop + half_day)),
-                              color=colors[3], alpha=0.18, linewidth=0,
-                              label="pain episode" if i == 0 else None)
-            if i == 0:
-                handles.append(span)
-                labels.append("pain episode")
-
+    span = _shade_episodes(ax, episodes, dates, color=colors[3])
+    if span is not None:
+        handles.append(span)
+        labels.append("pain episode")
+    if focus is not None:
+        _set_focus_xlim(ax, focus)
     if diary is not None and len(diary):
-        from matplotlib.lines import Line2D
-
-        _require(diary, ["date", "pain_0_10"], what="pain diary",
-                 fix="Pass kneedata.read_pain_diary(path).")
-        pain_ax = ax.twinx()
-        pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
-        # pain-free entries small and grey so that the pain stands out
-        painful = np.nan_to_num(pain, nan=0.0) > 0
-        pain_ax.scatter(local_days(diary["date"]), pain, s=np.where(painful, 16, 5),
-                        c=[colors[1] if p else "0.6" for p in painful], zorder=3,
-                        label="pain entry")
-        pain_ax.set_ylim(-0.3, 10.3)
-        pain_ax.set_yticks(range(0, 11, 2))
-        pain_ax.set_ylabel(axis_label("pain_0_10"))
-        handles.append(Line2D([], [], linestyle="", marker="o", markersize=4,
-                              color=colors[1]))
+        handles.append(_draw_pain(ax, diary, colors))
         labels.append("pain entry (grey: no pain)")
     if handles:
         ax.legend(handles, labels, loc="upper left", fontsize="small", frameon=False)
-    ax.set_title("Running and knee pain, day by day")
+    ax.set_title(f"Running and knee pain, {word} by {word}")
     return ax
+
+
+def _shade_episodes(ax: Axes, episodes: pd.DataFrame | None, dates: pd.DatetimeIndex, *,
+                    color: Any) -> Any:
+    """Shade each episode (onset to end day; open ones to the last day); returns the first span."""
+    if episodes is None or not len(episodes):
+        return None
+    import matplotlib.dates as mdates
+
+    _require(episodes, ["onset_date", "end_date"], what="episodes",
+             fix="Pass kneedata.pain_episodes(diary).")
+    last = dates.max() if len(dates) else None
+    first_span = None
+    half_day = pd.Timedelta(hours=12)
+    for start, end in zip(local_days(episodes["onset_date"]), local_days(episodes["end_date"]),
+                          strict=True):
+        stop = end if not pd.isna(end) else last
+        if stop is None or pd.isna(stop):
+            stop = start
+        span = ax.axvspan(float(mdates.date2num(start - half_day)),
+                          float(mdates.date2num(stop + half_day)),
+                          color=color, alpha=0.18, linewidth=0,
+                          label="pain episode" if first_span is None else None)
+        first_span = first_span if first_span is not None else span
+    return first_span
+
+
+def _draw_pain(ax: Axes, diary: pd.DataFrame, colors: list[Any]) -> Any:
+    """Pain entries on a 0-10 twin axis of ``ax``; returns the legend handle."""
+    from matplotlib.lines import Line2D
+
+    _require(diary, ["date", "pain_0_10"], what="pain diary",
+             fix="Pass kneedata.read_pain_diary(path).")
+    pain_ax = ax.twinx()
+    pain = pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(dtype=float)
+    # pain-free entries small and grey so that the pain stands out
+    painful = np.nan_to_num(pain, nan=0.0) > 0
+    pain_ax.scatter(local_days(diary["date"]), pain, s=np.where(painful, 16, 5),
+                    c=[colors[1] if p else "0.6" for p in painful], zorder=3,
+                    label="pain entry")
+    pain_ax.set_ylim(-0.3, 10.3)
+    pain_ax.set_yticks(range(0, 11, 2))
+    pain_ax.set_ylabel(axis_label("pain_0_10"))
+    return Line2D([], [], linestyle="", marker="o", markersize=4, color=colors[1])
 
 
 # --- acute vs chronic ---------------------------------------------------------------
@@ -259,6 +408,7 @@ def acute_chronic(
     load: pd.DataFrame,
     *,
     ratio: str = "acwr_uncoupled",
+    diary: pd.DataFrame | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Acute and chronic load as lines, their ratio on a second axis, and its caveat.
@@ -272,6 +422,11 @@ def acute_chronic(
         (acute_7d / chronic_28d) or ``"acwr_ewma"`` (ewma_acute_7d /
         ewma_chronic_28d). The two lines drawn are always that ratio's own
         numerator and denominator.
+    diary
+        Output of :func:`kneedata.read_pain_diary`: when it covers only part of a
+        long history (and ``ax`` is omitted), the main panel shows the diary period
+        (:func:`diary_period`) and a short panel above it the whole history as weekly
+        means of the two loads, the diary period greyed.
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -305,16 +460,33 @@ def acute_chronic(
     load_column = str(load.attrs.get("load_column", "distance_km"))
     base = axis_label(load_column)
     unit = base[base.rfind("(") + 1:-1] if base.endswith(")") else load_column
-    ax = _new_ax(ax, (11, 4.2))
     colors = _palette()
-    ax.plot(dates, load[acute].to_numpy(dtype=float), color=colors[0], label=acute_text)
-    ax.plot(dates, load[chronic].to_numpy(dtype=float), color=colors[2], label=chronic_text)
+    focus = _focus_of(dates, diary_period(diary)) if ax is None else None
+    rows = np.ones(len(dates), dtype=bool)
+    if focus is not None:
+        context, ax = _focus_layout((11, 4.2))
+        weekly = pd.DataFrame({"a": load[acute].to_numpy(dtype=float),
+                               "c": load[chronic].to_numpy(dtype=float)},
+                              index=dates).resample("W-MON").mean()
+        context.plot(weekly.index, weekly["a"], color=colors[0], linewidth=0.8)
+        context.plot(weekly.index, weekly["c"], color=colors[2], linewidth=0.8)
+        context.set_ylim(bottom=0)
+        context.set_ylabel(f"load ({unit}/{per})", fontsize="small")
+        _mark_focus(context, focus, title="whole history, weekly means (grey: the period below)")
+        rows = np.asarray((dates >= focus[0]) & (dates <= focus[1]))
+    else:
+        ax = _new_ax(ax, (11, 4.2))
+    if focus is not None:
+        _set_focus_xlim(ax, focus)
+    shown = dates[rows]
+    ax.plot(shown, load[acute].to_numpy(dtype=float)[rows], color=colors[0], label=acute_text)
+    ax.plot(shown, load[chronic].to_numpy(dtype=float)[rows], color=colors[2], label=chronic_text)
     ax.set_ylabel(f"load ({unit}/{per})")
     ax.set_xlabel("date (local)")
     ax.set_ylim(bottom=0)
     handles, labels = ax.get_legend_handles_labels()
     ratio_ax = ax.twinx()
-    (line,) = ratio_ax.plot(dates, load[ratio].to_numpy(dtype=float), color=colors[3],
+    (line,) = ratio_ax.plot(shown, load[ratio].to_numpy(dtype=float)[rows], color=colors[3],
                             linestyle="--", linewidth=1,
                             label=f"ratio {ratio.replace('_', ' ')}")
     ratio_ax.axhline(1.0, color=colors[3], linewidth=0.5, alpha=0.6)

@@ -27,7 +27,6 @@ import os
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,12 +312,6 @@ def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str
     return primary, detectable, []
 
 
-def _count_messages(messages: Iterable[str]) -> list[str]:
-    """Distinct messages in order, with a count when one came from several items."""
-    counts = Counter(messages)
-    return [m if n == 1 else f"{m} ({n} activities)" for m, n in counts.items()]
-
-
 # --- figures ------------------------------------------------------------------------
 
 
@@ -348,7 +341,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
             say("drawing the timeline and the load figure")
             ax = plots.timeline(tables.derived.daily, episodes=tables.derived.episodes, diary=tables.derived.diary)
             images["timeline"] = _save(ax.figure, folder / "timeline.png")
-            ax = plots.acute_chronic(tables.derived.load)
+            ax = plots.acute_chronic(tables.derived.load, diary=tables.derived.diary)
             images["acute_chronic"] = _save(ax.figure, folder / "acute_chronic.png")
         gait = tables.derived.gait
         if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
@@ -450,7 +443,9 @@ def _section_import(t: ReportTables) -> str:
         if len(failed):
             notes.append(f"{len(failed)} file(s) could not be read (listed below).")
     if "n_sources" in acts.columns:
-        dup = int((pd.to_numeric(acts["n_sources"], errors="coerce") > 1).sum())
+        runs = t.derived.runs  # swim, bike and transition legs are not runs
+        dup = int((pd.to_numeric(runs["n_sources"], errors="coerce") > 1).sum()) \
+            if "n_sources" in runs.columns else 0
         if dup:
             notes.append(f"{dup} runs arrived more than once (e.g. watch file and app "
                          "export); each is counted once, from its richest file.")
@@ -469,10 +464,15 @@ def _section_import(t: ReportTables) -> str:
         none = int(runs["cadence_unit_source"].astype(str).eq("none").sum())
         if none:
             notes.append(f"{none} runs have no cadence.")
-    if "warnings" in acts.columns:
-        per_activity = [str(w) for ws in acts["warnings"] if isinstance(ws, (list, tuple, np.ndarray))
-                        for w in ws]
-        notes.extend(f"file note: {m}" for m in _count_messages(per_activity)[:15])
+    if "warnings" in acts.columns and "source_file" in acts.columns:
+        from kneedata.store import quality_notes
+
+        listed = quality_notes(acts)
+        notes.extend(f"{Path(str(r.file)).name} ({r.activity_id}, {r.local_date}): {r.note}"
+                     for r in listed.head(15).itertuples())
+        if len(listed) > 15:
+            notes.append(f"... and {len(listed) - 15} more file notes "
+                         "(kneedata.quality_notes(store.activities()) lists them all).")
     notes.extend(t.data_warnings)
     if t.derived.diary is not None:
         d = t.derived.diary

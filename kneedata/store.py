@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kneedata.errors import FileFormatError, KneedataError
+from kneedata.errors import FileFormatError, KneedataError, NotAnActivityError
 from kneedata.io.activity import is_cycling_sport
 from kneedata.io.exports import (
     MEMBER_SEP,
@@ -73,8 +73,10 @@ __all__ = [
     "ImportReport",
     "Store",
     "StoreBusyError",
+    "StoreNotFoundError",
     "UnknownActivityError",
     "default_store_path",
+    "quality_notes",
 ]
 
 #: Status of a file in an :class:`ImportReport`.
@@ -103,6 +105,10 @@ class UnknownActivityError(KneedataError, ValueError):
 
 class StoreBusyError(KneedataError, RuntimeError):
     """Another import into the same store is running."""
+
+
+class StoreNotFoundError(KneedataError, FileNotFoundError):
+    """A read from a store folder that does not exist (nothing was imported there)."""
 
 
 # --------------------------------------------------------------------------------
@@ -251,6 +257,7 @@ def _process(task: _Task) -> dict[str, Any]:
         except FileFormatError as err:
             text = str(err)
             result["reason"] = text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text
+            result["not_an_activity"] = isinstance(err, NotAnActivityError)
             return result
         except Exception as err:  # a reader bug must not stop the other files
             result["reason"] = f"reader error ({type(err).__name__}: {err})"
@@ -454,8 +461,10 @@ class Store:
     Parameters
     ----------
     path
-        Store folder; created on first use. Default: :func:`default_store_path`
-        (``$KNEEDATA_STORE`` or ``~/.kneedata/store``).
+        Store folder; created by the first :meth:`import_paths`, never by a read
+        (reading a folder that does not exist raises :class:`StoreNotFoundError`,
+        so a typo in the path is not a silently empty store). Default:
+        :func:`default_store_path` (``$KNEEDATA_STORE`` or ``~/.kneedata/store``).
     limits
         Zip/gzip safety limits (:class:`kneedata.io.exports.ZipLimits`).
     checkpoint_every
@@ -484,8 +493,6 @@ class Store:
         self.limits = limits or ZipLimits()
         self.checkpoint_every = int(checkpoint_every)
         self.checkpoint_seconds = float(checkpoint_seconds)
-        for sub in ("records", "laps"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -523,7 +530,18 @@ class Store:
 
     # ---- reading ----------------------------------------------------------------
 
+    def exists(self) -> bool:
+        """Whether the store folder exists (an import has created it)."""
+        return self.path.is_dir()
+
     def _table(self, name: str) -> pd.DataFrame | None:
+        if not self.path.is_dir():
+            what = "a file" if self.path.exists() else "nothing"
+            raise StoreNotFoundError(
+                f"no store at {self.path} ({what} there): check the path "
+                f"for a typo, or import first with `kneedata import PATH --store {self.path}` "
+                f"(or Store({str(self.path)!r}).import_paths([...]))"
+            )
         file = self.path / f"{name}.parquet"
         if not file.exists():
             return None
@@ -697,6 +715,8 @@ class Store:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         started = time.perf_counter()
+        for sub in ("records", "laps"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
         with self._lock():
             run = _ImportRun(self, force=force, progress=progress, fit_engine=fit_engine)
             report = run.execute(list(paths), workers=workers, executor=executor)
@@ -724,6 +744,31 @@ class Store:
             yield
         finally:
             fh.close()
+
+
+def quality_notes(activities: pd.DataFrame) -> pd.DataFrame:
+    """The readers' data-quality notes, one row each, naming the file and the activity.
+
+    Parameters
+    ----------
+    activities
+        :meth:`Store.activities` (``activity_id``, ``source_file``, ``warnings``;
+        ``local_date`` and ``sport`` shown when present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``file``, ``activity_id``, ``local_date``, ``sport``, ``note``: one row per
+        note, in the activities' order; empty (same columns) when there are none.
+    """
+    columns = ["file", "activity_id", "local_date", "sport", "note"]
+    rows = []
+    for _, act in activities.iterrows():
+        for note in _as_list(act.get("warnings")):
+            rows.append({"file": act.get("source_file"), "activity_id": act.get("activity_id"),
+                         "local_date": act.get("local_date"), "sport": act.get("sport"),
+                         "note": note})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _empty_activities() -> pd.DataFrame:
@@ -1109,7 +1154,10 @@ class _ImportRun:
         self.n_records += int(res.get("n_records", 0))
         fields = {"kind": "activity", "size": res["size"], "mtime_ns": res["mtime_ns"],
                   "sha256": res["sha256"], "container": res.get("container", "")}
-        if not res["ok"]:
+        if res.get("not_an_activity"):
+            self._set_entry(key, status="not_an_activity", reason=res["reason"],
+                            **{**fields, "kind": "other"})
+        elif not res["ok"]:
             self._set_entry(key, status="failed", reason=res["reason"], **fields)
         else:
             self._set_entry(key, status="imported", **fields)
@@ -1375,7 +1423,11 @@ class _ImportRun:
                 continue
             ids = list(dict.fromkeys(self._resolve(a) for a in entry["activity_ids"])) \
                 if entry["status"] in ("imported", "duplicate") else []
-            if how == "unchanged":
+            if how == "unchanged" and entry["status"] == "failed":
+                # still broken: reported as failed, with its reason, until it changes
+                rows.append({"path": key, "status": "failed", "activity_ids": [],
+                             "reason": f"{entry['reason']} (unchanged since the last import)"})
+            elif how == "unchanged":
                 detail = entry["status"] + (f": {entry['reason']}" if entry["reason"] else "")
                 rows.append({"path": key, "status": "unchanged", "activity_ids": ids,
                              "reason": f"unchanged since the last import ({detail})"})

@@ -30,8 +30,12 @@ DATA = Path(os.environ.get("KNEEDATA_DATA", "../sample_data"))  # your export fo
 STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in the temp folder
 
 # %%
+import pandas as pd
+
 import kneedata as kd
 from kneedata.notebook import notebook_paths
+
+pd.set_option("display.max_colwidth", None)  # show every reason in full
 
 DATA, STORE = notebook_paths(DATA, STORE)
 store = kd.Store(STORE)
@@ -81,13 +85,15 @@ quality = {
     "damaged or truncated files (kept what was readable)": int((~acts["complete"].astype(bool)).sum()),
     "local day assumed from UTC (no time-zone information)": int(acts["local_time_source"].eq("assumed_utc").sum()),
     "runs without cadence": int((acts["sport"].eq("running") & acts["avg_cadence_spm"].isna()).sum()),
-    "runs found in more than one file": int((acts["n_sources"] > 1).sum()),
+    "runs found in more than one file": int((acts["sport"].eq("running") & (acts["n_sources"] > 1)).sum()),
 }
 quality
 
+# %% [markdown]
+# Every note names the file and the activity it is about:
+
 # %%
-notes = acts["warnings"].explode().dropna()
-notes.value_counts().head(15).rename("activities").to_frame()
+kd.quality_notes(acts)
 
 # %% [markdown]
 # ## What this cannot show

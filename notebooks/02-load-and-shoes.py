@@ -43,7 +43,10 @@ print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain
 # ## Day by day
 # Bars are each day's distance; dots are pain-diary entries (right-hand axis,
 # 0-10); the shaded spans are pain episodes (a score of 3 or more after two
-# pain-free weeks, until two pain-free weeks again).
+# pain-free weeks, until two pain-free weeks again). When your history is much
+# longer than your diary, the figure shows the diary period (from 8 weeks before
+# the first entry) and, above it, the whole history as context; over more than
+# about 15 months the bars become weekly or monthly sums so that none vanishes.
 
 # %%
 daily, load = derived.daily, derived.load
@@ -71,7 +74,7 @@ spikes.loc[spikes["spike_category"] == "large", ["date", "distance_km", "longest
 # (chronic), and their ratio on the right.
 
 # %%
-plots.acute_chronic(load);
+plots.acute_chronic(load, diary=diary);  # the diary period, with the whole history above
 
 # %% [markdown]
 # **What it cannot show.** The ratio is mathematically coupled (in its common

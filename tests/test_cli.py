@@ -53,7 +53,9 @@ def test_import_summary_and_exit_code(inputs, tmp_path, capsys):
 
     main(["import", str(inputs), "--store", str(tmp_path / "s"), "--no-progress"])
     out, err = capsys.readouterr()
-    assert ["unchanged", "4"] in [line.split() for line in out.splitlines()] and err == ""
+    counts = [line.split() for line in out.splitlines()]
+    assert ["unchanged", "3"] in counts and err == ""
+    assert ["failed", "1"] in counts  # still broken: reported until the file changes
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):
@@ -74,8 +76,9 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 
 def test_activities_table_and_csv(inputs, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("KNEEDATA_STORE", str(tmp_path / "env_store"))
-    assert main(["activities"]) == 0
-    assert "no activities in the store" in capsys.readouterr().out
+    assert main(["activities"]) == 1  # no store there yet: said, and nothing created
+    assert "no store at" in capsys.readouterr().err
+    assert not (tmp_path / "env_store").exists()
     main(["import", str(inputs), "--no-progress", "--workers", "1"])  # default store from env
     capsys.readouterr()
     assert main(["activities"]) == 0
@@ -111,6 +114,9 @@ def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
     module = types.ModuleType("kneedata.report")
     module.write_report = fake_write_report  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kneedata.report", module)
+    monkeypatch.chdir(tmp_path)
+    for name in ("d.csv", "s.csv", "r.csv"):
+        (tmp_path / name).write_text("")
     code = main(["report", "--store", str(tmp_path / "s"), "--diary", "d.csv", "--shoes", "s.csv",
                  "--routines", "r.csv", "--out", str(tmp_path / "out"), "--no-progress",
                  "--dayfirst", "--pace", "min/mi"])
@@ -130,3 +136,46 @@ def test_console_entry_point(tmp_path):
     assert done.returncode == 0
     for word in ("import", "activities", "init", "report"):
         assert word in done.stdout
+
+
+@pytest.mark.parametrize("option", ["--diary", "--shoes", "--routines", "--shoe-periods"])
+def test_report_log_paths_give_one_line_errors(tmp_path, capsys, option):
+    # issue 13: a folder ended in an IsADirectoryError traceback, a typo in a bare [Errno 2]
+    (tmp_path / "mydiary").mkdir()
+    base = ["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "out")]
+    assert main([*base, option, str(tmp_path / "mydiary")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{option} {tmp_path / 'mydiary'} is a folder" in err and "(.csv or .xlsx)" in err
+    assert f"kneedata init {tmp_path / 'mydiary'}" in err
+    assert main([*base, option, str(tmp_path / "mydairy.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such file" in err and "mydairy.csv" in err
+    assert "kneedata init" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_diary_folder_holding_the_diary_is_suggested(tmp_path, capsys):
+    main(["init", str(tmp_path / "logs")])
+    capsys.readouterr()
+    assert main(["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"),
+                 "--diary", str(tmp_path / "logs")]) == 2
+    assert f"did you mean {tmp_path / 'logs' / 'pain_diary.csv'}?" in capsys.readouterr().err
+
+
+def test_activities_on_a_missing_store_creates_nothing(tmp_path, capsys):
+    # issue 13: `kneedata activities --store missing/` created the folder and exited 0
+    assert main(["activities", "--store", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"no store at {tmp_path / 'missing'}" in err and "kneedata import" in err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_version(capsys):
+    from kneedata import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kneedata {__version__}"

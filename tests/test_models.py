@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -430,3 +432,27 @@ def test_prints_nothing(capsys, single):
     _quiet(kd.recurrent_cox, single, ["spike_large"])
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.slow
+def test_model_notes_point_at_the_callers_line_and_are_shown_once(tmp_path):
+    # issue 13: notebooks repeated the same notes on every model call, each pointing
+    # at a line inside kneedata; a plain script stands in for the notebook here
+    script = tmp_path / "fit_twice.py"
+    script.write_text(
+        "import kneedata as kd\n"
+        "frame = kd.simulate_runner_days(500, seed=2)\n"
+        "for _ in range(3):\n"
+        "    result = kd.case_crossover(frame, ['spike_large', 'null_exposure'])\n"
+        "print(len(result.warnings))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) >= 1  # the notes are still in every result
+    shown = [line for line in done.stderr.splitlines()
+             if "DataQualityWarning" in line or "ModelWarning" in line]
+    # null_exposure never varies within an episode (simulate_runner_days): dropped, said once
+    assert sum("dropped ['null_exposure']" in line for line in shown) == 1
+    assert len(shown) == len(set(shown))
+    assert all(line.startswith(f"{script}:4: ") for line in shown), shown

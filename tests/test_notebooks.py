@@ -41,11 +41,11 @@ def _snapshot() -> set[Path]:
     return found
 
 
-def _execute(path: Path, *, workdir: Path, store: Path) -> tuple[float, str, list[str]]:
+def _execute(path: Path, *, workdir: Path, store: Path) -> tuple[float, str, list[str], str]:
     """Run one notebook in a fresh venv kernel.
 
-    Returns seconds taken, the kernel's ``sys.prefix`` and any files that
-    appeared in the repository meanwhile.
+    Returns seconds taken, the kernel's ``sys.prefix``, any files that
+    appeared in the repository meanwhile, and the cells' plain-text outputs.
     """
     before = _snapshot()
     nb = jupytext.read(path, fmt="py:percent")
@@ -61,7 +61,9 @@ def _execute(path: Path, *, workdir: Path, store: Path) -> tuple[float, str, lis
     client.execute(env=env)
     seconds = time.perf_counter() - start
     kernel_python = "".join(o.get("text", "") for o in nb.cells[0].outputs).strip()
-    return seconds, kernel_python, sorted(str(p) for p in _snapshot() - before)
+    shown = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                      for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs)
+    return seconds, kernel_python, sorted(str(p) for p in _snapshot() - before), shown
 
 
 try:
@@ -106,9 +108,10 @@ def imported_store(notebook_root) -> dict:
             work.mkdir(exist_ok=True)
             result: dict = {"store": str(store)}
             try:
-                seconds, kernel, new = _execute(REPO / "notebooks" / f"{FIRST}.py",
-                                                workdir=work, store=store)
-                result.update(ok=True, seconds=seconds, kernel=kernel, new_files=new)
+                seconds, kernel, new, shown = _execute(REPO / "notebooks" / f"{FIRST}.py",
+                                                       workdir=work, store=store)
+                result.update(ok=True, seconds=seconds, kernel=kernel, new_files=new,
+                              shown=shown)
             except Exception as err:  # reported by the 01 test, not swallowed
                 result.update(ok=False, error=f"{type(err).__name__}: {err}")
             marker.write_text(json.dumps(result))
@@ -135,10 +138,21 @@ def test_notebook_runs(path, imported_store, notebook_root, record_property):
             pytest.fail(f"{FIRST} failed, so the shared store is missing; fix it first")
         work = notebook_root / f"work-{path.stem}"
         work.mkdir(exist_ok=True)
-        seconds, kernel, new = _execute(path, workdir=work,
-                                        store=Path(imported_store["store"]))
+        seconds, kernel, new, _ = _execute(path, workdir=work,
+                                           store=Path(imported_store["store"]))
     record_property("seconds", round(seconds, 1))
     # the kernel ran in this venv, not in whatever `python` is first on PATH
     assert Path(kernel) == Path(sys.prefix)
     # nothing written into the repository
     assert new == []
+
+
+def test_import_notebook_shows_reasons_and_notes_in_full(imported_store):
+    # issue 13: notebook 01 cut every reason at pandas' 50 characters, and its
+    # data-quality notes named neither the file nor the activity
+    if not imported_store["ok"]:
+        pytest.fail(f"{FIRST} failed:\n{imported_store.get('error')}")
+    shown = imported_store["shown"]
+    # sample_data/shoes.csv is skipped with a 68-character reason
+    assert "not an activity file (.csv: not FIT, GPX or TCX by name or content)" in shown
+    assert "activity_id" in shown and "note" in shown  # kd.quality_notes table

@@ -351,3 +351,75 @@ def test_forest_clips_infinite_interval_with_arrow():
 def test_forest_needs_contract_columns(model_table):
     with pytest.raises(SchemaError, match="ci_high"):
         plots.forest(model_table.drop(columns="ci_high"))
+
+
+# --- long histories (issue 13) --------------------------------------------------------
+
+
+@pytest.fixture
+def fourteen_years() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # 14 years of daily km: a 10 km run every third day, one 49.9 km run in 2015,
+    # and a pain diary kept only in the last year (hand-built, nothing random)
+    idx = pd.date_range("2011-01-01", "2024-12-31", freq="D", name="date")
+    km = np.where(np.arange(len(idx)) % 3 == 0, 10.0, 0.0)
+    km[idx.get_loc(pd.Timestamp("2015-06-07"))] = 49.9
+    daily = pd.DataFrame({"distance_km": km}, index=idx)
+    diary = pd.DataFrame({
+        "date": pd.date_range("2024-01-10", "2024-12-20", freq="10D"),
+        "side": "left", "pain_0_10": 2.0,
+    })
+    return daily, diary
+
+
+def _bar_width_px(ax) -> float:
+    ax.figure.canvas.draw()
+    tallest = max((p for c in ax.containers if isinstance(c, BarContainer) for p in c),
+                  key=lambda p: p.get_height())
+    x0, _ = ax.transData.transform((tallest.get_x(), 0))
+    x1, _ = ax.transData.transform((tallest.get_x() + tallest.get_width(), 0))
+    return x1 - x0
+
+
+def test_timeline_keeps_bars_visible_and_focuses_on_the_diary(fourteen_years):
+    # issue 13: 1-day bars over 14 years were 0.2 px wide; the 49.9 km run vanished
+    daily, diary = fourteen_years
+    ax = plots.timeline(daily, diary=diary)
+    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    # the main panel shows the diary period (from 8 weeks before the first entry)
+    assert pd.Timestamp("2023-11-01") <= lo <= pd.Timestamp("2023-11-16")
+    assert hi >= pd.Timestamp("2024-12-20")
+    assert _bar_width_px(ax) >= 2
+    # the whole history stays as context above, with the long run in a visible bar
+    context = ax.figure.axes[0]
+    assert context is not ax and _bars(context)
+    c_lo, c_hi = (mdates.num2date(x).replace(tzinfo=None) for x in context.get_xlim())
+    assert c_lo <= pd.Timestamp("2011-01-02") and c_hi >= pd.Timestamp("2024-12-30")
+    assert _bar_width_px(context) >= 2
+    heights = [p.get_height() for p in _bars(context)]
+    assert max(heights) >= 49.9  # the month holding the long run
+    assert sum(heights) == pytest.approx(daily["distance_km"].sum())  # nothing dropped
+
+
+def test_timeline_without_a_diary_bins_a_long_history(fourteen_years):
+    daily, _ = fourteen_years
+    ax = plots.timeline(daily)
+    assert len(ax.figure.axes) == 1
+    assert _bar_width_px(ax) >= 2
+    assert "per month" in ax.get_ylabel()
+    assert sum(p.get_height() for p in _bars(ax)) == pytest.approx(daily["distance_km"].sum())
+
+
+def test_acute_chronic_focuses_on_the_diary_over_many_years(fourteen_years):
+    daily, diary = fourteen_years
+    from kneedata.metrics.load import load_metrics
+
+    load = load_metrics(daily.assign(n_runs=(daily["distance_km"] > 0).astype(int)))
+    ax = plots.acute_chronic(load, diary=diary)
+    lo, _ = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    assert lo >= pd.Timestamp("2023-11-01")
+    first_x = mdates.num2date(ax.get_lines()[0].get_xdata()[0]).replace(tzinfo=None) \
+        if not isinstance(ax.get_lines()[0].get_xdata()[0], (np.datetime64, pd.Timestamp)) \
+        else pd.Timestamp(ax.get_lines()[0].get_xdata()[0])
+    assert first_x >= pd.Timestamp("2023-11-01")
+    context = ax.figure.axes[0]
+    assert context is not ax and len(context.get_lines()) == 2

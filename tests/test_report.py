@@ -192,6 +192,7 @@ def test_report_accepts_frames_quietly_and_leaves_them_alone(tiny, tmp_path, cap
 def test_missing_or_empty_store(tmp_path):
     with pytest.raises(ReportError, match="does not exist"):
         write_report(tmp_path / "nowhere", out=tmp_path / "r", progress=False)
+    (tmp_path / "empty").mkdir()  # a store folder with nothing imported
     empty = Store(tmp_path / "empty")
     with pytest.raises(ReportError, match="no activities"):
         write_report(empty, out=tmp_path / "r", progress=False)

@@ -32,6 +32,7 @@ from kneedata.store import (
     ImportReport,
     Store,
     StoreBusyError,
+    StoreNotFoundError,
     UnknownActivityError,
     default_store_path,
 )
@@ -115,8 +116,8 @@ def test_default_store_path_follows_environment(monkeypatch, tmp_path):
 
 
 def test_empty_store_is_readable(tmp_path):
+    (tmp_path / "s").mkdir()  # an existing, empty folder reads as an empty store
     store = Store(tmp_path / "s")
-    assert (tmp_path / "s" / "records").is_dir()  # created on first use
     acts = store.activities()
     assert acts.empty and {"activity_id", "distance_m", "name", "gear", "rpe", "source_files"} <= set(acts)
     assert store.files().empty and store.duplicates().empty
@@ -142,6 +143,7 @@ def test_import_roundtrip_records_equal_reader(tmp_path):
 
 
 def test_unknown_activity_id_is_a_clear_value_error(tmp_path):
+    (tmp_path / "s").mkdir()  # an empty store
     store = Store(tmp_path / "s")
     with pytest.raises(ValueError, match=r"'nope-0' is not in the store.*activities\(\)"):
         store.records("nope-0")
@@ -205,6 +207,7 @@ def test_missing_input_path_is_a_failed_row(tmp_path):
 
 def test_second_import_while_locked_is_refused(tmp_path):
     fcntl = pytest.importorskip("fcntl")
+    (tmp_path / "s").mkdir()
     store = Store(tmp_path / "s")
     with open(tmp_path / "s" / ".lock", "a+") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
@@ -713,7 +716,9 @@ def test_real_data_import(real_data, tmp_path):
     # re-import (overlapping inputs): every file once, unchanged, nothing read
     # (the >= 20x speed-up is measured by benchmarks/bench_import.py, not asserted here)
     second = store.import_paths([real_data / "fit", real_data], workers=1, progress=False)
-    assert set(statuses(second).values()) == {"unchanged"}
+    was = statuses(first)
+    # every file unchanged, except that a broken one stays failed until it changes
+    assert {p: ("failed" if was[p] == "failed" else "unchanged") for p in was} == statuses(second)
     assert len(second.rows) == len(first.rows)
     assert second.n_files_read == 0
     pd.testing.assert_frame_equal(store.activities(), acts.reset_index())
@@ -765,3 +770,65 @@ def test_no_progress_bar_when_not_a_terminal(tmp_path, monkeypatch):
     report = Store(tmp_path / "s").import_paths(tmp_path / "in", workers=1, progress=True)
     assert report.counts()["imported"] == 3
     assert seen == [] and err.getvalue() == ""
+
+
+def test_reading_a_store_that_does_not_exist_creates_nothing(tmp_path):
+    # issue 13: Store("typo") used to create an empty store for a read
+    store = Store(tmp_path / "typo")
+    assert not (tmp_path / "typo").exists() and not store.exists()
+    with pytest.raises(StoreNotFoundError, match="no store at .*typo.*kneedata import"):
+        store.activities()
+    with pytest.raises(FileNotFoundError):  # StoreNotFoundError is one
+        store.files()
+    assert not (tmp_path / "typo").exists()
+
+
+def test_still_broken_file_stays_failed_until_it_changes(tmp_path):
+    # issue 13: a re-import reported "unchanged 2, failed 0" for a broken file
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.fit").write_bytes(fit_bytes(run_records()))
+    (tmp_path / "in" / "broken.fit").write_bytes(b"")
+    store = Store(tmp_path / "s")
+    first = store.import_paths(tmp_path / "in", workers=1, progress=False)
+    again = store.import_paths(tmp_path / "in", workers=1, progress=False)
+    assert again.counts()["failed"] == first.counts()["failed"] == 1
+    row = by_name(again)["broken.fit"]
+    assert row["status"] == "failed" and "0 bytes" in row["reason"]
+    assert "unchanged since the last import" in row["reason"]
+    assert again.n_files_read == 0  # nothing re-read
+    assert "broken.fit" in again.summary()
+
+
+def test_a_fit_file_that_is_not_an_activity_says_why(tmp_path):
+    # issue 13: watches keep settings and monitoring data in FIT files too
+    from kneedata.io.fitwrite import FitWriter
+
+    w = FitWriter()
+    w.file_id(type="settings", manufacturer="garmin", product=2691, serial_number=1,
+              time_created=T0.to_pydatetime())
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "12345_WELLNESS.fit").write_bytes(w.to_bytes())
+    report = Store(tmp_path / "s").import_paths(tmp_path / "in", workers=1, progress=False)
+    row = by_name(report)["12345_WELLNESS.fit"]
+    assert row["status"] == "not_an_activity"
+    assert "'settings' file" in row["reason"] and "not an activity" in row["reason"]
+
+
+def test_quality_notes_name_the_file_and_the_activity(tmp_path):
+    # issue 13: notes were counted by text alone, with no file or activity to act on
+    from kneedata.store import quality_notes
+
+    (tmp_path / "in").mkdir()
+    whole = fit_bytes(run_records())
+    (tmp_path / "in" / "cut.fit").write_bytes(whole[: len(whole) * 2 // 3])
+    (tmp_path / "in" / "good.gpx").write_bytes(gpx_bytes(run_records(T0 + pd.Timedelta(days=2))))
+    store = Store(tmp_path / "s")
+    store.import_paths(tmp_path / "in", workers=1, progress=False)
+    acts = store.activities()
+    notes = quality_notes(acts)
+    assert list(notes.columns) == ["file", "activity_id", "local_date", "sport", "note"]
+    cut = notes[notes["file"] == str(tmp_path / "in" / "cut.fit")]
+    assert len(cut) >= 1 and cut["note"].str.contains("decoding stopped at byte").any()
+    cut_id = acts.loc[acts["source_file"] == str(tmp_path / "in" / "cut.fit"), "activity_id"]
+    assert set(cut["activity_id"]) == set(cut_id)
+    assert quality_notes(acts.iloc[:0]).empty

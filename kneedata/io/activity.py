@@ -430,6 +430,52 @@ def _offset_in_zone(zone: str, when: pd.Timestamp) -> float | None:
     return None if offset is None else offset.total_seconds() / 60.0
 
 
+#: Sub-sports whose positions are a virtual world's (Zwift, indoor apps): their
+#: GPS never sets the time zone.
+VIRTUAL_SUB_SPORTS = frozenset({"virtual_activity"})
+#: The file's UTC offset and the GPS position's zone disagreeing by this much or
+#: more [min] is reported, and the GPS zone is used.
+ZONE_DISAGREEMENT_MIN = 60.0
+
+
+def _hours(minutes: float) -> str:
+    return f"{minutes / 60:+g} h"
+
+
+def _local_time(records: pd.DataFrame, start: pd.Timestamp, utc_offset_min: Any, *,
+                virtual: bool, notes: list[str]) -> tuple[float, str | None, str]:
+    """The run's UTC offset [min], IANA zone and where they came from.
+
+    Rule: the file's own offset (FIT ``activity.local_timestamp``) is used unless the
+    zone of the first GPS fix disagrees with it by ``ZONE_DISAGREEMENT_MIN`` (1 h)
+    or more: then the position wins (some watches, e.g. COROS, write local time
+    equal to UTC wherever the run was) and a note gives both. Without an offset in
+    the file the GPS zone gives it; without either, UTC is assumed with a note. A
+    virtual activity's positions are a virtual world's and never set the zone.
+    """
+    fix = _first_fix(records) if len(records) and not virtual else None
+    timezone = _zone_of_fix(*fix) if fix is not None else None
+    zone_offset = _offset_in_zone(timezone, start) if timezone is not None else None
+    if utc_offset_min is not None and not _is_missing(utc_offset_min):
+        offset = float(utc_offset_min)
+        if zone_offset is None or abs(zone_offset - offset) < ZONE_DISAGREEMENT_MIN:
+            return offset, timezone, "file"
+        notes.append(
+            f"time zones disagree: the file says UTC{_hours(offset)}, the GPS position is in "
+            f"{timezone} (UTC{_hours(zone_offset)} that day); the GPS zone was used for the "
+            "local date (the watch's clock may not follow the zone)"
+        )
+        return zone_offset, timezone, "gps_timezone"
+    if zone_offset is not None:
+        return zone_offset, timezone, "gps_timezone"
+    notes.append(
+        "no UTC offset in the file and no GPS fix"
+        + (" (virtual positions are not used)" if virtual and len(records) else "")
+        + ": local date taken in UTC (it may be a day off for runs near midnight)"
+    )
+    return 0.0, "UTC", "assumed_utc"
+
+
 # --------------------------------------------------------------------------------
 # build
 
@@ -528,25 +574,6 @@ def _merge_watch_totals(totals: dict[str, float], stated: Mapping[str, Any], not
     if not any(s == "watch" for s in head):
         return detail, "samples"
     return detail, "mixed"
-
-
-def _local_time(recs: pd.DataFrame, start: pd.Timestamp, utc_offset_min: Any,
-                notes: list[str]) -> tuple[float, str | None, str]:
-    """``(UTC offset [min], IANA zone, source)``: the file's offset, else the zone of
-    the first GPS fix, else UTC (with a note)."""
-    timezone: str | None = None
-    fix = _first_fix(recs) if len(recs) else None
-    if fix is not None:
-        timezone = _zone_of_fix(*fix)
-    if utc_offset_min is not None and not _is_missing(utc_offset_min):
-        return float(utc_offset_min), timezone, "file"
-    if timezone is not None and (zone_offset := _offset_in_zone(timezone, start)) is not None:
-        return zone_offset, timezone, "gps_timezone"
-    notes.append(
-        "no UTC offset in the file and no GPS fix: local date taken in UTC "
-        "(it may be a day off for runs near midnight)"
-    )
-    return 0.0, "UTC", "assumed_utc"
 
 
 def build_activity(
@@ -691,7 +718,8 @@ def build_activity(
             "there is nothing to read - re-export the activity from the watch or app"
         )
 
-    offset, timezone, local_time_source = _local_time(recs, start, utc_offset_min, notes)
+    offset, timezone, local_time_source = _local_time(
+        recs, start, utc_offset_min, virtual=sub_sport_name in VIRTUAL_SUB_SPORTS, notes=notes)
     local_date = (start.tz_localize(None) + pd.Timedelta(minutes=offset)).date()
 
     summary: dict[str, Any] = dict.fromkeys(ACTIVITIES)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import io
 import math
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kneedata.errors import FileFormatError
+from kneedata.errors import FileFormatError, NotAnActivityError
 from kneedata.io.activity import (
     Activity,
     build_activity,
@@ -162,16 +163,37 @@ def _decode_fitdecode(data: bytes, source_file: str) -> _Decoded:
                 restart = next_start
         except (fitdecode.FitError, ValueError, KeyError, IndexError, AssertionError,
                 TypeError, AttributeError, struct.error) as err:
-            out.errors.append(
-                f"decoding stopped in the FIT file at byte {file_start} "
-                f"({type(err).__name__}: {err}); data before the damage were kept"
-            )
+            out.errors.append(_decoding_stopped(err, file_start, len(data)))
         finally:
             reader.close()
         if restart is None:
             break
         offset = restart
     return out
+
+
+def _file_type(decoded: _Decoded) -> str:
+    """``file_id.type`` of the first FIT file ("activity", "monitoring_b", ...), or ""."""
+    for fid in decoded.messages.get("file_id", [])[:1]:
+        value = fid.get("type")
+        return "" if value is None else str(value)
+    return ""
+
+
+def _decoding_stopped(err: Exception, file_start: int, size: int) -> str:
+    """Where decoding stopped, as an absolute byte offset in the file when known.
+
+    fitdecode ends its messages with ``@ <offset>`` counted from the start of the
+    FIT file being read (a chained file may hold several).
+    """
+    text = str(err)
+    found = re.search(r"\s*@\s*(\d+)\s*$", text)
+    where = f"in the FIT file starting at byte {file_start}"
+    if found:
+        text = text[: found.start()]
+        where = f"at byte {file_start + int(found.group(1))} of {size}"
+    return (f"decoding stopped {where} ({type(err).__name__}: {text}); the file is cut "
+            "short or damaged there, the data before it were kept")
 
 
 def _decode_fitparse(data: bytes, source_file: str) -> _Decoded:
@@ -479,6 +501,13 @@ def read_fit(data: bytes, source_file: str, file_hash: str, *, engine: str | Non
     complete = not decoded.errors
     n_records = len(decoded.columns) if decoded.columns is not None else len(decoded.rows)
     if not n_records and not decoded.messages.get("session"):
+        kind = _file_type(decoded)
+        if kind not in ("", "activity") and not decoded.errors:
+            raise NotAnActivityError(
+                f"{source_file}: a FIT '{kind}' file (file_id.type), not an activity: it holds "
+                "no run to import; skipped (watches keep settings, health monitoring and "
+                "courses in FIT files too)"
+            )
         reason = "; ".join(decoded.errors) or "no records and no session messages"
         raise FileFormatError(
             f"{source_file}: no activity data could be decoded from the FIT file "

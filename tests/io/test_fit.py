@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import struct
 import warnings
 
@@ -431,3 +432,16 @@ def test_no_warning_on_a_clean_file():
         (act,) = _read(_run_file())
     assert act.warnings == []
     assert act.summary["complete"] is True
+
+
+def test_truncated_file_says_where_the_damage_is():
+    # issue 13: "decoding stopped ... at byte 0 (... @ 768)" read as if byte 0 were damaged;
+    # the file is cut after len(cut) bytes, so decoding stops at most there
+    cut = _run_file(n=30)[:400]
+    with pytest.warns(DataQualityWarning):
+        (act,) = _read(cut)
+    (note,) = [m for m in act.warnings if "decoding stopped" in m]
+    found = re.search(r"decoding stopped at byte (\d+) of 400 \(", note)
+    assert found is not None, note
+    assert 300 < int(found.group(1)) <= 400
+    assert "@" not in note and "byte 0" not in note

@@ -360,3 +360,37 @@ def test_every_real_file_reads_or_fails_cleanly(real_data):
                 spm = a.records["cadence_spm"].dropna()
                 assert ((spm >= 0) & (spm < 300)).all(), path.name
     assert n_read >= 50
+
+
+# --- time zones (issue 13) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "zone"), [
+    ("6916663933.fit", "Europe/Prague"),                           # COROS APEX Pro, run
+    ("coros-pace-2-cycling-misaligned-fields.fit", "America/Bogota"),  # COROS PACE 2, ride
+])
+def test_file_offset_against_the_gps_zone_the_position_wins(real_data, name, zone):
+    # COROS writes local time equal to UTC (offset 0) wherever the run was; the GPS
+    # places these in Prague and Bogota: a note gives both and the GPS zone is used
+    (act,) = _read(str(real_data / "fit" / name))
+    s = act.summary
+    assert s["timezone"] == zone and s["local_time_source"] == "gps_timezone"
+    assert abs(s["utc_offset_min"]) >= 60
+    (note,) = [w for w in act.warnings if "time zones disagree" in w]
+    assert "UTC+0 h" in note and zone in note
+
+
+def test_agreeing_file_offset_and_gps_zone_keep_the_file_offset(real_data):
+    # Fenix 5 Plus in Rome in September: the file says UTC+2, so does Europe/Rome
+    (act,) = _read(str(real_data / "fit" / "2019-09-07-11-22-19.fit"))
+    assert act.summary["local_time_source"] == "file" and act.summary["utc_offset_min"] == 120
+    assert not any("time zones disagree" in w for w in act.warnings)
+
+
+def test_virtual_gps_never_sets_the_zone(real_data):
+    # a virtual ride (Zwift-style positions): its "GPS" placed it in Dubai
+    (act,) = _read(str(real_data / "fit" / "14582164182.fit.gz"))
+    s = act.summary
+    assert s["sub_sport"] == "virtual_activity"
+    assert s["local_time_source"] != "gps_timezone" and s["timezone"] != "Asia/Dubai"
+    assert any("virtual positions are not used" in w for w in act.warnings)
