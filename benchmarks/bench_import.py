@@ -9,7 +9,7 @@ Usage::
 
 **History** (default): ``--runs`` runs over ten years, one sample per second
 (15-180 min each, 57 min on average: 3,000 runs give about 10 M samples), written
-as FIT files with the repository's FIT writer (:func:`kneedata.io.fitwrite.
+as FIT files with the repository's FIT writer (:func:`kneedata.testing.fitwrite.
 write_activity_fit`) into ``--cache`` (generated once, in parallel, then reused).
 The same folder is imported into fresh stores, in this one process:
 
@@ -76,7 +76,7 @@ def run_plan(n_runs: int, seed: int = 15) -> pd.DataFrame:
 
 def write_run(path: str, start: pd.Timestamp, seconds: int, speed_m_s: float, seed: int) -> int:
     """Write one 1 s-sampled run as a FIT file; returns its number of samples."""
-    from kneedata.io.fitwrite import write_activity_fit
+    from kneedata.testing.fitwrite import write_activity_fit
 
     rng = np.random.default_rng(seed)
     n = int(seconds)

@@ -30,7 +30,7 @@ def test_notebook_paths(tmp_path, monkeypatch):
 
 
 def _one_run_folder(folder: Path) -> Path:
-    from kneedata.io.fitwrite import write_activity_fit
+    from kneedata.testing.fitwrite import write_activity_fit
 
     folder.mkdir(parents=True)
     index = pd.date_range("2024-05-01 06:00", periods=61, freq="1s", tz="UTC", name="timestamp")

@@ -801,7 +801,7 @@ def test_still_broken_file_stays_failed_until_it_changes(tmp_path):
 
 def test_a_fit_file_that_is_not_an_activity_says_why(tmp_path):
     # issue 13: watches keep settings and monitoring data in FIT files too
-    from kneedata.io.fitwrite import FitWriter
+    from kneedata.testing.fitwrite import FitWriter
 
     w = FitWriter()
     w.file_id(type="settings", manufacturer="garmin", product=2691, serial_number=1,
