@@ -708,8 +708,16 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
     out = ["<h2>The short answer: what came before pain started?</h2>"]
     primary = t.primary
     if primary is None:
-        reason = "no pain diary was given" if t.derived.diary is None else "; ".join(t.model_errors[:1])
-        out.append(_p(f"No answer yet: {reason or 'nothing could be fitted'}.", "note"))
+        if t.derived.diary is None:
+            out.append(_p("No answer yet: no pain diary was given.", "note"))
+            return "\n".join(out)
+        reason = "; ".join(t.model_errors[:1]) or "nothing could be fitted"
+        out.append(_p(
+            "Not enough episodes yet: no pain episode in your diary started on a day whose "
+            "previous week of running is known, so no number can be given. Keep the diary "
+            "(days without pain too) and import your watch files for the same period; "
+            f"the estimate appears once episodes fall inside it. (Technical reason: {reason}.)",
+            "note"))
         return "\n".join(out)
     window = int(primary.settings.get("lags", [HAZARD_DAYS])[0])
     out.append(_p(

@@ -265,3 +265,21 @@ def test_report_experiment_section(tiny, tmp_path):
     with pytest.raises(ReportError, match="needs the pain diary"):
         write_report(tiny["store"], out=tmp_path / "none", progress=False,
                      experiment=folder / "experiment.csv")
+
+
+def test_a_diary_whose_episodes_fall_outside_the_watch_data_says_not_enough_episodes():
+    # a new user's 3 episodes, none with a known week of running before it: the primary
+    # analysis cannot be fitted, and the lead says so in a runner's words, with no number
+    from types import SimpleNamespace
+
+    from kneedata.report import _section_primary
+
+    tables = SimpleNamespace(
+        primary=None, detectable=None, derived=SimpleNamespace(diary=pd.DataFrame({"x": [1]})),
+        model_errors=["main analysis not fitted: daily_model: no onset on an at-risk day"])
+    plain = re.sub(r"<[^>]+>", " ", _section_primary(tables, {}))
+    assert "Not enough episodes yet" in plain
+    assert not re.search(r"\d", plain.split("Technical reason")[0])
+    no_diary = SimpleNamespace(primary=None, detectable=None,
+                               derived=SimpleNamespace(diary=None), model_errors=[])
+    assert "no pain diary was given" in _section_primary(no_diary, {})
