@@ -713,10 +713,11 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
             return "\n".join(out)
         reason = "; ".join(t.model_errors[:1]) or "nothing could be fitted"
         out.append(_p(
-            "Not enough episodes yet: no pain episode in your diary started on a day whose "
-            "previous week of running is known, so no number can be given. Keep the diary "
-            "(days without pain too) and import your watch files for the same period; "
-            f"the estimate appears once episodes fall inside it. (Technical reason: {reason}.)",
+            "Not enough episodes yet: none of your pain episodes can be used, so no number "
+            "is given. An episode counts when the diary shows the days before it (write down "
+            "pain-free days too, or use --complete-diary if every unwritten day was free of "
+            "pain) and your watch files cover the week before it. "
+            f"(Technical reason: {reason}.)",
             "note"))
         return "\n".join(out)
     window = int(primary.settings.get("lags", [HAZARD_DAYS])[0])
