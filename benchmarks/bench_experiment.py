@@ -26,45 +26,20 @@ fit of the same data with numpy), so the numbers compare across machines.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from experiment_sim import simulated_experiment
 
 import kneedata as kd
-
-
-def ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
-    u = np.empty(n)
-    u[0] = rng.normal(0, sd)
-    for t in range(1, n):
-        u[t] = phi * u[t - 1] + rng.normal(0, sd * math.sqrt(1 - phi**2))
-    return u
-
-
-def experiment(rng: np.random.Generator, *, effect: float, phi: float, block_days: int,
-               n_pairs: int, mean: float = 3.0, sd: float = 1.2, missing: float = 0.1
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    first_b = rng.random(n_pairs) < 0.5
-    conditions = [c for b in first_b for c in (("B", "A") if b else ("A", "B"))]
-    starts = pd.date_range("2026-01-05", periods=2 * n_pairs, freq=f"{block_days}D")
-    schedule = pd.DataFrame({"block": np.arange(1, 2 * n_pairs + 1), "start": starts,
-                             "end": starts + pd.Timedelta(days=block_days - 1),
-                             "condition": conditions})
-    n = 2 * n_pairs * block_days
-    is_b = np.repeat(np.array(conditions) == "B", block_days)
-    pain = np.clip(np.round(mean + ar1(rng, n, phi, sd) + effect * is_b), 0, 10)
-    keep = rng.random(n) >= missing
-    dates = pd.date_range("2026-01-05", periods=n)
-    return schedule, pd.DataFrame({"date": dates[keep], "pain_0_10": pain[keep]})
 
 
 def run(rng: np.random.Generator, reps: int, **design) -> pd.DataFrame:
     rows = []
     for _ in range(reps):
-        schedule, diary = experiment(rng, **design)
+        schedule, diary = simulated_experiment(rng, **design)
         rows.append(kd.analyse_experiment(schedule, diary).table.iloc[0])
     return pd.DataFrame(rows)
 

@@ -6,8 +6,11 @@ kneedata code), rounded to whole points, clipped to 0-10, with days left out.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,33 +22,19 @@ from kneedata.cli import main
 from kneedata.errors import SchemaError
 
 
-# --- an independent generator --------------------------------------------------------
-def ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
-    """Stationary AR(1) with marginal SD ``sd`` (loop, no scipy)."""
-    u = np.empty(n)
-    u[0] = rng.normal(0, sd)
-    for t in range(1, n):
-        u[t] = phi * u[t - 1] + rng.normal(0, sd * math.sqrt(1 - phi**2))
-    return u
+# --- an independent generator (benchmarks/experiment_sim.py never imports kneedata) -----
+def _load_generator():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "experiment_sim.py"
+    spec = importlib.util.spec_from_file_location("experiment_sim", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["experiment_sim"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def simulated_experiment(rng, *, effect, phi=0.6, sd=1.2, mean=3.0, block_days=14,
-                         n_pairs=4, missing=0.1, start="2026-01-05"):
-    """(schedule, diary) with ``effect`` points added on every B day."""
-    first_b = rng.random(n_pairs) < 0.5
-    conditions = [c for b in first_b for c in (("B", "A") if b else ("A", "B"))]
-    starts = pd.date_range(start, periods=2 * n_pairs, freq=f"{block_days}D")
-    schedule = pd.DataFrame({"block": np.arange(1, 2 * n_pairs + 1),
-                             "start": starts,
-                             "end": starts + pd.Timedelta(days=block_days - 1),
-                             "condition": conditions})
-    n = 2 * n_pairs * block_days
-    is_b = np.repeat(np.array(conditions) == "B", block_days)
-    pain = np.clip(np.round(mean + ar1(rng, n, phi, sd) + effect * is_b), 0, 10)
-    keep = rng.random(n) >= missing
-    dates = pd.date_range(start, periods=n)
-    diary = pd.DataFrame({"date": dates[keep], "side": "left", "pain_0_10": pain[keep]})
-    return schedule, diary
+_SIM = _load_generator()
+ar1 = _SIM.ar1
+simulated_experiment = _SIM.simulated_experiment
 
 
 # --- plan ------------------------------------------------------------------------------
