@@ -312,6 +312,21 @@ def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str
     return primary, detectable, []
 
 
+def unfitted_primary_table(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """``model_primary.csv`` when the main analysis could not be fitted: one row per
+    exposure it would have used, no numbers, ``estimable=False``,
+    ``status="too_few_episodes"`` (no usable episode), so the file says so itself."""
+    from kneedata.models import PRIMARY_EXPOSURES, TABLE_COLUMNS
+
+    present = [e for e in PRIMARY_EXPOSURES if frame is not None and e in frame.columns]
+    n_onsets = int(frame["onset"].sum()) if frame is not None and "onset" in frame else 0
+    table = pd.DataFrame({"term": [f"{e}_{HAZARD_DAYS}d" for e in present],
+                          "exposure": present, "n_episodes": n_onsets,
+                          "n_informative": 0, "estimable": False,
+                          "status": "too_few_episodes"})
+    return table.reindex(columns=list(TABLE_COLUMNS))
+
+
 # --- figures ------------------------------------------------------------------------
 
 
@@ -935,7 +950,12 @@ def write_report(
     for name, result in (("model_primary.csv", tables.primary),
                          ("model_case_crossover.csv", tables.case_crossover),
                          ("model_daily.csv", tables.daily_model)):
-        table = result.table if result is not None else pd.DataFrame(columns=list(TABLE_COLUMNS))
+        if result is not None:
+            table = result.table
+        elif name == "model_primary.csv":
+            table = unfitted_primary_table(tables.frame)
+        else:
+            table = pd.DataFrame(columns=list(TABLE_COLUMNS))
         table.to_csv(out_dir / name, index=False)
     if tables.experiment is not None:
         tables.experiment.table.to_csv(out_dir / "model_experiment.csv", index=False)

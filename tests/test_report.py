@@ -283,3 +283,18 @@ def test_a_diary_whose_episodes_fall_outside_the_watch_data_says_not_enough_epis
     no_diary = SimpleNamespace(primary=None, detectable=None,
                                derived=SimpleNamespace(diary=None), model_errors=[])
     assert "no pain diary was given" in _section_primary(no_diary, {})
+
+
+def test_model_primary_csv_names_the_exposures_it_could_not_estimate():
+    from kneedata.models import TABLE_COLUMNS
+    from kneedata.report import unfitted_primary_table
+
+    frame = pd.DataFrame({"onset": [False, True, False], "spike_large": [0, 1, 0],
+                          "n_strength": [1, 0, 0]})
+    table = unfitted_primary_table(frame)
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    assert table["exposure"].tolist() == ["spike_large", "n_strength"]
+    assert not table["estimable"].any()
+    assert table["status"].eq("too_few_episodes").all()
+    assert table["ratio"].isna().all() and table["n_episodes"].eq(1).all()
+    assert unfitted_primary_table(None).empty
