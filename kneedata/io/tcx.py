@@ -13,7 +13,7 @@ totals (``TotalTimeSeconds`` = timer time, ``DistanceMeters``, average heart rat
   along the fixes where a file lacks it), ``HeartRateBpm/Value``, ``TPX/Speed`` (the
   watch's speed; derived from distance where absent), ``TPX/RunCadence`` or
   ``<Cadence>`` (Polar and Suunto write running cadence there; unit decided per
-  file, see :func:`kneedata.io.gpx.decide_cadence_unit`), ``TPX/Watts``.
+  file, see :func:`kneedata.io.track.decide_cadence_unit`), ``TPX/Watts``.
 * **pauses**: the lap timer times add up to less than the wall-clock span of the
   samples when the timer was stopped. The missing time is attributed to the longest
   gaps between samples (:func:`timer_gaps`), which become the
@@ -48,7 +48,7 @@ from kneedata.io.activity import (
     is_cycling_sport,
     is_foot_sport,
 )
-from kneedata.io.gpx import Track, map_sport, parse_times, track_records
+from kneedata.io.track import Track, map_sport, parse_times, track_records
 from kneedata.io.xmlsafe import (
     LocalNameMap,
     child,

@@ -18,15 +18,10 @@ import pytest
 
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import sample_totals
-from kneedata.io.geo import EARTH_RADIUS_M, haversine_m
-from kneedata.io.gpx import (
-    cumulative_distance_m,
-    decide_cadence_unit,
-    derive_speed_m_s,
-    map_sport,
-    read_gpx,
-)
+from kneedata.io.geo import EARTH_RADIUS_M, cumulative_distance_m, haversine_m
+from kneedata.io.gpx import read_gpx
 from kneedata.io.read import file_hash, read_activities
+from kneedata.io.track import decide_cadence_unit, derive_speed_m_s, map_sport
 from kneedata.schema import RECORDS
 
 M_PER_DEG = 2 * math.pi * EARTH_RADIUS_M / 360  # 111 194.93 m per degree on the equator
