@@ -31,8 +31,8 @@ def cohort(tmp_path_factory):
 def test_import_and_derive_on_a_local_cluster(cohort):
     root, sim, written = cohort
     manifest = root / "files" / "runners.csv"
-    # threads in this process (inproc comms): the 2-core CI stays light; the
-    # benchmark runs worker processes on the loopback interface
+    # threads in this process (inproc comms) for the 2-worker run; the test below and
+    # the benchmark run worker processes on the loopback interface
     with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
@@ -61,6 +61,29 @@ def test_import_and_derive_on_a_local_cluster(cohort):
     pd.testing.assert_frame_equal(serial.frame(), frame)
     table = ds.dataset(root / "frame", format="parquet", partitioning="hive").to_table()
     assert table.num_rows == len(frame) == len(sim)
+
+
+@pytest.mark.slow
+def test_cohort_frame_built_by_worker_processes_on_loopback(cohort, tmp_path):
+    """The cohort frame built by a LocalCluster of worker *processes* talking TCP on
+    127.0.0.1 (as on a real cluster): same frame as in this process, built elsewhere."""
+    import os
+
+    root, sim, _ = cohort
+    manifest = root / "files" / "runners.csv"
+    import_cohort(tmp_path / "store", manifest, progress=False)
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        derived = derive_cohort(tmp_path / "store", manifest, out=tmp_path / "frame",
+                                executor=client.get_executor(), progress=False, complete=True)
+    assert (derived.runners["status"] == "ok").all()
+    assert os.getpid() not in set(derived.runners["pid"])  # derived in the worker process
+    serial = derive_cohort(tmp_path / "store", manifest, out=tmp_path / "serial", progress=False,
+                           complete=True)
+    pd.testing.assert_frame_equal(serial.frame(), derived.frame())
+    assert len(derived.frame()) == len(sim)
 
 
 def test_a_bad_runner_does_not_stop_the_cohort(cohort, tmp_path):
