@@ -310,7 +310,7 @@ SHOE_SUMMARY: dict[str, Column] = {
 }
 
 
-# --- store: columns the Store adds to the activity summary (owner: kneedata/store.py) --
+# --- store: columns the Store adds to the activity summary (owner: kneedata/store/) -----
 STORE_ACTIVITIES: dict[str, Column] = {
     "name": Column("", "str", "Activity name from an export (Strava 'Activity Name'); NaN when none."),
     "gear": Column("", "str", "Gear name from an export (Strava 'Activity Gear'); NaN when none."),

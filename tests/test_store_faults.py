@@ -88,7 +88,8 @@ def test_member_named_like_a_nested_member_does_not_collide(tmp_path):
 
 @pytest.mark.parametrize("errno_, where", [(30, "lock"), (28, "commit")])
 def test_cli_disk_errors_are_one_line_and_leave_the_store(tmp_path, monkeypatch, capsys, errno_, where):
-    import kneedata.store as store_module
+    import kneedata.store.checkpoint as checkpoint_module
+    import kneedata.store.core as store_module
     from kneedata.cli import main
 
     folder = tmp_path / "in"
@@ -104,13 +105,13 @@ def test_cli_disk_errors_are_one_line_and_leave_the_store(tmp_path, monkeypatch,
             raise OSError(errno_, text, str(store_dir / ".lock"))
         monkeypatch.setattr(store_module.Store, "_lock", refuse)
     else:
-        real = store_module._atomic_parquet
+        real = checkpoint_module.atomic_parquet
 
         def full(frame, dest, **kw):
             if dest.name == "activities.parquet":
                 raise OSError(errno_, text, str(dest))
             return real(frame, dest, **kw)
-        monkeypatch.setattr(store_module, "_atomic_parquet", full)
+        monkeypatch.setattr(checkpoint_module, "atomic_parquet", full)
     capsys.readouterr()
     report_csv = tmp_path / "report.csv"
     code = main(["import", str(folder), "--store", str(store_dir), "--workers", "1", "--no-progress",

@@ -14,7 +14,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from kneedata.runners import DEFAULT_RUNNER_ID, check_runner_id
-from kneedata.store import Store
+from kneedata.store import Store, UnknownActivityError
+from kneedata.store.errors import AmbiguousActivityError
 from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
@@ -153,3 +154,39 @@ def test_partitions_with_and_without_notes_read_together(tmp_path):
     got = pd.read_parquet(tmp_path / "activities").sort_values("activity_id")
     assert list(got["name"].fillna("-")) == ["Long run", "-"]
     assert [list(w) for w in got["warnings"]] == [["clock reset"], []]
+
+
+def test_root_finds_records_and_laps_of_any_runner(two_runners):
+    # issue 17: the root of a cohort store looks an id up in every runner's folder
+    store, _, _ = two_runners
+    for rid, n in (("A", 301), ("B", 401)):
+        for aid in store.activities(rid)["activity_id"]:
+            assert len(store.records(aid)) == n
+            pd.testing.assert_frame_equal(store.laps(aid), store.runner(rid).laps(aid))
+    # the lazy mapping of the root reads every runner's records
+    assert sorted(len(r) for r in store.records_map().values()) == [301, 301, 401]
+    with pytest.raises(UnknownActivityError, match="not in the store"):
+        store.records("0123456789abcdef-0")
+
+
+def test_root_lookup_of_an_id_in_two_runners_names_both(tmp_path):
+    # the same file imported for two runners: one content hash, two owners
+    write_run(tmp_path / "in" / "run.fit")
+    store = Store(tmp_path / "store")
+    store.import_paths(tmp_path / "in", runner_id="A", progress=False, workers=1)
+    store.import_paths(tmp_path / "in", runner_id="B", progress=False, workers=1)
+    aid = store.activities("A")["activity_id"].iloc[0]
+    assert aid == store.activities("B")["activity_id"].iloc[0]
+    with pytest.raises(AmbiguousActivityError, match=r"runners 'A', 'B'.*store.runner\('A'\).records"):
+        store.records(aid)
+    with pytest.raises(ValueError, match="laps"):
+        store.laps(aid)
+    assert len(store.runner("B").records(aid)) == 301
+
+
+def test_root_says_a_runner_lost_a_record_file(two_runners):
+    store, _, _ = two_runners
+    aid = store.activities("B")["activity_id"].iloc[0]
+    (store.path / "runners" / "B" / "records" / f"{aid}.parquet").unlink()
+    with pytest.raises(UnknownActivityError, match="listed but its records file"):
+        store.records(aid)

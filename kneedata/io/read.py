@@ -114,10 +114,13 @@ def read_activities(path: str | Path, *, engine: str | None = None,
 
 
 def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None = None,
-                          limits: ZipLimits | None = None) -> list[Activity]:
+                          limits: ZipLimits | None = None, sha256: str | None = None) -> list[Activity]:
     """Read a watch file held in memory (e.g. a zip member); see :func:`read_activities`.
 
     ``source_file`` names the file in messages and in ``summary['source_file']``.
+    ``sha256``: the hex SHA-256 of ``data`` when the caller already has it (the
+    store's files index), so that plain bytes are hashed once; ignored for gzip data,
+    whose id is the hash of the decompressed bytes.
     """
     if len(data) == 0:
         raise FileFormatError(
@@ -125,13 +128,14 @@ def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None =
             "finish - export the activity again"
         )
     if data[:2] == b"\x1f\x8b":
+        sha256 = None  # the id hashes the decompressed bytes
         data = gunzip_file(data, source_file, limits=limits)
         if len(data) == 0:
             raise FileFormatError(
                 f"{source_file}: the gzip archive holds an empty file (0 bytes); export the activity again"
             )
     kind = sniff_format(data)
-    digest = file_hash(data)
+    digest = sha256[:16] if sha256 else file_hash(data)
     if kind == "fit":
         return read_fit(data, source_file, digest, engine=engine)
     if kind == "gpx":

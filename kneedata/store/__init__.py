@@ -1,0 +1,51 @@
+"""The activity store: a runner's whole history as Parquet on disk, imported once.
+
+Layout of a store folder (created on first use)::
+
+    activities.parquet       one row per activity (duplicates folded in)
+    duplicates.parquet       the other copies of the same runs, with duplicate_of
+    files.parquet            the files index: one row per file or zip member seen
+    exports.parquet          rows of Strava activities.csv files (name, gear, RPE)
+    records/<activity_id>.parquet   samples (kneedata.schema.RECORDS)
+    laps/<activity_id>.parquet      laps (kneedata.schema.LAPS)
+
+Modules, one concern each: :mod:`~kneedata.store.core` (:class:`Store`, reading),
+:mod:`~kneedata.store.importer` (one import run), :mod:`~kneedata.store.plan`
+(walking and planning the inputs), :mod:`~kneedata.store.files_index`,
+:mod:`~kneedata.store.duplicates`, :mod:`~kneedata.store.metadata` (pure functions),
+:mod:`~kneedata.store.worker` and :mod:`~kneedata.store.executor` (reading in worker
+processes), :mod:`~kneedata.store.checkpoint` (atomic table writes),
+:mod:`~kneedata.store.tables`, :mod:`~kneedata.store.report`,
+:mod:`~kneedata.store.progress`, :mod:`~kneedata.store.errors`.
+
+Default location: ``$KNEEDATA_STORE``, else ``~/.kneedata/store``.
+"""
+
+from __future__ import annotations
+
+from kneedata.store.core import Store, default_store_path, quality_notes
+from kneedata.store.core import StoredRecords as StoredRecords
+from kneedata.store.duplicates import DUPLICATE_DISTANCE_REL as DUPLICATE_DISTANCE_REL
+from kneedata.store.duplicates import DUPLICATE_START_S as DUPLICATE_START_S
+from kneedata.store.duplicates import FORMAT_RANK as FORMAT_RANK
+from kneedata.store.errors import AmbiguousActivityError as AmbiguousActivityError
+from kneedata.store.errors import (
+    StoreBusyError,
+    StoreNotFoundError,
+    UnknownActivityError,
+)
+from kneedata.store.executor import PARENT_CHECK_S as PARENT_CHECK_S
+from kneedata.store.executor import exit_with_parent as exit_with_parent
+from kneedata.store.executor import parent_alive as parent_alive
+from kneedata.store.report import STATUSES, ImportReport
+
+__all__ = [
+    "STATUSES",
+    "ImportReport",
+    "Store",
+    "StoreBusyError",
+    "StoreNotFoundError",
+    "UnknownActivityError",
+    "default_store_path",
+    "quality_notes",
+]

@@ -1,0 +1,139 @@
+"""Worker side of an import: read one file or member, write its records and laps.
+
+:func:`read_task` runs in a worker process (or in the importing process) and returns
+a plain dict that the importing process applies to the tables; it never raises for a
+bad file.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kneedata.errors import FileFormatError, NotAnActivityError
+from kneedata.io.activity import Activity
+from kneedata.io.exports import ZipLimits
+from kneedata.io.read import read_activities_bytes
+from kneedata.store.checkpoint import atomic_parquet
+from kneedata.store.files_index import hash_bytes
+
+__all__ = ["Task", "cannot_read", "failure", "read_task"]
+
+
+@dataclass
+class Task:
+    """One file or zip member for a worker to read.
+
+    ``data`` holds a member's bytes (None: read ``path``); ``sha256`` the hash of
+    those bytes when the planner already computed it (empty: hashed by the worker).
+    """
+
+    key: str
+    path: str | None
+    data: bytes | None
+    store_dir: str
+    limits: ZipLimits
+    size: int
+    mtime_ns: int
+    container: str = ""
+    fit_engine: str | None = None
+    sha256: str = ""
+
+
+def cannot_read(err: OSError) -> str:
+    """Report reason of a file the operating system would not read."""
+    return f"cannot read the file ({err.strerror or err})"
+
+
+def failure(task: Task, reason: str) -> dict[str, Any]:
+    """The result of a task that failed outside the reader (retried by the next import)."""
+    # size/mtime -1: a transient failure is retried by the next import
+    return {"key": task.key, "size": -1, "mtime_ns": -1, "sha256": "",
+            "container": task.container, "ok": False, "reason": reason, "activities": [],
+            "n_records": 0}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _store_activity(act: Activity, store: Path, key: str, caught_text: list[str]) -> dict[str, Any]:
+    """Write one activity's records and laps; return its summary row."""
+    summary: dict[str, Any] = {str(k): _plain(v) for k, v in act.summary.items()}
+    aid = str(summary["activity_id"])
+    summary["source_file"] = key
+    atomic_parquet(act.records, store / "records" / f"{aid}.parquet", index=True)
+    atomic_parquet(act.laps, store / "laps" / f"{aid}.parquet", index=False)
+    value_cols = [c for c in act.records.columns if c != "moving"]
+    n_cols = int(act.records[value_cols].notna().any().sum()) if len(act.records) else 0
+    notes = list(act.warnings) or [t for t in caught_text if aid in t]
+    summary.update(n_records=int(len(act.records)), n_record_columns=n_cols, warnings=notes)
+    return summary
+
+
+def _read(task: Task, raw: bytes, result: dict[str, Any]) -> tuple[list[Activity], list[str]] | None:
+    """The activities of ``raw`` and the warnings raised reading them; None (reason set) on failure."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            acts = read_activities_bytes(raw, task.key, limits=task.limits, engine=task.fit_engine,
+                                         sha256=result["sha256"])
+        except FileFormatError as err:
+            text = str(err)
+            result["reason"] = text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text
+            result["not_an_activity"] = isinstance(err, NotAnActivityError)
+            return None
+        except Exception as err:  # a reader bug must not stop the other files
+            result["reason"] = f"reader error ({type(err).__name__}: {err})"
+            return None
+    return acts, [str(w.message) for w in caught]
+
+
+def read_task(task: Task) -> dict[str, Any]:
+    """Read one file or member, write its records/laps, return what the parent needs.
+
+    Runs in a worker process (or in-process); never raises for a bad file.
+    """
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "key": task.key, "size": task.size, "mtime_ns": task.mtime_ns, "sha256": "",
+        "container": task.container, "ok": False, "reason": "", "activities": [],
+        "n_records": 0,
+    }
+    try:
+        raw = task.data if task.data is not None else Path(task.path or task.key).read_bytes()
+    except OSError as err:
+        result["reason"] = cannot_read(err)
+        result["size"] = result["mtime_ns"] = -1  # retried by the next import
+        return result
+    # one hash of the raw bytes: the files index, and the activity id of a plain file
+    result["sha256"] = task.sha256 if task.data is not None and task.sha256 else hash_bytes(raw)
+    result["size"] = len(raw) if task.data is not None else task.size
+    read = _read(task, raw, result)
+    if read is None:
+        return result
+    acts, caught_text = read
+    if not acts:
+        result["reason"] = "the file holds no activity session"
+        return result
+    out = []
+    for act in acts:
+        try:
+            summary = _store_activity(act, Path(task.store_dir), task.key, caught_text)
+        except Exception as err:
+            aid = act.summary.get("activity_id")
+            result["reason"] = f"cannot write the records of {aid} ({type(err).__name__}: {err})"
+            return result
+        result["n_records"] += summary["n_records"]
+        out.append(summary)
+    result["ok"] = True
+    result["activities"] = out
+    result["seconds"] = time.perf_counter() - started
+    return result
