@@ -340,6 +340,24 @@ def test_gzip_fit_read_by_content_not_name(tmp_path):
     assert len(act.records) == 61
 
 
+def test_a_given_sha256_is_the_id_of_plain_bytes_only():
+    # the store passes the hash it has (files index): plain bytes are not hashed again
+    import hashlib
+
+    from kneedata.testing.fitwrite import write_activity_fit
+
+    data = write_activity_fit(None, _frame(61), utc_offset_min=60.0, laps=None)
+    sha = hashlib.sha256(data).hexdigest()
+    (plain,) = read_activities_bytes(data, "run.fit", sha256=sha)
+    assert plain.summary["activity_id"] == f"{file_hash(data)}-0" == f"{sha[:16]}-0"
+    (given,) = read_activities_bytes(data, "run.fit", sha256="f" * 64)
+    assert given.summary["activity_id"] == "ffffffffffffffff-0"  # trusted, not re-hashed
+    # gzip: the id hashes the decompressed bytes, whatever hash of the raw bytes is given
+    packed = gzip.compress(data)
+    (unzipped,) = read_activities_bytes(packed, "run.fit.gz", sha256=hashlib.sha256(packed).hexdigest())
+    assert unzipped.summary["activity_id"] == f"{file_hash(data)}-0"
+
+
 def test_gpx_dispatched_to_the_gpx_reader():
     gpx = pytest.importorskip("kneedata.io.gpx")
     assert hasattr(gpx, "read_gpx")
