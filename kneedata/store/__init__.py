@@ -18,6 +18,11 @@ processes), :mod:`~kneedata.store.checkpoint` (atomic table writes),
 :mod:`~kneedata.store.tables`, :mod:`~kneedata.store.report`,
 :mod:`~kneedata.store.progress`, :mod:`~kneedata.store.errors`.
 
+Every table is written to a temporary file in the same folder and renamed over the
+old one (``os.replace`` is atomic), records before the rows that point at them, the
+files index last. A kill at any moment leaves a readable store; a record file without
+a row is simply redone by the next import, which then completes the job.
+
 Default location: ``$KNEEDATA_STORE``, else ``~/.kneedata/store``.
 """
 

@@ -1,18 +1,9 @@
-"""The activity store: a runner's whole history as Parquet on disk, imported once.
+"""The :class:`Store`: reading a store's tables, records and laps, and starting imports.
 
-Layout of a store folder (created on first use)::
-
-    activities.parquet       one row per activity (duplicates folded in)
-    duplicates.parquet       the other copies of the same runs, with duplicate_of
-    files.parquet            the files index: one row per file or zip member seen
-    exports.parquet          rows of Strava activities.csv files (name, gear, RPE)
-    records/<activity_id>.parquet   samples (kneedata.schema.RECORDS)
-    laps/<activity_id>.parquet      laps (kneedata.schema.LAPS)
-
-Every table is written to a temporary file in the same folder and renamed over the
-old one (``os.replace`` is atomic), records before the rows that point at them, the
-files index last. A kill at any moment leaves a readable store; a record file without
-a row is simply redone by the next import, which then completes the job.
+A store folder holds one runner's tables (see :mod:`kneedata.store` for the layout);
+the runners of a cohort live below it (:mod:`kneedata.runners`). Reads never create
+the folder; :meth:`Store.import_paths` locks it and hands the work to
+:class:`kneedata.store.importer.ImportRun`.
 
 Default location: ``$KNEEDATA_STORE``, else ``~/.kneedata/store``.
 """
@@ -88,7 +79,7 @@ class StoredRecords(Mapping[str, pd.DataFrame]):
 
 
 class Store:
-    """A runner's activities as Parquet on disk (see the module docstring for the layout).
+    """A runner's activities as Parquet on disk (see :mod:`kneedata.store` for the layout).
 
     Parameters
     ----------
