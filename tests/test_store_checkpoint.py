@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from kneedata.store.checkpoint import (
+    CheckpointClock,
     activities_frame,
     atomic_parquet,
     remove_orphans,
@@ -16,6 +17,7 @@ from kneedata.store.checkpoint import (
 )
 from kneedata.store.executor import TaskRunner, worker_count
 from kneedata.store.files_index import files_frame, new_entry
+from kneedata.store.tables import stored_ids
 from kneedata.store.worker import Task, failure, read_task
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
@@ -89,3 +91,22 @@ def test_serial_runner_reports_every_task(tmp_path):
     assert got[1]["sha256"] and not got[1]["ok"]
     assert read_task(tasks[1])["sha256"] == got[1]["sha256"]
     assert failure(tasks[0], "why")["reason"] == "why"
+
+
+def test_checkpoint_clock_counts_files_and_seconds():
+    now = [100.0]
+    clock = CheckpointClock(3, 60.0, clock=lambda: now[0])
+    assert [clock.read_one() for _ in range(3)] == [False, False, True]
+    clock.reset()
+    assert not clock.read_one()
+    now[0] += 60.0
+    assert clock.read_one()  # a minute went by
+    clock.reset()
+    assert clock.files == 0 and clock.since == 160.0
+
+
+def test_stored_ids(tmp_path):
+    assert stored_ids(tmp_path) == (set(), {})
+    pd.DataFrame({"activity_id": ["k", "j"], "x": [1, 2]}).to_parquet(tmp_path / "activities.parquet")
+    pd.DataFrame({"activity_id": ["d"], "duplicate_of": ["k"]}).to_parquet(tmp_path / "duplicates.parquet")
+    assert stored_ids(tmp_path) == ({"k", "j", "d"}, {"d": "k"})

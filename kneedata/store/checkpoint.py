@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Collection
 from pathlib import Path
@@ -22,6 +23,7 @@ from kneedata.store.metadata import METADATA_COLUMNS
 from kneedata.store.tables import SUMMARY_ORDER, empty_activities, frame_from_rows
 
 __all__ = [
+    "CheckpointClock",
     "activities_frame",
     "atomic_parquet",
     "remove_orphans",
@@ -91,3 +93,25 @@ def remove_temp_files(root: Path) -> None:
     for tmp in [*root.glob(".*.tmp"), *root.glob("records/.*.tmp"), *root.glob("laps/.*.tmp")]:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+class CheckpointClock:
+    """When to checkpoint during an import: after ``every`` files read or ``seconds`` [s].
+
+    ``clock`` gives the time [s] (default :func:`time.monotonic`).
+    """
+
+    def __init__(self, every: int, seconds: float, clock: Any = time.monotonic) -> None:
+        self.every, self.seconds, self.clock = int(every), float(seconds), clock
+        self.files = 0
+        self.since = clock()
+
+    def read_one(self) -> bool:
+        """Count one file read; whether a checkpoint is due."""
+        self.files += 1
+        return self.files >= self.every or self.clock() - self.since >= self.seconds
+
+    def reset(self) -> None:
+        """A checkpoint was written: start counting again."""
+        self.files = 0
+        self.since = self.clock()

@@ -23,6 +23,7 @@ import pandas as pd
 
 from kneedata.io.exports import MEMBER_SEP, ZipLimits
 from kneedata.store.checkpoint import (
+    CheckpointClock,
     activities_frame,
     remove_orphans,
     remove_temp_files,
@@ -57,6 +58,7 @@ from kneedata.store.tables import (
     activity_rows,
     frame_from_rows,
     read_table,
+    stored_ids,
 )
 from kneedata.store.worker import Task
 
@@ -83,8 +85,6 @@ class ImportRun:
         self.options = options
         self.root = options.root
         self._acts: dict[str, dict[str, Any]] | None = None  # loaded on first use
-        self.known_ids: set[str] = set()
-        self.stored_dup_of: dict[str, str] = {}
         self.dup_of: dict[str, tuple[str, str]] | None = None  # set by each commit
         self.meta = pd.DataFrame()
         self.seen: dict[str, str] = {}  # key -> "unchanged" | "processed"
@@ -92,8 +92,7 @@ class ImportRun:
         self.dirty = False
         self.n_records = 0
         self.n_read = 0
-        self.since_commit = 0
-        self.last_commit = time.monotonic()
+        self.clock = CheckpointClock(options.checkpoint_every, options.checkpoint_seconds)
         self.progress_bar: Progress | None = None
         remove_temp_files(self.root)
         self.index = read_files_index(self.root / "files.parquet")
@@ -103,16 +102,7 @@ class ImportRun:
     # ---- state -------------------------------------------------------------------
 
     def _load_tables(self) -> None:
-        for name in ("activities", "duplicates"):
-            file = self.root / f"{name}.parquet"
-            if not file.exists():
-                continue
-            cols = ["activity_id", "duplicate_of"] if name == "duplicates" else ["activity_id"]
-            ids = pd.read_parquet(file, columns=cols)
-            self.known_ids.update(ids["activity_id"].astype(str))
-            if name == "duplicates":
-                self.stored_dup_of = dict(zip(ids["activity_id"].astype(str),
-                                              ids["duplicate_of"].astype(str), strict=True))
+        self.known_ids, self.stored_dup_of = stored_ids(self.root)
         meta = read_table(self.root, "exports")
         if meta is not None:
             self.meta = meta.drop(columns=["activity_id"], errors="ignore")
@@ -238,9 +228,7 @@ class ImportRun:
             self._set_entry(key, status="imported", **fields)
             self.index[key]["activity_ids"] = [self._add_activity(key, s) for s in res["activities"]]
         self._tick(key)
-        self.since_commit += 1
-        if (self.since_commit >= self.options.checkpoint_every
-                or time.monotonic() - self.last_commit >= self.options.checkpoint_seconds):
+        if self.clock.read_one():
             self.commit(final=False)
 
     def _add_activity(self, key: str, summary: dict[str, Any]) -> str:
@@ -273,8 +261,7 @@ class ImportRun:
                      files=files_frame(self.index))
         if final:
             remove_orphans(self.root, self.acts)
-        self.since_commit = 0
-        self.last_commit = time.monotonic()
+        self.clock.reset()
 
     def _update_statuses(self, dup_of: dict[str, tuple[str, str]], meta_ids: dict[int, str]) -> None:
         for key, entry in self.index.items():

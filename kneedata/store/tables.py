@@ -21,6 +21,7 @@ __all__ = [
     "is_missing",
     "read_table",
     "restore_lists",
+    "stored_ids",
 ]
 
 #: Column order of the activities and duplicates tables.
@@ -115,3 +116,19 @@ def activity_rows(folder: Path) -> dict[str, dict[str, Any]]:
         for record in table.drop(columns=drop).to_dict("records"):
             acts[str(record["activity_id"])] = {str(k): v for k, v in record.items()}
     return acts
+
+
+def stored_ids(folder: Path) -> tuple[set[str], dict[str, str]]:
+    """Ids of every stored activity (kept and duplicates), and duplicate id -> kept id."""
+    known: set[str] = set()
+    dup_of: dict[str, str] = {}
+    for name in ("activities", "duplicates"):
+        file = folder / f"{name}.parquet"
+        if not file.exists():
+            continue
+        cols = ["activity_id", "duplicate_of"] if name == "duplicates" else ["activity_id"]
+        ids = pd.read_parquet(file, columns=cols)
+        known.update(ids["activity_id"].astype(str))
+        if name == "duplicates":
+            dup_of = dict(zip(ids["activity_id"].astype(str), ids["duplicate_of"].astype(str), strict=True))
+    return known, dup_of
