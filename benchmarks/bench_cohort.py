@@ -9,8 +9,11 @@ A cohort from :func:`kneedata.simulate_cohort` is written as real FIT files and
 diaries (:mod:`kneedata.simulate_files`), then imported (:func:`kneedata.cohort.
 import_cohort`) and derived (:func:`kneedata.cohort.derive_cohort`) on a
 ``distributed.LocalCluster`` of worker *processes* on the loopback interface, once
-with 1 worker and once with 2 (one thread each), each into a fresh store. Printed:
-seconds per stage and worker count, the 2-worker/1-worker speed ratio, the peak
+with 1 worker and once with 2 (one thread each), each into a fresh store; with
+``--repeats 2`` (the default) the order is 1, 2, 2, 1 so that a drift of the machine
+(a virtual machine's CPU is shared) falls on both sides, and the median of each is
+compared. Printed: every run, then the median seconds per stage and worker count,
+the 2-worker/1-worker speed ratio, the peak
 resident memory of each worker process (``ru_maxrss`` reported by the tasks), files
 per second per worker, bytes on disk per runner-year, and the extrapolation to
 5,000 runners.
@@ -36,7 +39,8 @@ def run(files: Path, work: Path, n_workers: int) -> dict:
 
     from kneedata.cohort import derive_cohort, import_cohort
 
-    store, out = work / f"store-{n_workers}", work / f"frame-{n_workers}"
+    tag = f"{n_workers}-{time.monotonic_ns()}"
+    store, out = work / f"store-{tag}", work / f"frame-{tag}"
     with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
@@ -56,6 +60,22 @@ def run(files: Path, work: Path, n_workers: int) -> dict:
             "store_bytes": _du(store), "frame_bytes": _du(out)}
 
 
+def _print_run(r: dict) -> None:
+    print(f"  run: {r['workers']} worker(s), import {r['import_s']:.1f} s, derive {r['derive_s']:.1f} s, "
+          f"peak memory per worker {r['peak_rss_mb_per_worker']} MB", flush=True)
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """One result whose times are the medians of ``runs`` (sizes from the first run,
+    peak memory per worker the largest seen in any run)."""
+    out = dict(runs[0])
+    for key in ("import_s", "derive_s"):
+        out[key] = float(pd.Series([r[key] for r in runs]).median())
+    slots = [sorted(r["peak_rss_mb_per_worker"]) for r in runs]
+    out["peak_rss_mb_per_worker"] = [max(s[i] for s in slots) for i in range(min(map(len, slots)))]
+    return out
+
+
 def main() -> None:
     import kneedata as kd
     from kneedata.simulate_files import write_cohort_files
@@ -63,6 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runners", type=int, default=50)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs per worker count, in the order 1, 2, 2, 1, ... (default 2)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kneedata-bench-cohort-"))
     try:
@@ -71,7 +93,13 @@ def main() -> None:
         written = write_cohort_files(sim, work / "files")
         print(f"{args.runners} runners x {args.days} days: {written['n_runs'].sum()} FIT files, "
               f"{_du(work / 'files') / 1e6:.1f} MB, written in {time.perf_counter() - t:.0f} s")
-        results = [run(work / "files", work, n) for n in (1, 2)]
+        order = [n for i in range(args.repeats) for n in ((1, 2) if i % 2 == 0 else (2, 1))]
+        runs = []
+        for n in order:
+            runs.append(run(work / "files", work, n))
+            _print_run(runs[-1])
+        results = [_median_run([r for r in runs if r["workers"] == n]) for n in (1, 2)]
+        print(f"median of {args.repeats} run(s) per worker count:")
         for r in results:
             total = r["import_s"] + r["derive_s"]
             print(f"{r['workers']} worker(s): import {r['import_s']:.1f} s "
