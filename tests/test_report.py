@@ -298,3 +298,29 @@ def test_model_primary_csv_names_the_exposures_it_could_not_estimate():
     assert table["status"].eq("too_few_episodes").all()
     assert table["ratio"].isna().all() and table["n_episodes"].eq(1).all()
     assert unfitted_primary_table(None).empty
+
+
+def test_arrived_more_than_once_counts_runs_only(tiny):
+    """The import note counts runs read from several files; a ride or a swim that
+    arrived twice is folded the same way but is not a run (issue 13, point 6)."""
+    import dataclasses
+
+    import kneedata as kd
+    from kneedata.report import ReportTables, _section_import
+
+    derived = kd.derive(Store(tiny["store"]))
+    acts = derived.activities.copy()
+    acts["n_sources"] = 1
+    run_ids = list(derived.runs["activity_id"][:3])
+    acts.loc[acts["activity_id"].isin(run_ids), "n_sources"] = 2
+    ride = acts.index[:1]
+    acts.loc[ride, ["sport", "sub_sport", "n_sources"]] = ["cycling", "road", 3]
+    acts.loc[ride, "activity_id"] = "ride-seen-twice"
+    runs = kd.select_runs(acts)
+    assert "ride-seen-twice" not in set(runs["activity_id"])
+    n_dup_runs = int((runs["n_sources"] > 1).sum())
+    assert n_dup_runs in (2, 3)  # the first row may have been one of the three runs
+    html = _section_import(ReportTables(derived=dataclasses.replace(derived, activities=acts,
+                                                                    runs=runs)))
+    assert f"{n_dup_runs} runs arrived more than once" in html
+    assert (acts["n_sources"] > 1).sum() == n_dup_runs + 1  # the ride is not counted
