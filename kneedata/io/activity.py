@@ -77,6 +77,13 @@ MAX_NAME_CHARS = 200
 #: Longest data-quality note kept [characters] (notes quote values from the file).
 MAX_NOTE_CHARS = 1000
 
+#: Longest duration a watch can state for one activity [s]: a week. A stated
+#: timer, elapsed or moving time beyond it (or below 0) is a damaged message, not
+#: a run; the samples' figure is used instead (the same bound as the readers'
+#: clock-glitch rule, which drops samples dated more than two days from the rest).
+MAX_STATED_DURATION_S = 7 * 86400.0
+_DURATIONS = ("timer_time_s", "elapsed_time_s", "moving_time_s")
+
 #: Summary figures computed from samples unless the file states them.
 _FIGURES = (
     "distance_m",
@@ -545,6 +552,22 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def _plausible_durations(stated: Mapping[str, Any], notes: list[str]) -> Mapping[str, Any]:
+    """``stated`` without durations outside 0 to :data:`MAX_STATED_DURATION_S` (with a note)."""
+    bad = {}
+    for name in _DURATIONS:
+        value = stated.get(name)
+        if isinstance(value, (int, float)) and not math.isnan(value) \
+                and not 0 <= value <= MAX_STATED_DURATION_S:
+            bad[name] = float(value)
+    if not bad:
+        return stated
+    shown = ", ".join(f"{name} {value / 86400:.3g} days" for name, value in bad.items())
+    notes.append(f"the file states {shown}: more than a week (or negative) is a damaged summary, "
+                 "not an activity; the samples' figures were used")
+    return {k: v for k, v in stated.items() if k not in bad}
+
+
 def _merge_watch_totals(totals: dict[str, float], stated: Mapping[str, Any], notes: list[str],
                         *, foot: bool, cycling: bool,
                         distance_from_gps: bool) -> tuple[dict[str, str], str]:
@@ -554,6 +577,7 @@ def _merge_watch_totals(totals: dict[str, float], stated: Mapping[str, Any], not
     headline source (``watch``, ``samples`` or ``mixed``).
     """
     detail: dict[str, str] = {}
+    stated = _plausible_durations(stated, notes)
     for name in _FIGURES:
         if name in stated:
             if (name == "avg_cadence_spm" and not foot) or (name == "avg_cadence_rpm" and not cycling):

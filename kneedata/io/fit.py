@@ -646,12 +646,17 @@ def _to_utc(fit_s: float) -> pd.Timestamp:
 
 def _anchor(ts: np.ndarray, messages: dict[str, list[dict[str, Any]]],
             notes: list[str]) -> tuple[float, float | None]:
-    """Shift [s] that turns device-relative times into absolute ones (0 if none)."""
-    relative = bool(len(ts)) and bool((ts < FIT_DATETIME_MIN).any())
-    if not relative:
-        for s in messages.get("session", []):
-            if 0 <= _num(s.get("start_time")) < FIT_DATETIME_MIN:
-                relative = True
+    """Shift [s] that turns device-relative times into absolute ones (0 if none).
+
+    Records decide when there are any: absolute record times with a session whose
+    start is relative (a damaged message) need no shift; the session is then dropped
+    as dated far from the records. Without records a relative session start decides.
+    """
+    if len(ts):
+        relative = bool((ts < FIT_DATETIME_MIN).any())
+    else:
+        relative = any(0 <= _num(s.get("start_time")) < FIT_DATETIME_MIN
+                       for s in messages.get("session", []))
     if not relative:
         return 0.0, None
     for act in messages.get("activity", []):

@@ -374,3 +374,17 @@ def test_gpx_dispatched_to_the_gpx_reader():
     assert len(acts) == 1
     assert acts[0].summary["source_format"] == "gpx"
     assert acts[0].summary["sport"] == "running"
+
+
+@pytest.mark.parametrize("stated", [16 * 86400.0, -60.0])
+def test_a_stated_duration_beyond_a_week_is_not_taken(stated):
+    """A session stating 16 days (or a negative time) is a damaged summary: the samples'
+    figure is used, with a note (found by the 2,000-mutant fuzz run on antfs-dump.63.fit)."""
+    index = pd.date_range("2024-06-01 08:00", periods=61, freq="1s", tz="UTC")
+    records = pd.DataFrame({"distance_m": np.arange(61) * 3.0}, index=index)
+    act = build_activity(records, source_file="x.fit", source_format="fit", sport="running",
+                         sub_sport="generic", activity_id="x-0", cadence_unit_source="none",
+                         watch_totals={"elapsed_time_s": stated, "timer_time_s": 60.0})
+    assert act.summary["elapsed_time_s"] == 60.0
+    assert act.summary["timer_time_s"] == 60.0
+    assert any("damaged summary" in note for note in act.warnings)

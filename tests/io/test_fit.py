@@ -231,6 +231,24 @@ def test_device_relative_times_anchored_to_time_created():
     assert act.records.index[0] == pd.Timestamp(created)
 
 
+def test_absolute_records_with_a_relative_session_start_need_no_anchor():
+    # a damaged session message whose start_time is device-relative (< 0x10000000)
+    # while every record is dated: the records are kept as they are and the session,
+    # dated decades from them, is dropped (a 2,000-mutant fuzz run crashed here)
+    created = dt.datetime(2013, 5, 1, 7, 0, tzinfo=dt.timezone.utc)
+    w = FitWriter()
+    w.file_id(type="activity", manufacturer="garmin", product=1436, serial_number=1,
+              time_created=created)
+    for i in range(5):
+        w.record(timestamp=fit_time(created) + i, distance=3.0 * i, heart_rate=150)
+    w.session(timestamp=5_004, start_time=5_000, sport="running", total_elapsed_time=4.0,
+              total_timer_time=4.0, total_distance=12.0)
+    with pytest.warns(DataQualityWarning, match="session message"):
+        (act,) = _read(w.to_bytes())
+    assert act.records.index[0] == pd.Timestamp(created)
+    assert act.summary["start_time_utc"] == pd.Timestamp(created)
+
+
 # --- sessions ------------------------------------------------------------------------
 
 

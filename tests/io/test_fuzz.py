@@ -72,6 +72,27 @@ def test_thousands_of_mutants(real_data, kind, request):
     _assert_clean(run_fuzz(_files(real_data, kind, small=False), mutants=2_000, seed=1_414, crop=0), kind)
 
 
+#: Mutants the 2,000-per-format run found (2026-12-02): a crash anchoring a damaged
+#: relative session start, and session totals of 9-20 days taken as the watch's.
+FOUND = [("triathlon_summary_last.fit", 1_414_004_500), ("triathlon_summary_last.fit", 1_414_004_574),
+         ("activity-filecrc.fit", 1_414_005_110), ("triathlon_summary_last.fit", 1_414_005_943),
+         ("antfs-dump.63.fit", 1_414_004_523), ("antfs-dump.63.fit", 1_414_005_670),
+         ("antfs-dump.63.fit", 1_414_005_707), ("antfs-dump.63.fit", 1_414_006_077),
+         ("antfs-dump.63.fit", 1_414_006_114), ("antfs-dump.63.fit", 1_414_006_225)]
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("name", "seed"), FOUND)
+def test_mutants_found_by_the_long_run_stay_fixed(real_data, name, seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    op = fuzz_harness.OPS[int(rng.integers(0, len(fuzz_harness.OPS)))]
+    mutant = fuzz_harness.mutate((real_data / "fit" / name).read_bytes(), op, rng)
+    outcome, detail = fuzz_harness.read_one(mutant, f"{name}~{op}~{seed}", 60.0)
+    assert outcome in {"read", "incomplete", "refused"}, detail
+
+
 def test_the_harness_sees_an_impossible_value():
     import math
 
