@@ -183,14 +183,15 @@ def _file_type(decoded: _Decoded) -> str:
 def _decoding_stopped(err: Exception, file_start: int, size: int) -> str:
     """Where decoding stopped, as an absolute byte offset in the file when known.
 
-    fitdecode ends its messages with ``@ <offset>`` counted from the start of the
-    FIT file being read (a chained file may hold several).
+    fitdecode puts ``@ <offset>``, counted from the start of the FIT file being
+    read (a chained file may hold several), at the end of its messages or before
+    the reason (``FIT parsing error @ 262: local message 1 not defined``).
     """
     text = str(err)
-    found = re.search(r"\s*@\s*(\d+)\s*$", text)
+    found = re.search(r"\s*@\s*(\d+)", text)
     where = f"in the FIT file starting at byte {file_start}"
     if found:
-        text = text[: found.start()]
+        text = text[: found.start()] + text[found.end():]
         where = f"at byte {file_start + int(found.group(1))} of {size}"
     return (f"decoding stopped {where} ({type(err).__name__}: {text}); the file is cut "
             "short or damaged there, the data before it were kept")

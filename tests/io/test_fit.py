@@ -452,6 +452,21 @@ def test_no_warning_on_a_clean_file():
     assert act.summary["complete"] is True
 
 
+@pytest.mark.parametrize(("message", "start", "want"), [
+    ("unexpected EOF @ 768", 0, "at byte 768 of 9000 (FitEOFError: unexpected EOF)"),
+    ("FIT parsing error @ 262: local message 1 not defined", 100,
+     "at byte 362 of 9000 (FitEOFError: FIT parsing error: local message 1 not defined)"),
+    ("no offset given", 14, "in the FIT file starting at byte 14 (FitEOFError: no offset given)"),
+])
+def test_decoding_note_gives_the_absolute_byte_wherever_fitdecode_puts_the_offset(message, start, want):
+    from kneedata.io.fit import _decoding_stopped
+
+    class FitEOFError(Exception):
+        pass
+
+    assert want in _decoding_stopped(FitEOFError(message), start, 9000)
+
+
 def test_truncated_file_says_where_the_damage_is():
     # issue 13: "decoding stopped ... at byte 0 (... @ 768)" read as if byte 0 were damaged;
     # the file is cut after len(cut) bytes, so decoding stops at most there
