@@ -324,3 +324,42 @@ def test_arrived_more_than_once_counts_runs_only(tiny):
                                                                     runs=runs)))
     assert f"{n_dup_runs} runs arrived more than once" in html
     assert (acts["n_sources"] > 1).sum() == n_dup_runs + 1  # the ride is not counted
+
+
+def test_full_report_for_a_new_user_with_three_episodes_and_a_patchy_diary(tiny, tmp_path):
+    """End to end (`kneedata report` on a real store): a hand-written diary of 25 entries
+    with gaps and 3 episodes placed after real runs. The report must not present a
+    number as a finding: the lead says there are not enough episodes yet, and
+    model_primary.csv marks what it could not estimate."""
+    from kneedata.cli import main
+
+    runs = kd_runs(tiny["store"])
+    days = sorted(set(runs["local_date"].astype(str)))
+    assert len(days) > 40
+    pain_after = {days[12], days[25], days[38]}  # each after a known week of running
+    rows = ["date,side,pain_0_10"]
+    for i, day in enumerate(days[:45]):
+        if day in pain_after:
+            rows.append(f"{day},left,6")
+            rows.append(f"{(pd.Timestamp(day) + pd.Timedelta(days=1)).date()},left,4")
+        elif i % 2 == 0:  # a patchy diary: every other run day
+            rows.append(f"{day},,0")
+    diary = tmp_path / "diary.csv"
+    diary.write_text("\n".join(rows) + "\n")
+
+    code = main(["report", "--store", str(tiny["store"]), "--diary", str(diary),
+                 "--out", str(tmp_path / "out"), "--no-progress"])
+    assert code == 0
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert re.search(r"not enough episodes yet", plain, re.IGNORECASE), plain[:2000]
+    assert "e+" not in plain  # no 1e+42-style numbers anywhere
+    primary = pd.read_csv(tmp_path / "out" / "model_primary.csv")
+    assert len(primary) and not primary["estimable"].all()
+    assert primary["n_episodes"].max() <= 3
+
+
+def kd_runs(store_path: Path) -> pd.DataFrame:
+    import kneedata as kd
+
+    return kd.select_runs(Store(store_path).activities())
