@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_cohort.py                       # 50 runners x 365 days
     .venv/bin/python benchmarks/bench_cohort.py --runners 6 --days 90  # a quick run
+    .venv/bin/python benchmarks/bench_cohort.py --runners 8 --record-s 1 --repeats 1  # 1-s recording
 
 A cohort from :func:`kneedata.simulate_cohort` is written as real FIT files and
 diaries (:mod:`kneedata.simulate_files`), then imported (:func:`kneedata.cohort.
@@ -83,6 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runners", type=int, default=50)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--record-s", type=int, default=10,
+                        help="seconds between records in the FIT files (default 10; 1 = every second)")
     parser.add_argument("--repeats", type=int, default=2,
                         help="runs per worker count, in the order 1, 2, 2, 1, ... (default 2)")
     args = parser.parse_args()
@@ -90,8 +93,9 @@ def main() -> None:
     try:
         t = time.perf_counter()
         sim = kd.simulate_cohort(args.runners, args.days, seed=2024)
-        written = write_cohort_files(sim, work / "files")
-        print(f"{args.runners} runners x {args.days} days: {written['n_runs'].sum()} FIT files, "
+        written = write_cohort_files(sim, work / "files", record_s=args.record_s)
+        print(f"{args.runners} runners x {args.days} days, a record every {args.record_s} s: "
+              f"{written['n_runs'].sum()} FIT files, "
               f"{_du(work / 'files') / 1e6:.1f} MB, written in {time.perf_counter() - t:.0f} s")
         order = [n for i in range(args.repeats) for n in ((1, 2) if i % 2 == 0 else (2, 1))]
         runs = []

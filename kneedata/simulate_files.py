@@ -70,10 +70,10 @@ def run_distances_km(days: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.S
     return pd.Series(out, dtype=float), mismatch
 
 
-def _records(start: pd.Timestamp, km: float) -> pd.DataFrame:
-    n = max(int(km * 1000 / (_SPEED_M_S * _STEP_S)) + 1, 2)
-    index = pd.date_range(start, periods=n, freq=f"{_STEP_S}s", name="timestamp")
-    dist = np.arange(n) * _SPEED_M_S * _STEP_S
+def _records(start: pd.Timestamp, km: float, step_s: int = _STEP_S) -> pd.DataFrame:
+    n = max(int(km * 1000 / (_SPEED_M_S * step_s)) + 1, 2)
+    index = pd.date_range(start, periods=n, freq=f"{step_s}s", name="timestamp")
+    dist = np.arange(n) * _SPEED_M_S * step_s
     return pd.DataFrame({"distance_m": dist, "speed_m_s": _SPEED_M_S, "cadence_spm": 170.0,
                          "heart_rate_bpm": 150.0}, index=index)
 
@@ -94,6 +94,7 @@ def write_cohort_files(
     *,
     seed: int = 0,
     height_m: float = 1.75,
+    record_s: int = _STEP_S,
 ) -> pd.DataFrame:
     """Write a simulated cohort (:func:`kneedata.simulate_cohort`) as real files.
 
@@ -109,6 +110,9 @@ def write_cohort_files(
         Seed of the run distances.
     height_m
         Height written in the manifest for every runner [m].
+    record_s
+        Seconds between records (10: "smart" recording; 1: every second, ten
+        times the samples).
 
     Returns
     -------
@@ -129,7 +133,7 @@ def write_cohort_files(
         watch.mkdir(parents=True, exist_ok=True)
         for date, dist in km.items():
             start = pd.Timestamp(str(date)).tz_localize("UTC") + pd.Timedelta(hours=7)
-            write_activity_fit(watch / f"{start:%Y-%m-%d}.fit", _records(start, float(dist)))
+            write_activity_fit(watch / f"{start:%Y-%m-%d}.fit", _records(start, float(dist), record_s))
         _write_diary(days, folder / str(rid) / "pain_diary.csv")
         manifest.append(f"{rid},{rid}/watch,{rid}/pain_diary.csv,{height_m:g}")
         summary.append({"runner_id": str(rid), "n_runs": len(km), "n_spike_mismatch": mismatch})
