@@ -331,9 +331,10 @@ def test_full_report_for_a_new_user_with_three_episodes_and_a_patchy_diary(tiny,
     with gaps and 3 episodes placed after real runs. The report must not present a
     number as a finding: the lead says there are not enough episodes yet, and
     model_primary.csv marks what it could not estimate."""
+    import kneedata as kd
     from kneedata.cli import main
 
-    runs = kd_runs(tiny["store"])
+    runs = kd.select_runs(Store(tiny["store"]).activities())
     days = sorted(set(runs["local_date"].astype(str)))
     assert len(days) > 40
     pain_after = {days[12], days[25], days[38]}  # each after a known week of running
@@ -357,9 +358,3 @@ def test_full_report_for_a_new_user_with_three_episodes_and_a_patchy_diary(tiny,
     primary = pd.read_csv(tmp_path / "out" / "model_primary.csv")
     assert len(primary) and not primary["estimable"].all()
     assert primary["n_episodes"].max() <= 3
-
-
-def kd_runs(store_path: Path) -> pd.DataFrame:
-    import kneedata as kd
-
-    return kd.select_runs(Store(store_path).activities())

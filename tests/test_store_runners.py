@@ -181,6 +181,8 @@ def test_root_lookup_of_an_id_in_two_runners_names_both(tmp_path):
         store.records(aid)
     with pytest.raises(ValueError, match="laps"):
         store.laps(aid)
+    with pytest.raises(AmbiguousActivityError):  # the lazy mapping does not pick one either
+        store.records_map()[aid]
     assert len(store.runner("B").records(aid)) == 301
 
 

@@ -57,17 +57,25 @@ class StoredRecords(Mapping[str, pd.DataFrame]):
     def __init__(self, store: Store) -> None:
         self._store = store
         self._ids: list[str] | None = None
+        self._owner: dict[str, Store] = {}  # id -> the one runner's store holding it (cohort root)
 
     def _known(self) -> list[str]:
         if self._ids is None:
             acts = self._store.activities()
             self._ids = (acts["activity_id"].astype(str).tolist()
                          if "activity_id" in acts.columns else [])
+            if "runner_id" in acts.columns and acts["runner_id"].nunique() > 1:
+                held = acts.groupby(acts["activity_id"].astype(str))["runner_id"].unique()
+                views = {str(rid): self._store.runner(str(rid)) for rid in acts["runner_id"].unique()}
+                self._owner = {str(aid): views[str(r[0])] for aid, r in held.items() if len(r) == 1}
         return self._ids
 
     def __getitem__(self, activity_id: str) -> pd.DataFrame:
+        self._known()
+        # at a cohort root the activities table says whose it is: one folder, not every runner's
+        store = self._owner.get(str(activity_id), self._store)
         try:
-            return self._store.records(activity_id)
+            return store.records(activity_id)
         except UnknownActivityError as err:
             raise KeyError(str(err)) from err
 
