@@ -116,7 +116,16 @@ _EPOCH = np.datetime64("1970-01-01", "D")
 
 
 class ModelFitError(KneedataError, RuntimeError):
-    """A model could not be fitted at all (after dropping what could be dropped)."""
+    """A model could not be fitted at all (after dropping what could be dropped).
+
+    ``status`` says why, in the words of :data:`STATUSES`: ``"too_few_episodes"``
+    (no episode to model) or ``"no_variation"`` (episodes, but no exposure ever
+    differed on the days compared).
+    """
+
+    def __init__(self, message: str, *, status: str = "too_few_episodes") -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -1098,7 +1107,7 @@ def _lagged_design(
     used, dropped, term_notes = _usable_terms(rows, asked, intercept=intercept)
     _warn_model(term_notes)
     if not used:
-        raise ModelFitError(f"{who}: no usable term among {asked}")
+        raise ModelFitError(f"{who}: no usable term among {asked}", status="no_variation")
     onset = rows["onset"].to_numpy(dtype=bool)
     informative = {t: int(((rows[t].to_numpy() != 0) & onset).sum()) for t in asked}
     terms = _Terms(asked, used, term_exposure, term_window, dropped, informative,

@@ -101,6 +101,7 @@ class ReportTables:
     primary: Any = None
     detectable: pd.DataFrame | None = None
     model_errors: list[str] = field(default_factory=list)
+    primary_status: str = ""  # why the main analysis was not fitted (models.STATUSES)
     data_warnings: list[str] = field(default_factory=list)
     experiment: Any = None
 
@@ -286,36 +287,39 @@ def fit_models(
 DETECTABLE_SIMS = 100
 
 
-def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str]]:
+def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str], str]:
     """The primary single-runner analysis and, where it cannot estimate, what could be seen.
 
     Returns
     -------
-    (primary, detectable, errors)
+    (primary, detectable, errors, status)
         The :func:`kneedata.primary_analysis` result (``None`` if it could not be
         fitted), :func:`kneedata.detectable_odds_ratio` for the exposures that are
-        not estimable (``None`` when all are), and why nothing was fitted.
+        not estimable (``None`` when all are), why nothing was fitted, and that
+        reason as a status (``""`` when fitted; ``"too_few_episodes"`` or
+        ``"no_variation"``, from :class:`kneedata.models.ModelFitError`).
     """
-    from kneedata.models import detectable_odds_ratio, primary_analysis
+    from kneedata.models import ModelFitError, detectable_odds_ratio, primary_analysis
 
     if not bool(frame["onset"].any()):
-        return None, None, ["no pain episode starts inside the period with data"]
+        return None, None, ["no pain episode starts inside the period with data"], "too_few_episodes"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the caveats are kept in ModelResult.warnings
         try:
             primary = primary_analysis(frame)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
-            return None, None, [f"main analysis not fitted: {err}"]
+            status = err.status if isinstance(err, ModelFitError) else "too_few_episodes"
+            return None, None, [f"main analysis not fitted: {err}"], status
         unsure = primary.table.loc[~primary.table["estimable"], "exposure"].tolist()
         detectable = (detectable_odds_ratio(frame, unsure, n_sim=DETECTABLE_SIMS, seed=0)
                       if unsure else None)
-    return primary, detectable, []
+    return primary, detectable, [], ""
 
 
-def unfitted_primary_table(frame: pd.DataFrame | None) -> pd.DataFrame:
+def unfitted_primary_table(frame: pd.DataFrame | None, status: str = "too_few_episodes") -> pd.DataFrame:
     """``model_primary.csv`` when the main analysis could not be fitted: one row per
-    exposure it would have used, no numbers, ``estimable=False``,
-    ``status="too_few_episodes"`` (no usable episode), so the file says so itself."""
+    exposure it would have used, no numbers, ``estimable=False`` and ``status`` (why:
+    ``"too_few_episodes"`` or ``"no_variation"``), so the file says so itself."""
     from kneedata.models import PRIMARY_EXPOSURES, TABLE_COLUMNS
 
     present = [e for e in PRIMARY_EXPOSURES if frame is not None and e in frame.columns]
@@ -323,7 +327,7 @@ def unfitted_primary_table(frame: pd.DataFrame | None) -> pd.DataFrame:
     table = pd.DataFrame({"term": [f"{e}_{HAZARD_DAYS}d" for e in present],
                           "exposure": present, "n_episodes": n_onsets,
                           "n_informative": 0, "estimable": False,
-                          "status": "too_few_episodes"})
+                          "status": status or "too_few_episodes"})
     return table.reindex(columns=list(TABLE_COLUMNS))
 
 
@@ -727,6 +731,14 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
             out.append(_p("No answer yet: no pain diary was given.", "note"))
             return "\n".join(out)
         reason = "; ".join(t.model_errors[:1]) or "nothing could be fitted"
+        if getattr(t, "primary_status", "") == "no_variation":
+            out.append(_p(
+                "No answer yet: on the days your diary covers, none of the things this "
+                "analysis compares ever happened (for example no run more than twice as long "
+                "as the longest of the 30 days before), so there is nothing to compare them "
+                "with. Keep the diary going through the weeks you run. "
+                f"(Technical reason: {reason}.)", "note"))
+            return "\n".join(out)
         out.append(_p(
             "Not enough episodes yet: none of your pain episodes can be used, so no number "
             "is given. An episode counts when the diary shows the days before it (write down "
@@ -941,7 +953,7 @@ def write_report(
         (tables.case_crossover, tables.case_crossover_ml, tables.daily_model,
          tables.model_errors) = fit_models(tables.frame)
         say("fitting the main analysis")
-        tables.primary, tables.detectable, errors = fit_primary(tables.frame)
+        tables.primary, tables.detectable, errors, tables.primary_status = fit_primary(tables.frame)
         tables.model_errors = errors + tables.model_errors
     if experiment is not None:
         tables.experiment = _analyse_experiment(experiment, store, tables, say)
@@ -953,7 +965,7 @@ def write_report(
         if result is not None:
             table = result.table
         elif name == "model_primary.csv":
-            table = unfitted_primary_table(tables.frame)
+            table = unfitted_primary_table(tables.frame, tables.primary_status)
         else:
             table = pd.DataFrame(columns=list(TABLE_COLUMNS))
         table.to_csv(out_dir / name, index=False)

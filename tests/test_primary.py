@@ -137,7 +137,7 @@ def test_report_says_not_enough_episodes_for_a_beginner():
     from kneedata.report import _section_primary, fit_primary
 
     frame = _beginner(3)
-    primary, detectable, errors = fit_primary(frame)
+    primary, detectable, errors, _ = fit_primary(frame)
     assert not errors and not primary.estimable
     tables = SimpleNamespace(derived=SimpleNamespace(diary=pd.DataFrame({"x": [1]})),
                              frame=frame, primary=primary, detectable=detectable,

@@ -358,3 +358,28 @@ def test_full_report_for_a_new_user_with_three_episodes_and_a_patchy_diary(tiny,
     primary = pd.read_csv(tmp_path / "out" / "model_primary.csv")
     assert len(primary) and not primary["estimable"].all()
     assert primary["n_episodes"].max() <= 3
+
+
+def test_episodes_but_no_exposure_on_the_diary_days_say_so_not_too_few_episodes():
+    # a stranger's diary (3 episodes) covered months without a large spike: the episodes
+    # are fine, the exposure never happened on the compared days; the lead and
+    # model_primary.csv say that instead of "not enough episodes"
+    from types import SimpleNamespace
+
+    from kneedata.report import _section_primary, fit_primary, unfitted_primary_table
+
+    days = pd.date_range("2024-01-01", periods=200, freq="D")
+    frame = pd.DataFrame({"date": days, "onset": False, "at_risk": True,
+                          "in_episode": False, "spike_large": 0})
+    frame.loc[[40, 100, 160], "onset"] = True
+    frame.loc[185:, ["at_risk", "spike_large"]] = [False, 1]  # spikes after the diary ended
+    primary, _, errors, status = fit_primary(frame)
+    assert primary is None and status == "no_variation", errors
+    table = unfitted_primary_table(frame, status)
+    assert table["status"].eq("no_variation").all() and not table["estimable"].any()
+    tables = SimpleNamespace(primary=None, detectable=None, primary_status=status,
+                             derived=SimpleNamespace(diary=pd.DataFrame({"x": [1]})),
+                             model_errors=errors)
+    plain = re.sub(r"<[^>]+>", " ", _section_primary(tables, {}))
+    assert "none of the things this analysis compares ever happened" in plain
+    assert "Not enough episodes" not in plain
