@@ -62,10 +62,10 @@ def _data_dir(given: str | None) -> Path:
 # ----------------------------------------------------------------------------- history
 
 
-def run_plan(n_runs: int, seed: int = 15) -> pd.DataFrame:
+def run_plan(n_runs: int, seed: int = 15, years: int = 10) -> pd.DataFrame:
     """Start time [UTC], duration [s] and mean speed [m/s] of every synthetic run."""
     rng = np.random.default_rng(seed)
-    n_days = 3653
+    n_days = int(round(365.25 * years))
     day = np.sort(rng.choice(n_days, size=n_runs, replace=n_runs > n_days))
     second = rng.integers(6 * 3600, 20 * 3600, size=n_runs)
     start = pd.Timestamp("2015-01-01", tz="UTC") + pd.to_timedelta(day * 86400 + second, unit="s")
@@ -74,17 +74,19 @@ def run_plan(n_runs: int, seed: int = 15) -> pd.DataFrame:
     return pd.DataFrame({"start": start, "seconds": (minutes * 60).astype(int), "speed": speed})
 
 
-def write_run(path: str, start: pd.Timestamp, seconds: int, speed_m_s: float, seed: int) -> int:
-    """Write one 1 s-sampled run as a FIT file; returns its number of samples."""
+def write_run(path: str, start: pd.Timestamp, seconds: int, speed_m_s: float, seed: int,
+              record_s: int = 1) -> int:
+    """Write one run as a FIT file, a record every ``record_s`` s; returns its number of samples."""
     from kneedata.testing.fitwrite import write_activity_fit
 
     rng = np.random.default_rng(seed)
-    n = int(seconds)
-    i = np.arange(n)
-    speed = (speed_m_s + 0.15 * np.sin(i / 40) + rng.normal(0, 0.05, n)).clip(0.5)
-    distance = np.cumsum(speed)
+    t = np.arange(0, int(seconds), int(record_s), dtype=float)
+    n = len(t)
+    speed = (speed_m_s + 0.15 * np.sin(t / 40) + rng.normal(0, 0.05, n)).clip(0.5)
+    step = speed * record_s
+    distance = np.cumsum(step)
     cadence = 118 + 15 * speed + rng.normal(0, 2, n)
-    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.02, n))
+    heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.02 * np.sqrt(record_s), n))
     lat0, lon0 = 47.37 + rng.normal(0, 0.05), 8.54 + rng.normal(0, 0.05)
     records = pd.DataFrame(
         {
@@ -93,10 +95,10 @@ def write_run(path: str, start: pd.Timestamp, seconds: int, speed_m_s: float, se
             "cadence_spm": cadence,
             "heart_rate_bpm": (148 + rng.normal(0, 4, n)).round(),
             "altitude_m": 420 + 20 * np.sin(distance / 800) + rng.normal(0, 0.3, n),
-            "latitude_deg": lat0 + np.cumsum(speed * np.cos(heading)) / 111_195.0,
-            "longitude_deg": lon0 + np.cumsum(speed * np.sin(heading)) / 75_000.0,
+            "latitude_deg": lat0 + np.cumsum(step * np.cos(heading)) / 111_195.0,
+            "longitude_deg": lon0 + np.cumsum(step * np.sin(heading)) / 75_000.0,
         },
-        index=pd.DatetimeIndex(start + pd.to_timedelta(i, unit="s"), name="timestamp"),
+        index=pd.DatetimeIndex(start + pd.to_timedelta(t, unit="s"), name="timestamp"),
     )
     write_activity_fit(path, records, utc_offset_min=60.0)
     return n

@@ -36,6 +36,7 @@ from kneedata.store import (
     UnknownActivityError,
     default_store_path,
 )
+from kneedata.store.dataset import part_file, read_index, stored_ids
 from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
@@ -351,7 +352,9 @@ def test_missing_records_file_is_redone(tmp_path):
     (tmp_path / "a.fit").write_bytes(fit_bytes(run_records()))
     store = Store(tmp_path / "s")
     aid = store.import_paths([tmp_path / "a.fit"], workers=1, progress=False).rows[0]["activity_ids"][0]
-    (tmp_path / "s" / "records" / f"{aid}.parquet").unlink()
+    part = part_file(tmp_path / "s", aid)
+    assert part is not None
+    part.unlink()
     with pytest.raises(UnknownActivityError, match="missing; run the import again"):
         store.records(aid)
     report = store.import_paths([tmp_path / "a.fit"], workers=1, progress=False)
@@ -645,7 +648,7 @@ def test_killed_import_leaves_readable_store_and_next_import_completes(tmp_path)
     # wait until at least two checkpoints were written, then kill without warning
     while time.monotonic() < deadline and proc.poll() is None:
         files = store_dir / "files.parquet"
-        if files.exists() and len(list((store_dir / "records").glob("*.parquet"))) >= 6:
+        if files.exists() and len(list((store_dir / "records").glob("part-*.parquet"))) >= 2:
             break
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
@@ -663,8 +666,9 @@ def test_killed_import_leaves_readable_store_and_next_import_completes(tmp_path)
     assert {s for p, s in st.items() if p not in indexed} == {"imported"}
     acts = store.activities()
     assert len(acts) == n and acts["activity_id"].is_unique
-    records = {p.stem for p in (store_dir / "records").glob("*.parquet")}
-    assert records == set(acts["activity_id"])  # orphans from the killed run removed
+    assert stored_ids(store_dir) == set(acts["activity_id"])  # orphans from the killed run removed
+    named = set(read_index(store_dir)["part"])
+    assert {p.name for p in (store_dir / "records").glob("*.parquet")} <= named
     assert not list(store_dir.rglob("*.tmp"))
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from kneedata.store import Store
+from kneedata.store.dataset import stored_ids
 from kneedata.testing.fitwrite import write_activity_fit
 
 T0 = pd.Timestamp("2024-05-01 06:00:00", tz="UTC")
@@ -163,7 +164,7 @@ def test_sigkill_during_import_leaves_no_process_and_no_orphan(tmp_path):
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sid = proc.pid  # a new session: every process the import starts is in it
     deadline = time.monotonic() + 120
-    while not any((store_dir / "records").glob("*.parquet")) and proc.poll() is None:
+    while not any((store_dir / "records").glob("part-*.parquet")) and proc.poll() is None:
         assert time.monotonic() < deadline, "the import wrote no record file in 120 s"
         time.sleep(0.05)
     assert proc.poll() is None, "the import ended before it could be killed"
@@ -181,13 +182,14 @@ def test_sigkill_during_import_leaves_no_process_and_no_orphan(tmp_path):
 
     stray = store_dir / "records" / "0123456789abcdef-0.parquet"
     stray.write_bytes(b"left by a killed worker")
+    stray_part = store_dir / "records" / "part-0123.parquet"  # written, never indexed
+    stray_part.write_bytes(b"left by a killed import")
     store = Store(store_dir)
     report = store.import_paths([folder], workers=1, progress=False)
     assert len(report.rows) == 16 and not report.failures().shape[0]
     ids = set(store.activities()["activity_id"]) | set(store.duplicates()["activity_id"])
-    on_disk = {p.name[: -len(".parquet")] for p in (store_dir / "records").glob("*.parquet")}
-    assert on_disk == ids  # no orphan record file, none missing
-    assert not stray.exists()
+    assert stored_ids(store_dir) == ids  # no orphan record, none missing
+    assert not stray.exists() and not stray_part.exists()
 
 
 # --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 
 from kneedata.runners import DEFAULT_RUNNER_ID, check_runner_id
 from kneedata.store import Store, UnknownActivityError
+from kneedata.store.dataset import part_file
 from kneedata.store.errors import AmbiguousActivityError
 from kneedata.testing.fitwrite import write_activity_fit
 
@@ -189,6 +190,8 @@ def test_root_lookup_of_an_id_in_two_runners_names_both(tmp_path):
 def test_root_says_a_runner_lost_a_record_file(two_runners):
     store, _, _ = two_runners
     aid = store.activities("B")["activity_id"].iloc[0]
-    (store.path / "runners" / "B" / "records" / f"{aid}.parquet").unlink()
-    with pytest.raises(UnknownActivityError, match="listed but its records file"):
+    part = part_file(store.path / "runners" / "B", aid)
+    assert part is not None
+    part.unlink()
+    with pytest.raises(UnknownActivityError, match="listed but its records"):
         store.records(aid)

@@ -17,7 +17,7 @@ runs take seconds; reading the records from the store usually dominates.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -101,7 +101,6 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
             "records: need a DatetimeIndex named 'timestamp' (or a 'timestamp' column); "
             f"found index {type(index).__name__}. Pass Store.records(activity_id)."
         )
-    out["t"] = np.asarray(t, dtype=float)
     names = list(records.columns)
     position = {name: j for j, name in enumerate(names)}
     try:  # fast path: one conversion of the whole frame (bool moving -> 0/1)
@@ -113,8 +112,19 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
             [pd.to_numeric(records[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
              for c in wanted]
         ) if wanted else np.zeros((n, 0))
+    columns = {name: block[:, j] for name, j in position.items()}
+    return _arrays_from_columns(np.asarray(t, dtype=float), columns)
+
+
+def _arrays_from_columns(t: np.ndarray, columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A run's arrays from its time [s from the first sample] and float columns (0/1 for bools).
+
+    ``columns`` holds the columns the run's records have (others are missing).
+    """
+    n = len(t)
+    out: dict[str, np.ndarray] = {"t": t}
     for name in _RECORD_COLUMNS:
-        out[name] = block[:, position[name]] if name in position else np.full(n, np.nan)
+        out[name] = columns[name] if name in columns else np.full(n, np.nan)
     speed, dist = out["speed_m_s"], out["distance_m"]
     if not np.isfinite(speed).any() and np.isfinite(dist).any():
         # speed from distance (e.g. GPX without speed): backward difference
@@ -125,11 +135,11 @@ def _run_arrays(records: pd.DataFrame) -> dict[str, np.ndarray]:
     if not np.isfinite(out["speed_m_s"]).any():
         # no speed at all (a treadmill without a foot pod): moving = stepping with the
         # timer running; cadence and dynamics only, no pace-based figures
-        timer = (block[:, position["timer_running"]] == 1.0 if "timer_running" in position
+        timer = (columns["timer_running"] == 1.0 if "timer_running" in columns
                  else np.ones(n, dtype=bool))
         moving = timer & (np.nan_to_num(out["cadence_spm"], nan=0.0) > 0)
-    elif "moving" in position:
-        moving = block[:, position["moving"]] == 1.0
+    elif "moving" in columns:
+        moving = columns["moving"] == 1.0
     else:
         moving = np.nan_to_num(out["speed_m_s"], nan=0.0) > 0.5
     out["moving"] = moving
@@ -419,15 +429,40 @@ def usual_cadence_curve(line: Mapping[str, Any], *, n: int = 50) -> pd.DataFrame
     return pd.DataFrame({"speed_m_s": speed, "cadence_spm": f(speed)})
 
 
+#: Record columns gait reads (a store scans only these).
+SCAN_COLUMNS = (*_RECORD_COLUMNS, "moving", "timer_running")
+
+
+def _scanned_runs(records: Mapping[str, pd.DataFrame], ids: list[str]
+                  ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """``(position in ids, run arrays)`` of every run: by one scan of a store's records
+    (``records.scan``, e.g. :meth:`kneedata.Store.records_map`) in storage order, else
+    frame by frame in the order of ``ids``."""
+    scan = getattr(records, "scan", None)
+    if scan is None or len(set(ids)) != len(ids):
+        for i, activity_id in enumerate(ids):
+            yield i, _run_arrays(records[activity_id])
+        return
+    position = {aid: i for i, aid in enumerate(ids)}
+    for activity_id, columns in scan(ids, SCAN_COLUMNS):
+        if isinstance(columns, pd.DataFrame):  # a run the store keeps as a frame
+            yield position[activity_id], _run_arrays(columns)
+            continue
+        ns = columns.pop("timestamp_ns")
+        t = (ns - ns[0]) / 1e9 if len(ns) else np.zeros(0)
+        yield position[activity_id], _arrays_from_columns(np.asarray(t, dtype=float), columns)
+
+
 def _read_in_chunks(
     records: Mapping[str, pd.DataFrame], ids: list[str]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per-run columns and flags, reading the runs' records chunk by chunk."""
+    """Per-run columns and flags (in the order of ``ids``), reading the runs chunk by chunk."""
     parts: list[dict[str, Any]] = []
+    order: list[int] = []
     buffer: list[dict[str, np.ndarray]] = []
     buffered = 0
-    for activity_id in ids:
-        arrays = _run_arrays(records[activity_id])
+    for i, arrays in _scanned_runs(records, ids):
+        order.append(i)
         buffer.append(arrays)
         buffered += len(arrays["t"])
         if buffered >= _CHUNK_SAMPLES:
@@ -437,8 +472,11 @@ def _read_in_chunks(
         parts.append(_chunk(buffer))
     if not parts:
         return {}, {}
-    flags = {k: np.concatenate([p["_flags"][k] for p in parts]) for k in parts[0]["_flags"]}
-    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "_flags"}
+    if sorted(order) != list(range(len(ids))):
+        raise KeyError(f"records: the scan did not give every run once ({len(order)} of {len(ids)})")
+    back = np.argsort(np.asarray(order))  # storage order -> the order of ids
+    flags = {k: np.concatenate([p["_flags"][k] for p in parts])[back] for k in parts[0]["_flags"]}
+    columns = {k: np.concatenate([p[k] for p in parts])[back] for k in parts[0] if k != "_flags"}
     return columns, flags
 
 

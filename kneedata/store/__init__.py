@@ -6,8 +6,9 @@ Layout of a store folder (created on first use)::
     duplicates.parquet       the other copies of the same runs, with duplicate_of
     files.parquet            the files index: one row per file or zip member seen
     exports.parquet          rows of Strava activities.csv files (name, gear, RPE)
-    records/<activity_id>.parquet   samples (kneedata.schema.RECORDS)
-    laps/<activity_id>.parquet      laps (kneedata.schema.LAPS)
+    records/part-<id>.parquet   samples of many activities (kneedata.schema.RECORDS)
+    laps/part-<id>.parquet      laps of many activities (kneedata.schema.LAPS)
+    record_index.parquet        activity -> part file and row group
 
 Modules, one concern each: :mod:`~kneedata.store.core` (:class:`Store`, reading),
 :mod:`~kneedata.store.importer` (one import run), :mod:`~kneedata.store.plan`
@@ -16,12 +17,16 @@ Modules, one concern each: :mod:`~kneedata.store.core` (:class:`Store`, reading)
 :mod:`~kneedata.store.worker` and :mod:`~kneedata.store.executor` (reading in worker
 processes), :mod:`~kneedata.store.checkpoint` (atomic table writes),
 :mod:`~kneedata.store.tables`, :mod:`~kneedata.store.report`,
-:mod:`~kneedata.store.progress`, :mod:`~kneedata.store.errors`.
+:mod:`~kneedata.store.progress`, :mod:`~kneedata.store.errors`,
+:mod:`~kneedata.store.dataset` (the records and laps datasets; stores of the
+one-file-per-activity layout before them are read and moved into parts by their
+next import).
 
 Every table is written to a temporary file in the same folder and renamed over the
-old one (``os.replace`` is atomic), records before the rows that point at them, the
-files index last. A kill at any moment leaves a readable store; a record file without
-a row is simply redone by the next import, which then completes the job.
+old one (``os.replace`` is atomic): record and lap parts, then the index pointing at
+them, then the rows that list the activities, the files index last. A kill at any
+moment leaves a readable store; a part no index row points at is removed and its files
+read again by the next import, which then completes the job.
 
 Default location: ``$KNEEDATA_STORE``, else ``~/.kneedata/store``.
 """

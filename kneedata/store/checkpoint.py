@@ -24,6 +24,7 @@ from kneedata.store.tables import SUMMARY_ORDER, empty_activities, frame_from_ro
 
 __all__ = [
     "CheckpointClock",
+    "atomic_write",
     "activities_frame",
     "atomic_parquet",
     "remove_orphans",
@@ -32,13 +33,11 @@ __all__ = [
 ]
 
 
-def atomic_parquet(frame: pd.DataFrame, dest: Path, *, index: bool, fsync: bool = False) -> None:
-    """Write ``frame`` to ``dest`` through a temporary file renamed over it."""
+def atomic_write(dest: Path, write: Any, *, fsync: bool = False) -> None:
+    """Call ``write(tmp)`` for a temporary file next to ``dest``, then rename it over ``dest``."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        # what frame.to_parquet does, minus a thread pool started for every file
-        table = pa.Table.from_pandas(frame, preserve_index=index, nthreads=1)
-        pq.write_table(table, tmp)
+        write(tmp)
         if fsync:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -46,6 +45,13 @@ def atomic_parquet(frame: pd.DataFrame, dest: Path, *, index: bool, fsync: bool 
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def atomic_parquet(frame: pd.DataFrame, dest: Path, *, index: bool, fsync: bool = False) -> None:
+    """Write ``frame`` to ``dest`` through a temporary file renamed over it."""
+    # what frame.to_parquet does, minus a thread pool started for every file
+    table = pa.Table.from_pandas(frame, preserve_index=index, nthreads=1)
+    atomic_write(dest, lambda tmp: pq.write_table(table, tmp), fsync=fsync)
 
 
 def activities_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -80,10 +86,10 @@ def write_tables(root: Path, *, activities: pd.DataFrame, duplicates: pd.DataFra
 
 
 def remove_orphans(root: Path, keep: Collection[str]) -> None:
-    """Delete record and lap files whose activity id is not in ``keep``."""
+    """Delete per-activity record and lap files (the layout before parts) of ids not in ``keep``."""
     for folder in ("records", "laps"):
         for file in (root / folder).glob("*.parquet"):
-            if file.name[: -len(".parquet")] not in keep:
+            if not file.name.startswith("part-") and file.name[: -len(".parquet")] not in keep:
                 with contextlib.suppress(OSError):
                     file.unlink()
 

@@ -14,9 +14,11 @@ import concurrent.futures as cf
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kneedata.io.exports import STRAVA_COLUMNS, ZipLimits
@@ -29,6 +31,13 @@ from kneedata.runners import (
     runner_ids,
 )
 from kneedata.schema import FILES
+from kneedata.store.dataset import (
+    INDEX_FILE,
+    empty_index,
+    read_frame,
+    read_index,
+    scan_columns,
+)
 from kneedata.store.errors import (
     AmbiguousActivityError,
     StoreBusyError,
@@ -81,6 +90,37 @@ class StoredRecords(Mapping[str, pd.DataFrame]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._known())
+
+    def scan(self, ids: Iterable[str], columns: Sequence[str]
+             ) -> Iterator[tuple[str, dict[str, np.ndarray] | pd.DataFrame]]:
+        """The records of ``ids`` by one scan of each runner's record files (only ``columns``).
+
+        Yields ``(activity_id, {column: float array, "timestamp_ns": int64 array})``
+        in storage order (bools as 0/1; a column the activity lacks is left out), and
+        ``(activity_id, frame)`` for an activity kept in the layout before datasets.
+        Raises ``KeyError`` for an id the store does not hold, as a lookup does.
+        """
+        self._known()
+        # at a cohort root an id no one runner is known to hold is looked up one by one
+        # (which says when two runners hold it)
+        root = self._store._root is None and (self._store.path / RUNNERS_FOLDER).is_dir()
+        by_store: dict[int, tuple[Store | None, list[str]]] = {}
+        for aid in map(str, ids):
+            store = self._owner.get(aid, None if root else self._store)
+            by_store.setdefault(id(store), (store, []))[1].append(aid)
+        for store, wanted in by_store.values():
+            rows = store._index_rows() if store is not None else {}
+            parts = {str(r["part"]) for (k, _), r in rows.items() if k == "records"}
+            gone = {p for p in parts if store is None or not (store.path / "records" / p).exists()}
+            indexed = [a for a in wanted if ("records", a) in rows and rows[("records", a)]["part"] not in gone]
+            if indexed and store is not None:
+                index = pd.DataFrame([rows[("records", a)] for a in indexed])
+                for aid, arrays in scan_columns(store.path, index, indexed, columns):
+                    own = set(rows[("records", aid)]["columns"])
+                    yield aid, {k: v for k, v in arrays.items() if k in own or k == "timestamp_ns"}
+            scanned = set(indexed)
+            for aid in (a for a in wanted if a not in scanned):
+                yield aid, self[aid]
 
     def __len__(self) -> int:
         return len(self._known())
@@ -226,10 +266,37 @@ class Store:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
         return frame
 
-    def _check_id(self, activity_id: str, folder: str) -> Path:
-        file = self.path / folder / f"{activity_id}.parquet"
-        if file.exists():  # fast path: metrics loop over thousands of ids
-            return file
+    # a location: ("part", index row) in the datasets, or ("file", path) of the layout before them
+    _index_cache: tuple[tuple[int, int], dict[tuple[str, str], Any]] | None = None
+    _part_files: dict[str, Any] | None = None
+
+    def _index_rows(self) -> dict[tuple[str, str], Any]:
+        """``(kind, activity_id) -> index row`` of this runner's datasets (re-read when changed)."""
+        file = self.path / INDEX_FILE
+        try:
+            st = file.stat()
+            key = (st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            key = (0, 0)
+        if self._index_cache is None or self._index_cache[0] != key:
+            index = read_index(self.path) if key != (0, 0) else empty_index()
+            rows = {(str(r["kind"]), str(r["activity_id"])): r for r in index.to_dict("records")}
+            self._index_cache = (key, rows)
+            self._part_files = {}
+        return self._index_cache[1]
+
+    def _locate(self, activity_id: str, kind: str) -> tuple[str, Any] | None:
+        """Where this runner's store holds the ``kind`` of ``activity_id`` (None: nowhere)."""
+        row = self._index_rows().get((kind, str(activity_id)))
+        if row is not None and (int(row["row_group"]) < 0 or (self.path / kind / str(row["part"])).exists()):
+            return "part", row
+        file = self.path / kind / f"{activity_id}.parquet"
+        return ("file", file) if file.exists() else None
+
+    def _check_id(self, activity_id: str, folder: str) -> tuple[Store, tuple[str, Any]]:
+        where = self._locate(activity_id, folder)
+        if where is not None:  # fast path: metrics loop over thousands of ids
+            return self, where
         if not self._lists(activity_id):
             raise UnknownActivityError(
                 f"activity_id {activity_id!r} is not in the store at {self.path}; list the ids "
@@ -237,17 +304,16 @@ class Store:
                 f"`kneedata activities --store {self.path}`"
             )
         raise UnknownActivityError(
-            f"activity {activity_id!r} is listed but its {folder} file {file} is missing; "
-            "run the import again to restore it"
+            f"activity {activity_id!r} is listed but its {folder} in the store at {self.path} "
+            "are missing; run the import again to restore them"
         )
 
-    def _find(self, activity_id: str, folder: str) -> Path:
-        """The ``folder`` file of ``activity_id``; at a cohort root, in whichever runner holds it."""
+    def _find(self, activity_id: str, folder: str) -> tuple[Store, tuple[str, Any]]:
+        """Where ``folder`` (records or laps) of ``activity_id`` is; at a cohort root, whose."""
         if self._root is not None or not (self.path / RUNNERS_FOLDER).is_dir():
             return self._check_id(activity_id, folder)
-        name = f"{activity_id}.parquet"
-        holders = [rid for rid in self.runners()
-                   if (runner_folder(self.path, rid) / folder / name).exists()]
+        views = {rid: self.runner(rid) for rid in self.runners()}
+        holders = [rid for rid, view in views.items() if view._locate(activity_id, folder) is not None]
         if len(holders) > 1:
             raise AmbiguousActivityError(
                 f"activity_id {activity_id!r} is held by runners {', '.join(map(repr, holders))} of the "
@@ -255,11 +321,18 @@ class Store:
                 f"({activity_id!r})"
             )
         if holders:
-            return self.runner(holders[0])._check_id(activity_id, folder)
-        for rid in self.runners():  # listed by a runner whose file is lost: say so
-            if rid != DEFAULT_RUNNER_ID and self.runner(rid)._lists(activity_id):
-                return self.runner(rid)._check_id(activity_id, folder)
+            return views[holders[0]]._check_id(activity_id, folder)
+        for rid, view in views.items():  # listed by a runner whose records are lost: say so
+            if rid != DEFAULT_RUNNER_ID and view._lists(activity_id):
+                return view._check_id(activity_id, folder)
         return self._check_id(activity_id, folder)
+
+    def _read(self, activity_id: str, kind: str) -> pd.DataFrame:
+        store, (how, where) = self._find(activity_id, kind)
+        if how == "file":
+            return pd.read_parquet(where)
+        store._index_rows()
+        return read_frame(store.path, where, files=store._part_files)
 
     def _lists(self, activity_id: str) -> bool:
         """Whether the activities or duplicates table lists ``activity_id``."""
@@ -284,7 +357,7 @@ class Store:
             For an id held by two runners (the same file imported for both): use
             ``store.runner(runner_id).records(activity_id)``.
         """
-        return pd.read_parquet(self._find(activity_id, "records"))
+        return self._read(activity_id, "records")
 
     def records_map(self) -> StoredRecords:
         """Every activity's records as a read-only mapping ``activity_id -> records``.
@@ -297,7 +370,7 @@ class Store:
 
     def laps(self, activity_id: str) -> pd.DataFrame:
         """Laps of one activity (schema.LAPS), from any runner's folder (as :meth:`records`)."""
-        return pd.read_parquet(self._find(activity_id, "laps"))
+        return self._read(activity_id, "laps")
 
     # ---- importing --------------------------------------------------------------
 
@@ -369,7 +442,8 @@ class Store:
         for sub in ("records", "laps"):
             (self.path / sub).mkdir(parents=True, exist_ok=True)
         with self._lock():
-            options = ImportOptions(root=self.path, limits=self.limits, checkpoint_every=self.checkpoint_every,
+            options = ImportOptions(root=self.path, limits=self.limits, runner_id=self.runner_id,
+                                    checkpoint_every=self.checkpoint_every,
                                     checkpoint_seconds=self.checkpoint_seconds, force=force,
                                     progress=progress, fit_engine=fit_engine)
             report = ImportRun(options).execute(list(paths), workers=workers, executor=executor)

@@ -29,6 +29,7 @@ from kneedata.store.checkpoint import (
     remove_temp_files,
     write_tables,
 )
+from kneedata.store.dataset import KINDS, DatasetState, legacy_files
 from kneedata.store.duplicates import deduplicate, file_status, fold_duplicates
 from kneedata.store.executor import TaskRunner
 from kneedata.store.files_index import (
@@ -71,6 +72,7 @@ class ImportOptions:
 
     root: Path
     limits: ZipLimits
+    runner_id: str = "runner"
     checkpoint_every: int = 200
     checkpoint_seconds: float = 60.0
     force: bool = False
@@ -95,6 +97,7 @@ class ImportRun:
         self.clock = CheckpointClock(options.checkpoint_every, options.checkpoint_seconds)
         self.progress_bar: Progress | None = None
         remove_temp_files(self.root)
+        self.datasets = DatasetState(self.root, options.runner_id)
         self.index = read_files_index(self.root / "files.parquet")
         self.providers = providers(self.index)
         self._load_tables()
@@ -109,7 +112,9 @@ class ImportRun:
         # record and lap files of no activity in the tables: written by the workers of a
         # killed import after its last commit; the files are read again if still given
         remove_orphans(self.root, self.known_ids)
-        self.record_files = {p.name[: -len(".parquet")] for p in (self.root / "records").glob("*.parquet")}
+        self.datasets.legacy = {kind: legacy_files(self.root, kind) for kind in KINDS}
+        self.record_files = self.datasets.ids("records")
+        self.dirty = self.datasets.dirty  # a store in the layout before datasets is moved into parts
 
     @property
     def acts(self) -> dict[str, dict[str, Any]]:
@@ -227,6 +232,7 @@ class ImportRun:
         else:
             self._set_entry(key, status="imported", **fields)
             self.index[key]["activity_ids"] = [self._add_activity(key, s) for s in res["activities"]]
+            self.datasets.add(res.get("pieces", ()))
         self._tick(key)
         if self.clock.read_one():
             self.commit(final=False)
@@ -256,9 +262,12 @@ class ImportRun:
         if len(self.meta):
             exports = self.meta.copy()
             exports["activity_id"] = [meta_ids.get(i) for i in range(len(exports))]
+        # records and laps first (parts, then their index), then the rows that point at them
+        self.datasets.write(set(self.acts) if final else None)
         write_tables(self.root, activities=activities_frame(kept_rows),
                      duplicates=frame_from_rows(dup_rows, SUMMARY_ORDER), exports=exports,
                      files=files_frame(self.index))
+        self.datasets.remove_retired()
         if final:
             remove_orphans(self.root, self.acts)
         self.clock.reset()

@@ -1,8 +1,9 @@
-"""Worker side of an import: read one file or member, write its records and laps.
+"""Worker side of an import: read one file or member, its records and laps as Arrow tables.
 
 :func:`read_task` runs in a worker process (or in the importing process) and returns
-a plain dict that the importing process applies to the tables; it never raises for a
-bad file.
+a plain dict that the importing process applies to the tables (it writes the records
+and laps of many files together: :mod:`kneedata.store.dataset`); it never raises for
+a bad file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kneedata.errors import FileFormatError, NotAnActivityError
 from kneedata.io.activity import Activity
 from kneedata.io.exports import ZipLimits
 from kneedata.io.read import read_activities_bytes
-from kneedata.store.checkpoint import atomic_parquet
+from kneedata.store.dataset import Piece, frame_piece
 from kneedata.store.files_index import hash_bytes
 
 __all__ = ["Task", "cannot_read", "failure", "read_task"]
@@ -64,18 +65,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _store_activity(act: Activity, store: Path, key: str, caught_text: list[str]) -> dict[str, Any]:
-    """Write one activity's records and laps; return its summary row."""
+def _store_activity(act: Activity, key: str, caught_text: list[str]) -> tuple[dict[str, Any], list[Piece]]:
+    """One activity's summary row, and its records and laps as Arrow tables for the store."""
     summary: dict[str, Any] = {str(k): _plain(v) for k, v in act.summary.items()}
     aid = str(summary["activity_id"])
     summary["source_file"] = key
-    atomic_parquet(act.records, store / "records" / f"{aid}.parquet", index=True)
-    atomic_parquet(act.laps, store / "laps" / f"{aid}.parquet", index=False)
+    pieces = [frame_piece("records", aid, act.records), frame_piece("laps", aid, act.laps)]
     value_cols = [c for c in act.records.columns if c != "moving"]
     n_cols = int(act.records[value_cols].notna().any().sum()) if len(act.records) else 0
     notes = list(act.warnings) or [t for t in caught_text if aid in t]
     summary.update(n_records=int(len(act.records)), n_record_columns=n_cols, warnings=notes)
-    return summary
+    return summary, pieces
 
 
 def _read(task: Task, raw: bytes, result: dict[str, Any]) -> tuple[list[Activity], list[str]] | None:
@@ -97,7 +97,7 @@ def _read(task: Task, raw: bytes, result: dict[str, Any]) -> tuple[list[Activity
 
 
 def read_task(task: Task) -> dict[str, Any]:
-    """Read one file or member, write its records/laps, return what the parent needs.
+    """Read one file or member; return its rows, records and laps for the parent to store.
 
     Runs in a worker process (or in-process); never raises for a bad file.
     """
@@ -123,17 +123,19 @@ def read_task(task: Task) -> dict[str, Any]:
     if not acts:
         result["reason"] = "the file holds no activity session"
         return result
-    out = []
+    out, pieces = [], []
     for act in acts:
         try:
-            summary = _store_activity(act, Path(task.store_dir), task.key, caught_text)
+            summary, tables = _store_activity(act, task.key, caught_text)
         except Exception as err:
             aid = act.summary.get("activity_id")
-            result["reason"] = f"cannot write the records of {aid} ({type(err).__name__}: {err})"
+            result["reason"] = f"cannot store the records of {aid} ({type(err).__name__}: {err})"
             return result
         result["n_records"] += summary["n_records"]
         out.append(summary)
+        pieces += tables
     result["ok"] = True
     result["activities"] = out
+    result["pieces"] = pieces
     result["seconds"] = time.perf_counter() - started
     return result
