@@ -2,7 +2,10 @@
 
 Every table is written to a temporary file in the same folder and renamed over the
 old one (``os.replace`` is atomic), records before the rows that point at them, the
-files index last, so a kill at any moment leaves a readable store.
+files index last, so a kill at any moment leaves a readable store. An archive gets
+its index entry only after every member has one (``ImportRun``), so a checkpoint in the
+middle of a zip records the members read so far and no archive: the next import reads
+the zip again and skips only those members.
 """
 
 from __future__ import annotations

@@ -96,6 +96,9 @@ class ImportRun:
         self.n_read = 0
         self.clock = CheckpointClock(options.checkpoint_every, options.checkpoint_seconds)
         self.progress_bar: Progress | None = None
+        # archive key -> its held entry and the member tasks not yet applied; the
+        # archive is indexed only when every member is (see :meth:`_hold`)
+        self.pending: dict[str, tuple[Settle, set[str], list[bool]]] = {}
         remove_temp_files(self.root)
         self.datasets = DatasetState(self.root, options.runner_id)
         self.index = read_files_index(self.root / "files.parquet")
@@ -210,10 +213,31 @@ class ImportRun:
         if largest_first:
             files = sorted(files, key=lambda k: -sizes[k])
         for key in files:
+            held: tuple[Settle, set[str], list[bool]] | None = None
             for step in plan_file(key, ctx):
+                if isinstance(step, Settle) and step.key == key and step.fields.get("kind") == "archive":
+                    held = self.pending[key] = (step, set(), [True])
+                    continue
                 self._step(step)
                 if isinstance(step, Task):
+                    if held is not None:
+                        held[1].add(step.key)
                     yield step
+            if held is not None:
+                held[2][0] = False  # planned: every member task is known
+                self._settle_if_done(key)
+
+    def _settle_if_done(self, archive: str) -> None:
+        """Index the held archive entry once it is planned and every member task applied.
+
+        A checkpoint before that writes the members read so far and no archive
+        entry, so a killed import reads the archive again and skips only the members
+        already indexed (an archive entry is what lets a later import skip the lot).
+        """
+        held = self.pending.get(archive)
+        if held is not None and not held[1] and not held[2][0]:
+            del self.pending[archive]
+            self._step(held[0])
 
     # ---- results -------------------------------------------------------------------
 
@@ -234,6 +258,10 @@ class ImportRun:
             self.index[key]["activity_ids"] = [self._add_activity(key, s) for s in res["activities"]]
             self.datasets.add(res.get("pieces", ()))
         self._tick(key)
+        archive = key.split(MEMBER_SEP, 1)[0]
+        if archive in self.pending:
+            self.pending[archive][1].discard(key)
+            self._settle_if_done(archive)
         if self.clock.read_one():
             self.commit(final=False)
 
