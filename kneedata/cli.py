@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--workers", type=int, default=None, metavar="N",
                      help="worker processes (default: all cores)")
     imp.add_argument("--force", action="store_true", help="re-read files even when unchanged")
+    imp.add_argument("--file-seconds", type=float, default=None, metavar="S",
+                     help="longest time spent reading one file; a file over it is reported as failed "
+                     "and the import goes on (default 300; 0: no limit)")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")
     imp.add_argument("--report-csv", metavar="FILE", default=None,
                      help="also write the per-file report (path, status, activity_ids, reason) as CSV")
@@ -128,10 +131,15 @@ def _experiment_parser(sub: Any) -> None:
     ana.add_argument("--shoes", metavar="FILE", default=None, help="shoes table")
 
 
-def _open_store(path: str | None) -> Any:
+def _open_store(path: str | None, file_seconds: float | None = None) -> Any:
     from kneedata.store import Store
 
-    return Store(path) if path else Store()
+    store = Store(path) if path else Store()
+    if file_seconds is not None:
+        import dataclasses
+
+        store.limits = dataclasses.replace(store.limits, max_file_seconds=file_seconds or None)
+    return store
 
 
 def _cmd_import_manifest(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -141,7 +149,7 @@ def _cmd_import_manifest(args: argparse.Namespace, parser: argparse.ArgumentPars
         parser.error("--manifest lists the runners and their paths: give no PATH and no --runner")
     if not os.path.isfile(os.path.expanduser(args.manifest)):
         parser.error(f"no such manifest file: {args.manifest}")
-    result = import_cohort(_open_store(args.store), read_manifest(args.manifest),
+    result = import_cohort(_open_store(args.store, args.file_seconds), read_manifest(args.manifest),
                            progress=not args.no_progress, force=args.force)
     print(result.summary())
     return 0
@@ -164,8 +172,10 @@ def _cmd_import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         parser.error(f"no such file or folder: {', '.join(missing)}")
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers {args.workers}: give 1 or more")
+    if args.file_seconds is not None and not args.file_seconds >= 0:
+        parser.error(f"--file-seconds {args.file_seconds}: give a number of seconds (0: no limit)")
     try:
-        store = _open_store(args.store)
+        store = _open_store(args.store, args.file_seconds)
         report = store.import_paths(args.paths, workers=args.workers, progress=not args.no_progress,
                                     force=args.force, runner_id=args.runner)
     except OSError as err:

@@ -86,6 +86,13 @@ class ZipLimits:
         Deepest archive nesting followed (Garmin account exports nest one level).
     max_nested_bytes
         Largest nested archive accepted; it is spooled to a temporary file [bytes].
+    max_file_seconds
+        Longest time the import spends reading one file or zip member [s]; a file
+        over it is reported ``failed`` with the limit named and the import goes on.
+        The largest real files (a 24 h GPX of ~100 MB) read in well under a minute.
+        ``None`` or 0: no limit. Enforced with ``SIGALRM`` where the reading runs in
+        a process's main thread (the import itself, its worker processes); not on
+        Windows, and not in the threads of an executor.
     """
 
     max_member_bytes: int = 512 * 2**20
@@ -93,6 +100,7 @@ class ZipLimits:
     ratio_min_bytes: int = 2**20
     max_depth: int = 3
     max_nested_bytes: int = 32 * 2**30
+    max_file_seconds: float | None = 300.0
 
 
 class LimitExceeded(ValueError):

@@ -41,6 +41,10 @@ _ATTR_PREFIX_RE = re.compile(rb"\s([A-Za-z_][\w.\-]*):[A-Za-z_][\w.\-]*\s*=")
 _PREFIX_DECL_RE = re.compile(rb"xmlns:([A-Za-z_][\w.\-]*)\s*=")
 _ROOT_TAG_RE = re.compile(rb"<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
 _ENCODING_RE = re.compile(rb"""(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+#: Longest XML declaration looked at (a real one is under 100 bytes). Only the
+#: declaration at the very start is ever searched: a search through the whole file
+#: took quadratic time on a file of many ``<?xml`` without a ``>``.
+_DECLARATION_MAX = 1024
 
 
 @dataclass
@@ -201,8 +205,7 @@ def _normalise_start(data: bytes, repairs: list[str]) -> bytes:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             return data  # let the parser report it
-        data = text.encode("utf-8")
-        data = _ENCODING_RE.sub(rb"\1\2UTF-8\2", data, count=1)
+        data = _declare_utf8(text.encode("utf-8"))
         repairs.append("UTF-16 text re-encoded as UTF-8")
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
@@ -211,6 +214,26 @@ def _normalise_start(data: bytes, repairs: list[str]) -> bytes:
     if len(stripped) != len(data):
         repairs.append(f"{len(data) - len(stripped)} whitespace characters before the XML declaration removed")
     return stripped
+
+
+def _declaration(data: bytes) -> bytes:
+    """The XML declaration that starts ``data`` (after whitespace), ``b''`` when there is none."""
+    head = data[:_DECLARATION_MAX]
+    start = len(head) - len(head.lstrip(_WHITESPACE))
+    if not data.startswith(b"<?xml", start):
+        return b""
+    end = data.find(b"?>", start, start + _DECLARATION_MAX)
+    return data[start:end + 2] if end >= 0 else b""
+
+
+def _declare_utf8(data: bytes) -> bytes:
+    """``data`` with the encoding named in its XML declaration (only there) set to UTF-8."""
+    decl = _declaration(data)
+    if not decl:
+        return data
+    fixed = _ENCODING_RE.sub(rb"\1\2UTF-8\2", decl, count=1)
+    at = data.find(decl)
+    return data[:at] + fixed + data[at + len(decl):]
 
 
 def root_local_name(data: bytes) -> str | None:
@@ -286,7 +309,7 @@ def _bind_undeclared_prefixes(data: bytes, repairs: list[str]) -> bytes | None:
 
 def _declared_encoding(data: bytes) -> str:
     """The ``encoding="..."`` of the XML declaration (``'?'`` when there is none), capped."""
-    match = _ENCODING_RE.match(data)
+    match = _ENCODING_RE.match(_declaration(data))
     if match is None:
         return "?"
     value = match.group(0)[len(match.group(1)) + 1:-1]

@@ -8,8 +8,12 @@ a bad file.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +25,9 @@ from kneedata.io.activity import Activity
 from kneedata.io.exports import ZipLimits
 from kneedata.io.read import read_activities_bytes
 from kneedata.store.dataset import Piece, frame_piece
-from kneedata.store.files_index import hash_bytes
+from kneedata.store.files_index import hash_bytes, key_basename
 
-__all__ = ["Task", "cannot_read", "failure", "read_task"]
+__all__ = ["FileTimeLimit", "Task", "cannot_read", "failure", "read_task", "time_limit"]
 
 
 @dataclass
@@ -44,6 +48,53 @@ class Task:
     container: str = ""
     fit_engine: str | None = None
     sha256: str = ""
+
+
+class FileTimeLimit(BaseException):
+    """Raised in the reading thread when a file's time limit is reached.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception``
+    inside a reader or a library swallows it and reads on.
+    """
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[bool]:
+    """Raise :class:`FileTimeLimit` in this thread once ``seconds`` have passed.
+
+    Uses ``SIGALRM`` (``setitimer``), so it works only in a process's main thread
+    on a system that has it; elsewhere (Windows, executor threads) nothing is
+    limited. Yields whether the limit is armed. A timer set before is restored
+    (less the time spent here).
+    """
+    armed = bool(seconds and seconds > 0 and hasattr(signal, "setitimer")
+                 and threading.current_thread() is threading.main_thread())
+    if not armed:
+        yield False
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise FileTimeLimit(seconds)
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    started = time.monotonic()
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, float(seconds or 0))
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+        if old_delay > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(old_delay - (time.monotonic() - started), 1e-3),
+                             old_interval)
+
+
+def time_limit_reason(key: str, seconds: float) -> str:
+    """Report reason of a file stopped at the time limit."""
+    return (f"reading {key_basename(key)!r} took longer than the per-file time limit of {seconds:g} s, "
+            "so it was stopped and the other files were imported; if it is a genuine (very large) "
+            "file, raise the limit (ZipLimits(max_file_seconds=...), or kneedata import "
+            "--file-seconds N) and import it again with --force")
 
 
 def cannot_read(err: OSError) -> str:
@@ -116,6 +167,19 @@ def read_task(task: Task) -> dict[str, Any]:
     # one hash of the raw bytes: the files index, and the activity id of a plain file
     result["sha256"] = task.sha256 if task.data is not None and task.sha256 else hash_bytes(raw)
     result["size"] = len(raw) if task.data is not None else task.size
+    seconds = task.limits.max_file_seconds
+    try:
+        with time_limit(seconds):
+            return _read_and_store(task, raw, result, started)
+    except FileTimeLimit:
+        result.update(ok=False, activities=[], pieces=[], n_records=0,
+                      reason=time_limit_reason(task.key, float(seconds or 0)))
+        result.pop("not_an_activity", None)
+        return result
+
+
+def _read_and_store(task: Task, raw: bytes, result: dict[str, Any], started: float) -> dict[str, Any]:
+    """Read ``raw`` and turn its activities into summary rows and Arrow tables (in ``result``)."""
     read = _read(task, raw, result)
     if read is None:
         return result

@@ -130,3 +130,31 @@ def test_local_name_and_child_helpers():
     assert child_text(root, "b") == "1"
     assert child_text(root, "missing") is None
     assert child(root, "c") is not None and child_text(root, "c") == "2"
+
+
+def test_utf16_only_the_xml_declaration_is_rewritten():
+    # the encoding is set to UTF-8 in the declaration; text in the document that looks
+    # like a declaration is not touched (the old search through the whole file
+    # rewrote it, and took quadratic time on many '<?xml' without a '>')
+    body = '<desc><![CDATA[<?xml version="1.0" encoding="UTF-16"?> and <?xml <?xml]]></desc>'
+    for decl in ('<?xml version="1.0" encoding="UTF-16"?>', '<?xml version="1.0"?>', ""):
+        text = f'{decl}<gpx xmlns="http://www.topografix.com/GPX/1/1"><trk>{body}<name>A</name></trk></gpx>'
+        for data in (text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
+            parsed = parse_xml(data, "utf16.gpx")
+            trk = child(parsed.root, "trk")
+            assert trk is not None and child_text(trk, "name") == "A"
+            assert child_text(trk, "desc") == '<?xml version="1.0" encoding="UTF-16"?> and <?xml <?xml'
+            assert parsed.complete and "UTF-16 text re-encoded as UTF-8" in parsed.repairs
+
+
+def test_utf16_file_of_many_declarations_is_refused_not_searched():
+    # 20,000 '<?xml ' and no '>': the old whole-file regex search took minutes here
+    data = ("<?xml " * 20_000).encode("utf-16")
+    with pytest.raises(FileFormatError, match="not a readable XML file"):
+        parse_xml(data, "many.gpx")
+
+
+def test_bogus_encoding_is_named_from_the_declaration_only():
+    data = b'<?xml version="1.0" encoding="x-no-such"?><gpx/>'
+    with pytest.raises(FileFormatError, match="x-no-such"):
+        parse_xml(data, "bogus.gpx")

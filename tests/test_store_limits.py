@@ -1,0 +1,79 @@
+"""Import limits: the per-file time limit (a file that takes too long fails, the rest go on)."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import signal
+import time
+
+import pytest
+
+from kneedata.io.exports import ZipLimits
+from kneedata.store import Store
+from kneedata.store import worker as worker_module
+from kneedata.store.worker import FileTimeLimit, time_limit
+
+
+def _rows(report):
+    return {r["path"].rsplit("/", 1)[-1]: r for r in report.rows}
+
+
+def test_time_limit_interrupts_a_python_loop_and_restores_the_handler():
+    before = signal.getsignal(signal.SIGALRM)
+    started = time.monotonic()
+    with pytest.raises(FileTimeLimit), time_limit(0.2) as armed:
+        assert armed
+        while True:
+            pass
+    assert time.monotonic() - started < 30
+    assert signal.getsignal(signal.SIGALRM) == before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    with time_limit(None) as armed:
+        assert not armed
+
+
+def test_a_file_over_the_time_limit_fails_and_the_others_import(tmp_path, real_data, monkeypatch):
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    for name in ("run.gpx", "run_garmin.tcx"):
+        src = real_data / ("gpx" if name.endswith(".gpx") else "tcx") / name
+        shutil.copy(src, folder / name)
+    shutil.copy(real_data / "gpx" / "run.gpx", folder / "hangs.gpx")
+    (folder / "hangs.gpx").write_bytes((folder / "hangs.gpx").read_bytes() + b"\n<!-- other -->")
+    real_reader = worker_module.read_activities_bytes
+
+    def reader(data, source_file, **kwargs):
+        if source_file.endswith("hangs.gpx"):
+            while True:  # a reader stuck in a loop
+                pass
+        return real_reader(data, source_file, **kwargs)
+
+    monkeypatch.setattr(worker_module, "read_activities_bytes", reader)
+    store = Store(tmp_path / "s", limits=ZipLimits(max_file_seconds=0.5))
+    report = store.import_paths([folder], workers=1, progress=False)
+    rows = _rows(report)
+    assert set(rows) == {"run.gpx", "run_garmin.tcx", "hangs.gpx"}
+    assert rows["hangs.gpx"]["status"] == "failed"
+    reason = rows["hangs.gpx"]["reason"]
+    assert "'hangs.gpx'" in reason and "time limit of 0.5 s" in reason and "--file-seconds" in reason
+    assert rows["run.gpx"]["status"] == "imported" and rows["run_garmin.tcx"]["status"] == "imported"
+    assert len(store.activities()) == 2
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_time_limit_holds_in_worker_processes(tmp_path, real_data):
+    # a 3.5 MB TCX takes far longer than 1 ms to read; in a worker process too
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    shutil.copy(real_data / "tcx" / "6782987395.tcx", folder / "big.tcx")
+    shutil.copy(real_data / "gpx" / "run.gpx", folder / "run.gpx")
+    limits = dataclasses.replace(ZipLimits(), max_file_seconds=0.001)
+    report = Store(tmp_path / "s", limits=limits).import_paths([folder], workers=2, progress=False)
+    rows = _rows(report)
+    assert set(rows) == {"big.tcx", "run.gpx"}
+    assert rows["big.tcx"]["status"] == "failed"
+    assert "time limit of 0.001 s" in rows["big.tcx"]["reason"]
+    # with the default limit both import
+    report = Store(tmp_path / "s2").import_paths([folder], workers=2, progress=False)
+    assert {r["status"] for r in report.rows} == {"imported"}
