@@ -729,7 +729,9 @@ def generate(out: Path, *, start: dt.date = START, days: int = DAYS, seed: int =
     episodes: list[Episode] = sim["episodes"]
     ss = np.random.SeedSequence([seed, 1])
     # three streams (the first, once the shoe rotation, is kept so the others stay put)
-    _, diary_rng, extra_rng = (np.random.default_rng(s) for s in ss.spawn(3))
+    # (a fourth, the morning / after-run responses of the diary, was added later: the
+    # first three children of spawn() do not change with their number)
+    _, diary_rng, extra_rng, response_rng = (np.random.default_rng(s) for s in ss.spawn(4))
 
     for sub in ("watch", "phone"):
         if (out / sub).exists():
@@ -869,7 +871,8 @@ def generate(out: Path, *, start: dt.date = START, days: int = DAYS, seed: int =
 
     write_shoes(out / "shoes.csv")
     write_routines(out / "routines.csv", sim["routines"])
-    n_entries = write_diary(out / "pain_diary.csv", start, days, runs, episodes, diary_rng)
+    n_entries = write_diary(out / "pain_diary.csv", start, days, runs, episodes, diary_rng,
+                            response_rng)
     truth = make_truth(start, days, seed, runs, episodes, sim, n_entries)
     (out / "truth.json").write_text(truth_json(truth))
     write_experiment(out / "experiment", start + dt.timedelta(days=days), seed)
@@ -1000,9 +1003,32 @@ def write_routines(path: Path, routines: list[dict]) -> None:
             writer.writerow([r["date"].isoformat(), r["kind"], r["minutes"], r["exercises"]])
 
 
+def run_response(run: Run | None) -> float:
+    """How sore a run leaves her knee outside an episode [points, below the pain threshold].
+
+    A spike (> 2 x her longest run of the previous 30 days) or a run with more than
+    250 m of descent: 1 point each, at most 2 (so never a pain day: the episodes,
+    and with them the onset analysis, do not depend on it).
+    """
+    if run is None:
+        return 0.0
+    big = float(run.spike_ratio > SPIKE_RATIO) + float(run.descent_m > 250)
+    return min(big, PAIN_THRESHOLD - 1.0)
+
+
 def write_diary(path: Path, start: dt.date, days: int, runs: list[Run],
-                episodes: list[Episode], rng: np.random.Generator) -> int:
-    """Entries most days; every pain day of an episode is written down."""
+                episodes: list[Episode], rng: np.random.Generator,
+                response_rng: np.random.Generator | None = None) -> int:
+    """Entries most days; every pain day of an episode is written down.
+
+    With ``response_rng`` (the sample data): a ``morning`` entry (on waking) on
+    about 85 % of the days with entries, and after-run and morning scores that
+    show how a run left the knee (:func:`run_response`, after-run that evening,
+    the next morning). Both stay below the pain threshold outside episodes and
+    never exceed the day's own score inside one, so every day's highest score,
+    the pain days and the episodes are those of the diary without them (the same
+    ``rng`` draws decide everything else).
+    """
     pain_by_day: dict[int, tuple[float, Episode | None]] = {}
     for episode in episodes:
         for i, p in enumerate(episode.pain):
@@ -1038,6 +1064,9 @@ def write_diary(path: Path, start: dt.date, days: int, runs: list[Run],
                 after_run and rng.random() < 0.25):
             entries.append(("07:30", max(pain - 1, 0.0) if pain >= PAIN_THRESHOLD else pain,
                             "next_morning", ""))
+        if response_rng is not None:
+            entries = _with_responses(entries, pain, run, runs_by_day.get(day - 1),
+                                      response_rng)
         if ep is not None and pain >= PAIN_THRESHOLD and rng.random() < 0.3:
             entries.append(("12:40", pain, "stairs", ""))
         notes = ""
@@ -1046,7 +1075,9 @@ def write_diary(path: Path, start: dt.date, days: int, runs: list[Run],
         elif ep is not None and run is not None and run.kind == "recovery":
             notes = "short easy jog to test the knee"
         for hhmm, p, timing, aid in entries:
-            rows.append([date, hhmm, side if p > 0 or ep is None else side, site,
+            if ep is None:  # a run's soreness is on her right knee, as the niggles are
+                side, site = ("R", "lateral") if p > 0 else ("both", "")
+            rows.append([date, hhmm, side, site,
                          f"{p:g}", timing, aid, notes])
             notes = ""
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -1056,6 +1087,29 @@ def write_diary(path: Path, start: dt.date, days: int, runs: list[Run],
                          "activity_id", "notes"])
         writer.writerows(rows)
     return len(rows)
+
+
+def _with_responses(entries: list[tuple[str, float, str, str]], pain: float,
+                    run: Run | None, yesterday: Run | None,
+                    rng: np.random.Generator) -> list[tuple[str, float, str, str]]:
+    """A day's entries with the run responses and a morning entry (see :func:`write_diary`)."""
+    below = pain < PAIN_THRESHOLD
+    out = []
+    for hhmm, p, timing, aid in entries:
+        if timing == "after" and below:
+            p = max(p, run_response(run))
+        elif timing == "next_morning" and below:
+            p = max(p, run_response(yesterday))
+        out.append((hhmm, p, timing, aid))
+    if any(timing == "next_morning" for _, _, timing, _ in entries) or rng.random() >= 0.85:
+        return out
+    minutes = int(rng.integers(6 * 60 + 15, 7 * 60 + 50))
+    if below:
+        morning = max(pain, run_response(yesterday))
+    else:  # in an episode: as bad as the day or a point better on waking
+        morning = pain - float(rng.random() < 0.5)
+    out.append((f"{minutes // 60:02d}:{minutes % 60:02d}", morning, "morning", ""))
+    return out
 
 
 def make_truth(start: dt.date, days: int, seed: int, runs: list[Run],

@@ -294,6 +294,31 @@ def test_diary_episodes_match_the_planted_onsets(truth):
     assert (per_day > 1).sum() > 20
 
 
+def test_diary_has_morning_and_after_run_scores_that_follow_her_runs(truth):
+    diary = kneedata.read_pain_diary(SAMPLE / "pain_diary.csv")
+    days = diary["date"].nunique()
+    mornings = diary[diary["timing"] == "next_morning"]  # 'morning' is read as next_morning
+    assert mornings["date"].nunique() / days > 0.8
+    run_days = {r["date"] for r in truth["runs"]}
+    after = diary[diary["timing"] == "after"]
+    assert {d.date().isoformat() for d in after["date"]} <= run_days
+    assert after["date"].nunique() / len(run_days) > 0.85
+    # outside episodes, the morning after a large spike is sorer than after other runs
+    episodes = kneedata.pain_episodes(diary)
+    in_episode = np.zeros(0, dtype="datetime64[ns]")
+    for onset, last in zip(episodes["onset_date"], episodes["end_date"], strict=True):
+        in_episode = np.append(in_episode, pd.date_range(onset, last + pd.Timedelta(days=14)))
+    calm = mornings[~mornings["date"].isin(in_episode)]
+    morning = calm.groupby("date")["pain_0_10"].max()
+    spike = {pd.Timestamp(r["date"]) + pd.Timedelta(days=1): (r["spike_ratio"] or 0) > 2
+             for r in truth["runs"]}
+    after_spike = morning[[spike.get(d, False) for d in morning.index]]
+    after_other = morning[[d in spike and not spike[d] for d in morning.index]]
+    assert len(after_spike) >= 5
+    assert after_spike.mean() > after_other.mean() + 0.5
+    assert morning.max() < 3  # never a pain day of its own
+
+
 def test_shoes_table_is_a_plausible_rotation():
     shoes = kneedata.read_shoes(SAMPLE / "shoes.csv")
     assert shoes["drop_mm"].nunique() >= 3
