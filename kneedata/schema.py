@@ -171,10 +171,16 @@ DIARY: dict[str, Column] = {
     "side": Column("", "str", "left, right or both (blank allowed only when pain_0_10 is 0)."),
     "site": Column("", "str", "Where it hurt: around_kneecap, behind_kneecap, below_kneecap, above_kneecap, lateral, medial, back, whole_knee, other."),
     "pain_0_10": Column("", "float64", "Pain score on a 0-10 numeric rating scale.", 0, 10),
-    "timing": Column("", "str", "When it hurt: during, after, next_morning, rest, stairs, other."),
+    "timing": Column("", "str", "When it hurt: before (just before a run), during, after, next_morning (on waking, any day; 'morning' is read as this), rest, stairs, other."),
     "activity_id": Column("", "str", "Optional id of the run the entry refers to."),
     "notes": Column("", "str", "Free text."),
     "source_line": Column("", "int64", "Line (CSV) or row (xlsx) of the entry in the file; header is 1."),
+}
+#: What :func:`kneedata.io.diary.link_entries` adds to the diary's columns.
+DIARY_LINKS: dict[str, Column] = {
+    "linked_activity_id": Column("", "str", "The run the entry is about: its activity_id when given, else the only run that day or the run its time picks; NaN when none or when ambiguous (link_entries)."),
+    "link": Column("", "str", "How the entry was linked: given, only_run, by_time; or why not: ambiguous (several runs, no time to decide), no_run, time_mismatch, unknown_id; none = not about a run (link_entries)."),
+    "link_note": Column("", "str", "Why an entry about a run was not linked, and how to fix it; NaN otherwise (link_entries)."),
 }
 SHOES: dict[str, Column] = {
     "shoe_id": Column("", "str", "Short unique id chosen by the runner."),
@@ -444,6 +450,7 @@ TABLES: dict[str, dict[str, Column]] = {
     "activities": ACTIVITIES,
     "laps": LAPS,
     "diary": DIARY,
+    "diary_links": DIARY_LINKS,
     "shoes": SHOES,
     "routines": ROUTINES,
     "episodes": EPISODES,

@@ -20,6 +20,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import math
 import os
 import re
 import warnings
@@ -39,7 +40,10 @@ __all__ = [
     "KINDS",
     "SIDES",
     "SITES",
+    "LINKS",
+    "RUN_TIMINGS",
     "TIMINGS",
+    "link_entries",
     "read_experiment",
     "read_pain_diary",
     "read_routines",
@@ -80,10 +84,13 @@ SITES: dict[str, tuple[str, tuple[str, ...]]] = {
     "other": ("anywhere else: describe it in notes", ("other",)),
 }
 TIMINGS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "before": ("just before a run", ("before", "before_run", "pre", "pre_run",
+                                     "warm_up", "warmup")),
     "during": ("while running", ("during", "during_run", "while_running", "in_run")),
     "after": ("in the hours after a run", ("after", "after_run", "post", "post_run")),
-    "next_morning": ("the morning after a run", ("next_morning", "morning",
-                                                  "next_day", "am")),
+    "next_morning": ("on waking, any morning (the morning after a run, or any other)",
+                     ("next_morning", "morning", "next_day", "am", "waking",
+                      "on_waking", "wake_up")),
     "rest": ("at rest: sitting, lying, at night", ("rest", "at_rest", "resting",
                                                    "sitting", "night")),
     "stairs": ("on stairs or slopes", ("stairs", "on_stairs", "steps", "downstairs",
@@ -1144,6 +1151,175 @@ def read_experiment(path: str | os.PathLike[str], *, dayfirst: bool = False) -> 
     out.attrs.update(carryover_days=int(meta["carryover_days"] or 3),
                      block_days=int(days.max()) if len(days) else 0)
     return out.reset_index(drop=True)
+
+
+# --- linking entries to runs -----------------------------------------------------------
+#: Timings that are about one run (linked to it by activity_id, else by date and time).
+RUN_TIMINGS = ("before", "during", "after")
+#: How far a typed clock time may be off a run's start and still decide [min].
+LINK_TOLERANCE_MIN = 30
+
+#: ``link`` values of :func:`link_entries` (see its docstring).
+LINKS = ("given", "only_run", "by_time", "ambiguous", "no_run", "time_mismatch",
+         "unknown_id", "none")
+
+
+def _clock_minutes(value: Any) -> float:
+    """'HH:MM' -> minutes after midnight; NaN when blank."""
+    if not isinstance(value, str) or ":" not in value:
+        return math.nan
+    hours, minutes = value.split(":")[:2]
+    return 60.0 * int(hours) + int(minutes)
+
+
+@dataclass(frozen=True)
+class _Run:
+    activity_id: str
+    start_min: float      # local clock minutes after midnight (NaN: unknown)
+
+    def shown(self) -> str:
+        if math.isnan(self.start_min):
+            return self.activity_id
+        return f"{self.activity_id} ({int(self.start_min) // 60:02d}:{int(self.start_min) % 60:02d})"
+
+
+def _runs_by_day(runs: pd.DataFrame) -> dict[pd.Timestamp, list[_Run]]:
+    """Local day -> that day's runs in order of start."""
+    from kneedata._dates import local_days
+
+    if "local_date" not in runs.columns or "activity_id" not in runs.columns:
+        raise SchemaError("link_entries: the runs need activity_id and local_date columns "
+                          f"(found {list(runs.columns)[:12]}); pass Store.activities() or "
+                          "Derived.runs.")
+    days = local_days(runs["local_date"], errors="coerce")
+    start = pd.Series(math.nan, index=runs.index)
+    if "start_time_utc" in runs.columns:
+        utc = pd.to_datetime(runs["start_time_utc"], utc=True, errors="coerce")
+        offset = (pd.to_numeric(runs["utc_offset_min"], errors="coerce").fillna(0)
+                  if "utc_offset_min" in runs.columns else 0)
+        local = utc.dt.tz_localize(None) + pd.to_timedelta(offset, unit="min")
+        start = (local - local.dt.normalize()) / pd.Timedelta(minutes=1)
+    out: dict[pd.Timestamp, list[_Run]] = {}
+    for day, aid, minute in zip(days, runs["activity_id"].astype(str), start, strict=True):
+        if pd.isna(day):
+            continue
+        out.setdefault(day, []).append(_Run(aid, float(minute)))
+    for day_runs in out.values():
+        day_runs.sort(key=lambda r: (math.isnan(r.start_min), r.start_min))
+    return out
+
+
+def _link_by_time(timing: str, minute: float, day_runs: list[_Run]) -> tuple[_Run | None, str, str]:
+    """Pick the run a timed ``before``/``during``/``after`` entry is about."""
+    tol = LINK_TOLERANCE_MIN
+    timed = [r for r in day_runs if not math.isnan(r.start_min)]
+    if len(timed) < len(day_runs):
+        return None, "ambiguous", ("several runs that day and not every one has a start "
+                                   "time: " + ", ".join(r.shown() for r in day_runs))
+    if timing == "before":  # the first run starting after the entry
+        fits = [r for r in timed if r.start_min >= minute - tol]
+        pick = fits[0] if fits else None
+        why = "no run that day starts after the entry's time"
+    else:                   # during / after: the last run started before the entry
+        fits = [r for r in timed if r.start_min <= minute + tol]
+        pick = fits[-1] if fits else None
+        why = "no run that day starts before the entry's time"
+    if pick is None:
+        return None, "time_mismatch", why + ": " + ", ".join(r.shown() for r in day_runs)
+    return pick, ("only_run" if len(day_runs) == 1 else "by_time"), ""
+
+
+def link_entries(diary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Say which run each diary entry is about.
+
+    Parameters
+    ----------
+    diary
+        As from :func:`read_pain_diary` (``date``, ``time``, ``timing``,
+        ``activity_id``; ``time``/``timing``/``activity_id`` may be absent).
+    runs
+        The runs (``Derived.runs`` or :func:`kneedata.select_runs`):
+        ``activity_id``, ``local_date``, optional ``start_time_utc`` and
+        ``utc_offset_min`` (the local start time that orders runs within a day).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The diary, every entry kept in its order, with ``linked_activity_id``
+        (the run the entry is about; NaN when none), ``link`` (how, one of
+        :data:`LINKS`) and ``link_note`` (why an entry about a run was not linked;
+        NaN otherwise); columns of :data:`kneedata.schema.DIARY_LINKS`.
+
+    Notes
+    -----
+    - An ``activity_id`` given in the entry wins (``given``; an id that is not
+      among the runs is ``unknown_id`` and links nothing). An entry with an id
+      and no timing is taken as ``after`` by :func:`kneedata.run_responses`
+      (the diary template: "the run the pain followed").
+    - Otherwise only ``before``, ``during`` and ``after`` entries are linked, to a
+      run on the same local day: the only run that day (``only_run``), unless a
+      typed time contradicts it (an ``after`` entry more than
+      :data:`LINK_TOLERANCE_MIN` minutes before the run started, a ``before``
+      entry that long after it: ``time_mismatch``). With several runs that day
+      the time decides (``by_time``: ``before`` -> the first run starting after
+      the entry, ``during``/``after`` -> the last run started before it); without
+      a time, or without start times, the entry is ``ambiguous`` and linked to no
+      run: it is never guessed. No run that day: ``no_run``.
+    - ``next_morning`` (the score on waking, any day), ``rest``, ``stairs``,
+      ``other`` and blank timings are about a day, not a run (``none``).
+    """
+    out = diary.copy()
+    n = len(out)
+    linked: list[Any] = [None] * n
+    link: list[str] = ["none"] * n
+    note: list[Any] = [None] * n
+    by_day = _runs_by_day(runs)
+    known = {r.activity_id for day_runs in by_day.values() for r in day_runs}
+    empty = pd.Series([None] * n, index=out.index, dtype=object)
+    timing = out["timing"] if "timing" in out.columns else empty
+    given = out["activity_id"] if "activity_id" in out.columns else empty
+    times = out["time"] if "time" in out.columns else empty
+    from kneedata._dates import local_days
+
+    days = local_days(out["date"], errors="coerce")
+    for i, (when, aid, clock, day) in enumerate(zip(timing, given, times, days, strict=True)):
+        if isinstance(aid, str) and aid.strip():
+            if aid.strip() in known:
+                linked[i], link[i] = aid.strip(), "given"
+            else:
+                link[i] = "unknown_id"
+                note[i] = (f"activity_id '{aid}' is not one of the runs (check the id, "
+                           "or that the run was imported)")
+            continue
+        if when not in RUN_TIMINGS:
+            continue
+        day_runs = by_day.get(day, []) if not pd.isna(day) else []
+        minute = _clock_minutes(clock)
+        if not day_runs:
+            link[i], note[i] = "no_run", (f"a '{when}' entry on a day without a run "
+                                          "(write the run's activity_id, or check the date)")
+            continue
+        if math.isnan(minute):
+            if len(day_runs) == 1:
+                linked[i], link[i] = day_runs[0].activity_id, "only_run"
+            else:
+                link[i] = "ambiguous"
+                note[i] = (f"{len(day_runs)} runs that day and no time in the entry: "
+                           + ", ".join(r.shown() for r in day_runs)
+                           + " (write the time or the run's activity_id)")
+            continue
+        if len(day_runs) == 1 and math.isnan(day_runs[0].start_min):
+            linked[i], link[i] = day_runs[0].activity_id, "only_run"
+            continue
+        run, link[i], why = _link_by_time(str(when), minute, day_runs)
+        if run is not None:
+            linked[i] = run.activity_id
+        else:
+            note[i] = why + " (write the run's activity_id, or check the time)"
+    out["linked_activity_id"] = pd.Series(linked, index=out.index, dtype="str")
+    out["link"] = pd.Series(link, index=out.index, dtype="str")
+    out["link_note"] = pd.Series(note, index=out.index, dtype="str")
+    return out
 
 
 # --- templates -------------------------------------------------------------------------

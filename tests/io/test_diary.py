@@ -189,9 +189,9 @@ def test_every_bad_cell_is_reported_at_once(tmp_path):
         "behind_kneecap, below_kneecap, above_kneecap, lateral, medial, back, "
         "whole_knee, other (use 'other' and describe it in notes if none fits; one "
         "site per entry: add a second entry for a second site)",
-        "pain_diary.csv line 15, column timing: 'lunch' is not one of during, after, "
-        "next_morning, rest, stairs, other (use 'other' and describe it in notes if "
-        "none fits)",
+        "pain_diary.csv line 15, column timing: 'lunch' is not one of before, during, "
+        "after, next_morning, rest, stairs, other (use 'other' and describe it in notes "
+        "if none fits)",
         "pain_diary.csv line 16, column pain_0_10: '3/5' is not a score out of 10 (use "
         "a whole or decimal number from 0 to 10, e.g. 3 or 3/10)",
         "pain_diary.csv line 17, column date: '1960-01-15' is before 1970 (check the "
