@@ -1323,9 +1323,17 @@ def link_entries(diary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- templates -------------------------------------------------------------------------
+#: The pain diary template is one day around a run and the morning after (the scores
+#: the run-response analysis compares: on waking, before, after, next morning).
+_DIARY_EXAMPLE = [
+    ["2025-03-04", "07:10", "left", "around_kneecap", "2", "morning", "", "on waking"],
+    ["2025-03-04", "17:50", "left", "around_kneecap", "2", "before", "", ""],
+    ["2025-03-04", "19:45", "left", "around_kneecap", "4", "after", "",
+     "14 km hilly run; sore on the last descent"],
+    ["2025-03-05", "07:30", "left", "around_kneecap", "3", "morning", "",
+     "stiff going downstairs after yesterday's run"],
+]
 _EXAMPLES: dict[str, list[str]] = {
-    "pain_diary": ["2025-03-04", "07:30", "left", "around_kneecap", "3", "next_morning",
-                   "", "stiff going downstairs after yesterday's 14 km hilly run"],
     "shoes": ["peg40", "Pegasus 40 blue", "Nike", "Pegasus 40", "10", "33",
               "2024-09-01", "", "0", "sport=running"],
     "routines": ["2025-03-05", "strength", "25",
@@ -1350,8 +1358,9 @@ kneedata: your own tables
 =========================
 
 Keep these files in a spreadsheet (save as CSV or .xlsx) or a text editor.
-The first line of each file is the header: keep it as it is. Each file has one
-example line: replace it with your own entries. Blank optional cells are fine.
+The first line of each file is the header: keep it as it is. Each file has an
+example (one line; the pain diary: one day around a run and the next morning):
+replace it with your own entries. Blank optional cells are fine.
 
 Dates: write 2025-03-04 (year-month-day). Day/month/year (04/03/2025) is read only
 when you ask for it (dayfirst=True); kneedata never guesses a date. A date is
@@ -1369,6 +1378,10 @@ pain_diary.csv  - one line per pain report; several lines per day are fine
                did not write anything.
   timing       optional. When it hurt, one of:
 {_vocab_lines(TIMINGS)}
+               The most useful habit: a morning line every day on waking, and
+               a line before and after each run (the example shows one day).
+               Which runs leave the knee worse the next morning is judged
+               from these.
   activity_id  optional. The run the pain followed, if you know its id.
   notes        optional. Anything else (put text with commas in "double quotes").
 
@@ -1457,7 +1470,8 @@ def write_templates(folder: str | os.PathLike[str], *, overwrite: bool = False) 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(HEADERS[name])
-        writer.writerows(_EXPERIMENT_EXAMPLE if name == "experiment" else [_EXAMPLES[name]])
+        writer.writerows(_EXPERIMENT_EXAMPLE if name == "experiment" else
+                         _DIARY_EXAMPLE if name == "pain_diary" else [_EXAMPLES[name]])
         path.write_text(buffer.getvalue(), encoding="utf-8")
     paths[-1].write_text(templates_readme(), encoding="utf-8")
     return paths

@@ -481,15 +481,18 @@ def test_templates_are_readable_and_documented(tmp_path):
     for name in ("pain_diary", "shoes", "routines"):
         lines = (folder / f"{name}.csv").read_text().splitlines()
         assert lines[0] == ",".join(HEADERS[name])    # exact contract header
-        assert len(lines) == 2                         # one example row
+        # one example row; the diary: one day around a run and the next morning
+        assert len(lines) == (5 if name == "pain_diary" else 2)
     assert HEADERS["pain_diary"] == DIARY_HEADER.split(",")
     with warnings.catch_warnings():
         warnings.simplefilter("error")                 # no warning on our own templates
         diary = read_pain_diary(folder / "pain_diary.csv")
         shoes = read_shoes(folder / "shoes.csv")
         routines = read_routines(folder / "routines.csv")
-    assert len(diary) == len(shoes) == len(routines) == 1
-    assert diary["pain_0_10"].iloc[0] == 3.0 and shoes["shoe_id"].iloc[0] == "peg40"
+    assert len(shoes) == len(routines) == 1
+    assert diary["timing"].tolist() == ["next_morning", "before", "after", "next_morning"]
+    assert diary["pain_0_10"].tolist() == [2.0, 2.0, 4.0, 3.0]
+    assert shoes["shoe_id"].iloc[0] == "peg40"
     readme = (folder / "README.txt").read_text()
     for word in [*HEADERS["pain_diary"], *HEADERS["shoes"], *HEADERS["routines"],
                  *SITES, *TIMINGS, *KINDS, "dayfirst"]:
