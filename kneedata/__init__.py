@@ -56,6 +56,10 @@ _LAZY = {
     "primary_analysis": "kneedata.models",
     "detectable_odds_ratio": "kneedata.models",
     "ModelResult": "kneedata.models",
+    # run by run: the pain-monitoring model
+    "run_responses": "kneedata.responses",
+    "weekly_pain": "kneedata.responses",
+    "run_features": "kneedata.responses",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",
     # the runner's own experiment

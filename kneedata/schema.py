@@ -316,6 +316,55 @@ SHOE_SUMMARY: dict[str, Column] = {
 }
 
 
+
+# --- run responses: one row per run, one per week (owner: kneedata/responses.py) -----
+# The pain-monitoring model (Thomee 1997, Phys Ther 77:1690; Silbernagel 2007, Am J
+# Sports Med 35:897); see docs/run-response.md.
+RUN_RESPONSES: dict[str, Column] = {
+    "activity_id": Column("", "str", "The run (run_responses)."),
+    "date": Column("", "datetime64[ns]", "Local calendar day of the run (run_responses)."),
+    "n_runs_day": Column("", "int64", "Runs that local day: with 2 or more they share one next morning (run_responses).", 1, 20),
+    "pain_before": Column("0-10", "float64", "Pain just before the run: the highest 'before' entry linked to it, else that day's waking score typed no later than the run's start (run_responses).", 0, 10),
+    "before_source": Column("", "str", "Where pain_before came from: before (an entry just before the run) or morning (the waking score of the day); NaN when unknown (run_responses)."),
+    "pain_during": Column("0-10", "float64", "Highest 'during' entry linked to the run (run_responses).", 0, 10),
+    "pain_after": Column("0-10", "float64", "Highest 'after' entry linked to the run (an entry with the run's activity_id and no timing counts as after) (run_responses).", 0, 10),
+    "pain_next_morning": Column("0-10", "float64", "Highest waking score (timing next_morning) of the day after the run (run_responses).", 0, 10),
+    "change_24h": Column("points", "float64", "pain_next_morning - pain_before: how much worse the knee was the morning after (run_responses).", -10, 10),
+    "settled": Column("", "boolean", "The next morning was back within settle_points (default 1) of before: change_24h <= 1; <NA> when either is unknown (run_responses)."),
+    "verdict": Column("", "str", "Pain-monitoring model: too_much (during or after above max_pain, default 5/10, or not settled by the next morning), acceptable (settled, no known score above 5), unknown (run_responses)."),
+    "zone": Column("", "str", "Pain-monitoring zone of the worst of during, after, next morning: safe (0-2), acceptable (>2-5), high_risk (>5) (Thomee 1997); NaN when none scored (run_responses)."),
+    "n_entries": Column("", "int64", "Diary entries linked to the run (run_responses).", 0, None),
+    "note": Column("", "str", "Entries that day that could not be linked to one run (several runs, no time); NaN when none (run_responses)."),
+}
+WEEKLY_PAIN: dict[str, Column] = {
+    "week_start": Column("", "datetime64[ns]", "Monday of the week (weekly_pain)."),
+    "n_mornings": Column("", "int64", "Waking scores (timing next_morning) that week (weekly_pain).", 0, None),
+    "morning_pain_0_10": Column("0-10", "float64", "Mean waking score of the week; NaN without one (weekly_pain).", 0, 10),
+    "max_pain_0_10": Column("0-10", "float64", "Highest entry of any timing that week (weekly_pain).", 0, 10),
+    "change_0_10": Column("points", "float64", "morning_pain_0_10 minus the last earlier week with waking scores (weekly_pain).", -10, 10),
+    "creeping_up": Column("", "boolean", "change_0_10 above the tolerance (default 1 point): pain creeping up week to week, against the pain-monitoring model (Silbernagel 2007) (weekly_pain)."),
+    "n_runs": Column("", "int64", "Runs that week (weekly_pain).", 0, None),
+    "n_acceptable": Column("", "int64", "Runs with verdict acceptable (weekly_pain).", 0, None),
+    "n_too_much": Column("", "int64", "Runs with verdict too_much (weekly_pain).", 0, None),
+    "n_unknown": Column("", "int64", "Runs with verdict unknown (weekly_pain).", 0, None),
+}
+RUN_FEATURES: dict[str, Column] = {
+    "activity_id": Column("", "str", "The run (run_features)."),
+    "date": Column("", "datetime64[ns]", "Local calendar day of the run (run_features)."),
+    "kind": Column("", "str", "road, trail, track, treadmill, virtual (kneedata.runs.run_kind) (run_features)."),
+    "distance_km": Column("km", "float64", "Run distance (run_features).", 0, 500),
+    "usual_distance_km": Column("km", "float64", "Median distance of the runs in the 28 days before the run's day; NaN with fewer than 3 such runs (run_features).", 0, 500),
+    "distance_vs_usual_pct": Column("%", "float64", "(distance_km / usual_distance_km - 1) x 100 (run_features).", -100, None),
+    "spike_ratio": Column("", "float64", "session_spikes spike_ratio: distance / longest run of the previous 30 days (run_features).", 0, None),
+    "spike_large": Column("", "boolean", "More than twice the longest run of the previous 30 days (Frandsen 2025 doi:10.1136/bjsports-2024-109380) (run_features)."),
+    "descent_m": Column("m", "float64", "The run's descent: activity total, else from the records (gait_metrics) (run_features).", 0, 20000),
+    "cadence_deviation_pct": Column("%", "float64", "Cadence against the runner's own at the same speed (gait_metrics); NaN without records or in the warm-up (run_features).", -40, 40),
+    "new_shoe": Column("", "boolean", "The shoe's first 100 km (shoe_usage) (run_features)."),
+    "shoe_km_at_run": Column("km", "float64", "km on the shoe before the run (shoe_usage) (run_features).", 0, 10000),
+    "high_km_shoe": Column("", "boolean", "At least 800 km on the shoe before the run (run_features)."),
+    "trail": Column("", "boolean", "A trail run (run_features)."),
+    "treadmill": Column("", "boolean", "A treadmill run (run_features)."),
+}
 # --- store: columns the Store adds to the activity summary (owner: kneedata/store/) -----
 STORE_ACTIVITIES: dict[str, Column] = {
     "name": Column("", "str", "Activity name from an export (Strava 'Activity Name'); NaN when none."),
@@ -465,6 +514,9 @@ TABLES: dict[str, dict[str, Column]] = {
     "files": FILES,
     "import_report": IMPORT_REPORT,
     "frame": FRAME,
+    "run_responses": RUN_RESPONSES,
+    "weekly_pain": WEEKLY_PAIN,
+    "run_features": RUN_FEATURES,
 }
 
 

@@ -43,7 +43,9 @@ __all__ = [
     "LINKS",
     "RUN_TIMINGS",
     "TIMINGS",
+    "clock_minutes",
     "link_entries",
+    "local_start_minutes",
     "read_experiment",
     "read_pain_diary",
     "read_routines",
@@ -1164,7 +1166,7 @@ LINKS = ("given", "only_run", "by_time", "ambiguous", "no_run", "time_mismatch",
          "unknown_id", "none")
 
 
-def _clock_minutes(value: Any) -> float:
+def clock_minutes(value: Any) -> float:
     """'HH:MM' -> minutes after midnight; NaN when blank."""
     if not isinstance(value, str) or ":" not in value:
         return math.nan
@@ -1183,6 +1185,21 @@ class _Run:
         return f"{self.activity_id} ({int(self.start_min) // 60:02d}:{int(self.start_min) % 60:02d})"
 
 
+def local_start_minutes(runs: pd.DataFrame) -> pd.Series:
+    """Each run's local start clock time in minutes after midnight (NaN: unknown).
+
+    From ``start_time_utc`` plus ``utc_offset_min`` (0 when absent); indexed like
+    ``runs``.
+    """
+    if "start_time_utc" not in runs.columns:
+        return pd.Series(math.nan, index=runs.index, dtype="float64")
+    utc = pd.to_datetime(runs["start_time_utc"], utc=True, errors="coerce")
+    offset = (pd.to_numeric(runs["utc_offset_min"], errors="coerce").fillna(0)
+              if "utc_offset_min" in runs.columns else 0)
+    local = utc.dt.tz_localize(None) + pd.to_timedelta(offset, unit="min")
+    return ((local - local.dt.normalize()) / pd.Timedelta(minutes=1)).astype("float64")
+
+
 def _runs_by_day(runs: pd.DataFrame) -> dict[pd.Timestamp, list[_Run]]:
     """Local day -> that day's runs in order of start."""
     from kneedata._dates import local_days
@@ -1192,13 +1209,7 @@ def _runs_by_day(runs: pd.DataFrame) -> dict[pd.Timestamp, list[_Run]]:
                           f"(found {list(runs.columns)[:12]}); pass Store.activities() or "
                           "Derived.runs.")
     days = local_days(runs["local_date"], errors="coerce")
-    start = pd.Series(math.nan, index=runs.index)
-    if "start_time_utc" in runs.columns:
-        utc = pd.to_datetime(runs["start_time_utc"], utc=True, errors="coerce")
-        offset = (pd.to_numeric(runs["utc_offset_min"], errors="coerce").fillna(0)
-                  if "utc_offset_min" in runs.columns else 0)
-        local = utc.dt.tz_localize(None) + pd.to_timedelta(offset, unit="min")
-        start = (local - local.dt.normalize()) / pd.Timedelta(minutes=1)
+    start = local_start_minutes(runs)
     out: dict[pd.Timestamp, list[_Run]] = {}
     for day, aid, minute in zip(days, runs["activity_id"].astype(str), start, strict=True):
         if pd.isna(day):
@@ -1294,7 +1305,7 @@ def link_entries(diary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
         if when not in RUN_TIMINGS:
             continue
         day_runs = by_day.get(day, []) if not pd.isna(day) else []
-        minute = _clock_minutes(clock)
+        minute = clock_minutes(clock)
         if not day_runs:
             link[i], note[i] = "no_run", (f"a '{when}' entry on a day without a run "
                                           "(write the run's activity_id, or check the date)")
