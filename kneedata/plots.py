@@ -45,6 +45,7 @@ __all__ = [
     "acute_chronic",
     "axis_label",
     "before_episodes",
+    "cadence_deviation",
     "cadence_speed",
     "diary_period",
     "experiment",
@@ -670,6 +671,54 @@ def _pace_axis(ax: Axes, pace: str | None) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(_minutes_seconds))
     if not ax.xaxis_inverted():
         ax.invert_xaxis()
+
+
+def cadence_deviation(gait: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Each run's cadence against the runner's usual at its speed [%], over time.
+
+    Never an empty plot: when no run has a usual line to compare with (too few
+    earlier runs in the trailing window), the runs' cadence itself is drawn and the
+    title says why the comparison is missing.
+
+    Parameters
+    ----------
+    gait
+        :func:`kneedata.gait_metrics` output (``date``, ``cadence_deviation_pct``,
+        ``cadence_moving_spm``, ``n_baseline_runs``).
+    ax
+        Axes to draw on; a new figure when omitted.
+    """
+    _require(gait, ["date", "cadence_moving_spm"], what="cadence_deviation gait table",
+             fix="Pass kneedata.gait_metrics(records, activities).")
+    ax = _new_ax(ax, (10, 3.5))
+    dates = pd.to_datetime(gait["date"])
+    dev = (pd.to_numeric(gait["cadence_deviation_pct"], errors="coerce")
+           if "cadence_deviation_pct" in gait else pd.Series(np.nan, index=gait.index))
+    colors = _palette()
+    if dev.notna().any():
+        keep = dev.notna().to_numpy()
+        ax.scatter(dates[keep], dev[keep], s=18, color=colors[0])
+        ax.axhline(0, color="grey", lw=1)
+        ax.set_ylabel("cadence against your usual\nat that speed (%)")
+        ax.set_title(f"Cadence against your usual at the same speed ({int(keep.sum())} runs)")
+        if len(dates[keep]) and dates[keep].min() == dates[keep].max():
+            day = dates[keep].min()
+            ax.set_xlim(day - pd.Timedelta(days=15), day + pd.Timedelta(days=15))
+    else:
+        cad = pd.to_numeric(gait["cadence_moving_spm"], errors="coerce")
+        keep = cad.notna().to_numpy()
+        ax.scatter(dates[keep], cad[keep], s=18, color=colors[0])
+        ax.set_ylabel("cadence while moving\n(steps/min)")
+        need = int(gait.attrs.get("min_baseline_runs", 0)) or None
+        window = gait.attrs.get("baseline_days")
+        why = (f"no run had {need} earlier runs with cadence in the {window} days before it"
+               if need and window else "no run had enough earlier runs with cadence")
+        ax.set_title(textwrap.fill(f"Cadence of each run (no comparison with your usual: {why})",
+                                   110), fontsize=10)
+        if not keep.any():
+            ax.text(0.5, 0.5, "no run with cadence", transform=ax.transAxes, ha="center")
+    ax.set_xlabel("date (local)")
+    return ax
 
 
 # --- shoes --------------------------------------------------------------------------

@@ -33,9 +33,11 @@ STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in th
 import pandas as pd
 
 import kneedata as kd
+from kneedata.present import plain_notes
 from kneedata.notebook import notebook_paths
 
 pd.set_option("display.max_colwidth", None)  # show every reason in full
+plain_notes()  # notes as plain lines, not error boxes
 
 DATA, STORE = notebook_paths(DATA, STORE)
 store = kd.Store(STORE)

@@ -32,6 +32,9 @@ STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in th
 import kneedata as kd
 from kneedata import plots
 from kneedata.notebook import open_notebook_data
+from kneedata.present import plain_notes
+
+plain_notes()  # notes as plain lines, not error boxes
 
 # imports DATA first if the store is empty, then derives every table once
 inputs = open_notebook_data(DATA, STORE)

@@ -29,14 +29,13 @@ DATA = Path(os.environ.get("KNEEDATA_DATA", "../sample_data"))  # your export fo
 STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in the temp folder
 
 # %%
-import matplotlib.pyplot as plt
-import seaborn as sns
-
 import kneedata as kd
 from kneedata import plots
 from kneedata.metrics.gait import usual_cadence_curve
 from kneedata.notebook import open_notebook_data
+from kneedata.present import deviation_blank_reason, monthly_form, plain_notes, usual_cadence_text
 
+plain_notes()  # notes as plain lines, not error boxes
 inputs = open_notebook_data(DATA, STORE)
 episodes = inputs.episodes
 
@@ -61,8 +60,8 @@ gait[["date", "speed_moving_m_s", "cadence_moving_spm", "step_length_m",
 
 # %%
 line = gait.attrs["cadence_speed_line"]
-print(f"usual cadence = {line['intercept_spm']:.0f} + {line['slope_spm_per_m_s']:.1f} "
-      f"x speed (m/s), from {line['n_runs']:.0f} runs")
+print(usual_cadence_text(line, min_runs=inputs.derived.options.min_baseline_runs,
+                         diary_start=inputs.diary["date"].min()))
 plots.cadence_speed(gait, curve=usual_cadence_curve(line), highlight=episodes,
                     highlight_days=14);
 
@@ -70,18 +69,18 @@ plots.cadence_speed(gait, curve=usual_cadence_curve(line), highlight=episodes,
 # ## Cadence against your usual, run by run
 # Each run against your own line of the 180 days *before* it (never later runs),
 # in percent: -7 % means about 12 fewer steps a minute than usual at that speed,
-# so longer steps. The first runs have no value while the line warms up.
+# so longer steps. The first runs have no value while the line warms up; when
+# no run has enough earlier runs, the figure shows the cadence itself and says why.
 
 # %%
-fig, ax = plt.subplots(figsize=(10, 3.5), layout="constrained")
-sns.scatterplot(data=gait, x="date", y="cadence_deviation_pct", hue="form_basis", s=18, ax=ax)
-ax.axhline(0, color="grey", lw=1)
-ax.set(xlabel="date (local)", ylabel="cadence against your usual at that speed (%)");
+print(deviation_blank_reason(gait) or "")
+plots.cadence_deviation(gait);
+
+# %% [markdown]
+# Month by month over the months your diary spans (medians of the runs):
 
 # %%
-monthly = gait.groupby(gait["date"].dt.to_period("M"))[
-    ["cadence_moving_spm", "step_length_m", "cadence_deviation_pct"]].median()
-monthly.round(2)
+monthly_form(gait, inputs.diary).round(2)
 
 # %% [markdown]
 # **What it cannot show.** A watch does not see the foot land: true overstriding

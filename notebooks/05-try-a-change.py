@@ -22,9 +22,11 @@
 # pair, write your pain every day, and compare.
 #
 # Point `DATA` at your own folder (or set `KNEEDATA_DATA`): `pain_diary.csv` is
-# your history; `EXPERIMENT` holds the schedule (`experiment.csv`), the diary kept
-# during the experiment (`pain_diary.csv`) and `routines.csv` for a strength
-# experiment.
+# your history, enough for planning (sections 1-2). Sections 3-5 analyse an
+# experiment once you have run one: `EXPERIMENT` (default `DATA/experiment/`) then
+# holds the schedule (`experiment.csv`, written by `kneedata experiment plan`), the
+# diary kept during the experiment (`pain_diary.csv`) and `routines.csv` for a
+# strength experiment. Without them those sections say what they need and skip.
 
 # %% tags=["parameters"]
 import os
@@ -41,10 +43,14 @@ import kneedata as kd
 from kneedata import plots
 from kneedata.experiment import plan_text
 from kneedata.notebook import notebook_paths
+from kneedata.present import plain_notes
 
+plain_notes()  # notes as plain lines, not error boxes
 DATA, _ = notebook_paths(DATA)  # resolves ../sample_data wherever the kernel started
 EXPERIMENT = DATA / "experiment" if not EXPERIMENT.is_absolute() else EXPERIMENT
 history = kd.read_pain_diary(DATA / "pain_diary.csv")
+SCHEDULE = EXPERIMENT / "experiment.csv"
+HAVE_EXPERIMENT = SCHEDULE.is_file() and (EXPERIMENT / "pain_diary.csv").is_file()
 
 # %% [markdown]
 # ## 1. Plan
@@ -80,17 +86,26 @@ detectable.round({"weeks": 0, "detectable_effect_0_10": 2, "power_1_point_pct": 
 # 1-point drop from a mean of 0.3 is not possible. Re-run this table on the diary
 # of the weeks when the knee is sore.
 #
-# ## 3. The experiment she ran
+# ## 3. The experiment
 # The sample runner ran a strength experiment after her 18 months of data (B =
 # three sessions a week; A = her usual, about one every other week). The schedule
-# is checked when read: dates in order, no overlaps, A and B both present.
+# is checked when read: dates in order, no overlaps, A and B both present. With
+# your own folder this reads `EXPERIMENT/experiment.csv` and the diary kept during
+# it, `EXPERIMENT/pain_diary.csv`.
 
 # %%
-schedule = kd.read_experiment(EXPERIMENT / "experiment.csv")
-diary = kd.read_pain_diary(EXPERIMENT / "pain_diary.csv")
-routines_path = EXPERIMENT / "routines.csv"
-routines = kd.read_routines(routines_path) if routines_path.exists() else None
-print(plan_text(schedule))
+schedule = diary = routines = result = None
+if HAVE_EXPERIMENT:
+    schedule = kd.read_experiment(SCHEDULE)
+    diary = kd.read_pain_diary(EXPERIMENT / "pain_diary.csv")
+    routines_path = EXPERIMENT / "routines.csv"
+    routines = kd.read_routines(routines_path) if routines_path.exists() else None
+    print(plan_text(schedule))
+else:
+    print(f"No experiment to analyse yet: sections 3-5 need {SCHEDULE} (write one with "
+          "`kneedata experiment plan --change strength --target 3/week --start DAY --out "
+          f"{SCHEDULE}`) and the pain diary you keep during it, {EXPERIMENT / 'pain_diary.csv'}. "
+          "Planning (sections 1-2) and the look-back in section 6 work without them.")
 
 # %% [markdown]
 # ## 4. Did B change her pain?
@@ -102,11 +117,12 @@ print(plan_text(schedule))
 # below p = 0.125, so read the interval.
 
 # %%
-result = kd.analyse_experiment(schedule, diary, routines=routines)
-print(result.settings["verdict"])
-for note in result.warnings:
-    print("!", note)
-result.table.round(3)
+if HAVE_EXPERIMENT:
+    result = kd.analyse_experiment(schedule, diary, routines=routines)
+    print(result.settings["verdict"])
+    for note in result.warnings:
+        print("note:", note)
+    display(result.table.round(3))
 
 # %% [markdown]
 # Per block: analysed and missing days, mean pain, pain days (>= 3), episode
@@ -115,11 +131,10 @@ result.table.round(3)
 # out.
 
 # %%
-print(result.settings["adherence_rule"])
-result.settings["blocks"].round({"mean_pain_0_10": 2, "adherence": 2})
-
-# %%
-plots.experiment(result.design, blocks=result.settings["blocks"]);
+if result is not None:
+    print(result.settings["adherence_rule"])
+    display(result.settings["blocks"].round({"mean_pain_0_10": 2, "adherence": 2}))
+    plots.experiment(result.design, blocks=result.settings["blocks"]);
 
 # %% [markdown]
 # ## 5. What was planted (sample data only)
@@ -128,7 +143,7 @@ plots.experiment(result.design, blocks=result.settings["blocks"]);
 
 # %%
 truth_path = EXPERIMENT / "truth.json"
-if truth_path.exists():
+if result is not None and truth_path.exists():
     truth = json.loads(truth_path.read_text())
     row = result.table.iloc[0]
     covered = row["ci_low"] <= truth["effect_0_10"] <= row["ci_high"]
@@ -143,7 +158,8 @@ if truth_path.exists():
 # block (weighted by distance). The sample runner never ran a cadence experiment,
 # but for 8 weeks from 2025-01-13 her cadence was 9 steps/min below her usual
 # (about -5 %). Read as if those weeks had been the B blocks of a "-5 %" plan,
-# the B blocks should show about -5 % and the A blocks about 0.
+# the B blocks should show about -5 % and the A blocks about 0. With your own
+# folder, the blocks are the last 16 weeks you ran (set `LOOK_BACK_START`).
 
 # %%
 import pandas as pd
@@ -151,8 +167,13 @@ import pandas as pd
 from kneedata.experiment import block_adherence
 from kneedata.notebook import open_notebook_data
 
-store = open_notebook_data(DATA, STORE).store
-starts = pd.date_range("2024-12-16", periods=8, freq="14D")
+inputs = open_notebook_data(DATA, STORE)
+store = inputs.store
+LOOK_BACK_START = "2024-12-16" if (DATA / "truth.json").exists() else None
+if LOOK_BACK_START is None:  # own folder: the 16 weeks that end with the last run
+    last_run = pd.Timestamp(inputs.derived.runs["local_date"].max())
+    LOOK_BACK_START = last_run - pd.Timedelta(days=8 * 14 - 1)
+starts = pd.date_range(LOOK_BACK_START, periods=8, freq="14D")
 looking_back = pd.DataFrame({"block": range(1, 9), "start": starts,
                              "end": starts + pd.Timedelta(days=13),
                              "condition": list("AABBBBAA")})

@@ -604,6 +604,8 @@ def gait_metrics(
     out = out[list(GAIT)].astype({k: c.dtype for k, c in GAIT.items()})
     out.attrs["cadence_speed_line"] = _current_line(points, baseline_days)
     out.attrs["height_m"] = height_m
+    out.attrs["baseline_days"] = baseline_days
+    out.attrs["min_baseline_runs"] = min_baseline_runs
     out.attrs["leg_length_m"] = leg
     out.attrs["leg_length_source"] = (
         "given" if leg_length_m is not None else
