@@ -703,7 +703,10 @@ def cadence_deviation(gait: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         ax.set_title(f"Cadence against your usual at the same speed ({int(keep.sum())} runs)")
         if len(dates[keep]) and dates[keep].min() == dates[keep].max():
             day = dates[keep].min()
-            ax.set_xlim(day - pd.Timedelta(days=15), day + pd.Timedelta(days=15))
+            import matplotlib.dates as mdates
+
+            ax.set_xlim(float(mdates.date2num(day - pd.Timedelta(days=15))),
+                        float(mdates.date2num(day + pd.Timedelta(days=15))))
     else:
         cad = pd.to_numeric(gait["cadence_moving_spm"], errors="coerce")
         keep = cad.notna().to_numpy()

@@ -289,7 +289,8 @@ def usual_cadence_text(line: dict[str, Any], *, min_runs: int | None = None,
     if n < need:
         text += (f" That is fewer than the {need} runs a usual line needs, so read it as a "
                  "rough guide only.")
-    end = pd.Timestamp(line.get("to_date")) if line.get("to_date") is not None else pd.NaT
+    to_date = line.get("to_date")
+    end = pd.Timestamp(to_date) if to_date is not None else pd.NaT
     if diary_start is not None and not pd.isna(end) and end < pd.Timestamp(diary_start):
         years = (pd.Timestamp(diary_start) - end).days / 365.25
         gap = f"{years:.1f} years" if years >= 1 else f"{(pd.Timestamp(diary_start) - end).days} days"
