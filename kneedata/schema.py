@@ -135,7 +135,7 @@ ACTIVITIES: dict[str, Column] = {
     "avg_vertical_ratio_pct": Column("%", "float64", "Average vertical ratio.", 0, 30),
     "avg_stance_time_balance_pct": Column("%", "float64", "Average left share of contact time.", 0, 100),
     "device": Column("", "string", "Manufacturer and product where the file says."),
-    "complete": Column("", "bool", "False when the file was truncated or damaged."),
+    "complete": Column("", "bool", "False when the file was truncated or damaged (impossible values left out: see warnings and docs/robustness.md)."),
     "source_file": Column("", "string", "Path of the file the activity was read from."),
     "source_format": Column("", "string", "fit, gpx or tcx."),
     "cadence_unit_source": Column("", "string", "How cadence was read: fit_strides_doubled, strides_doubled, steps_as_is, none, cycling_rpm."),

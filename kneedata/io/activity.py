@@ -26,6 +26,14 @@ from pandas.api.types import is_numeric_dtype
 from kneedata._dates import as_utc
 from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.geo import cumulative_distance_m
+from kneedata.io.plausible import (
+    RECORD_LIMITS,
+    check_records,
+    check_stated_totals,
+    clean_distance,
+    clean_fixes,
+    max_speed_m_s,
+)
 from kneedata.runs import run_kind
 from kneedata.schema import ACTIVITIES, LAPS, RECORDS
 
@@ -543,6 +551,25 @@ def _normalise_laps(laps: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.RangeIndex(n))
 
 
+def _drop_impossible(recs: pd.DataFrame, t_s: np.ndarray, source_file: str, notes: list[str], *,
+                     speed_limit: float) -> int:
+    """Impossible sample values to NaN, spiking GPS fixes dropped, impossible distance steps
+    left out (in place, with notes; :mod:`kneedata.io.plausible`). Returns how many."""
+    if not len(recs):
+        return 0
+    arrays = {name: recs[name].to_numpy(dtype=float, copy=True) for name in RECORD_LIMITS}
+    n_bad = check_records(arrays, source_file=source_file, speed_limit_m_s=speed_limit, notes=notes)
+    lat, lon, n_fix = clean_fixes(t_s, arrays["latitude_deg"], arrays["longitude_deg"], segment=None,
+                                  speed_limit_m_s=speed_limit, source_file=source_file, notes=notes)
+    arrays["latitude_deg"], arrays["longitude_deg"] = lat, lon
+    arrays["distance_m"], n_steps = clean_distance(t_s, arrays["distance_m"], speed_limit_m_s=speed_limit,
+                                                   source_file=source_file, notes=notes)
+    if n_bad or n_fix or n_steps:
+        for name, values in arrays.items():
+            recs[name] = values
+    return n_bad + n_fix + n_steps
+
+
 def _is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -569,15 +596,25 @@ def _plausible_durations(stated: Mapping[str, Any], notes: list[str]) -> Mapping
 
 
 def _merge_watch_totals(totals: dict[str, float], stated: Mapping[str, Any], notes: list[str],
-                        *, foot: bool, cycling: bool,
-                        distance_from_gps: bool) -> tuple[dict[str, str], str]:
+                        *, foot: bool, cycling: bool, distance_from_gps: bool,
+                        source_file: str = "") -> tuple[dict[str, str], str]:
     """Replace sample totals by the watch's stated ones (in place).
 
-    Returns where each figure came from (``watch``/``samples``/``gps``) and the
-    headline source (``watch``, ``samples`` or ``mixed``).
+    Stated totals that are impossible (:func:`kneedata.io.plausible.check_stated_totals`)
+    are not used. Returns where each figure came from (``watch``/``samples``/``gps``)
+    and the headline source (``watch``, ``samples`` or ``mixed``).
     """
     detail: dict[str, str] = {}
     stated = _plausible_durations(stated, notes)
+    durations = [float(v) for v in (*(stated.get(n) for n in _DURATIONS[:2]),
+                                     totals.get("timer_time_s"), totals.get("elapsed_time_s"))
+                 if isinstance(v, (int, float)) and not math.isnan(v)]
+    n_stated = len(stated)
+    stated = check_stated_totals(stated, duration_s=max(durations, default=math.nan),
+                                 speed_limit_m_s=max_speed_m_s(foot, cycling),
+                                 source_file=source_file, notes=notes)
+    if len(stated) < n_stated:
+        totals["_impossible"] = 1.0
     for name in _FIGURES:
         if name in stated:
             if (name == "avg_cadence_spm" and not foot) or (name == "avg_cadence_rpm" and not cycling):
@@ -699,14 +736,19 @@ def build_activity(
     if not cycling:
         recs["cadence_rpm"] = np.nan
 
+    t_s = _index_seconds(recs.index)
+    n_impossible = int(records.attrs.get("n_impossible", 0))  # found by the GPX/TCX track reader
+    n_impossible += _drop_impossible(recs, t_s, source_file, notes, speed_limit=max_speed_m_s(foot, cycling))
     distance_from_gps = False
     if len(recs) and np.isnan(recs["distance_m"].to_numpy()).all():
         gps = _gps_distance(recs["latitude_deg"].to_numpy(), recs["longitude_deg"].to_numpy())
         if not np.isnan(gps).all():
+            gps, n_jumps = clean_distance(t_s, gps, speed_limit_m_s=max_speed_m_s(foot, cycling),
+                                          source_file=source_file, notes=notes)
+            n_impossible += n_jumps
             recs["distance_m"] = gps
             distance_from_gps = True
 
-    t_s = _index_seconds(recs.index)
     pauses_s = _pause_seconds(pauses)
     if len(recs):
         with np.errstate(over="ignore", invalid="ignore"):
@@ -730,7 +772,8 @@ def build_activity(
 
     stated = {k: v for k, v in (watch_totals or {}).items() if not _is_missing(v)}
     detail, totals_source = _merge_watch_totals(totals, stated, notes, foot=foot, cycling=cycling,
-                                                distance_from_gps=distance_from_gps)
+                                                distance_from_gps=distance_from_gps, source_file=source_file)
+    n_impossible += int(totals.pop("_impossible", 0))
 
     if "start_time_utc" in stated:
         start = as_utc(pd.Timestamp(stated["start_time_utc"]))
@@ -757,7 +800,7 @@ def build_activity(
         local_date=local_date,
         local_time_source=local_time_source,
         device=device,
-        complete=bool(complete),
+        complete=bool(complete) and not n_impossible,  # impossible values: a damaged file
         source_file=str(source_file),
         source_format=source_format,
         cadence_unit_source=cadence_unit_source,

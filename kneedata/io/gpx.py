@@ -113,12 +113,7 @@ def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
         notes.append(f"{bad_values} track point values were not numbers (e.g. 'null') or not finite ('inf') "
                      "and were left out")
     arrays = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
-    # positions outside the WGS84 range are not fixes
-    bad = (np.abs(arrays["latitude_deg"]) > 90) | (np.abs(arrays["longitude_deg"]) > 180)
-    if bad.any():
-        notes.append(f"{int(bad.sum())} track points had an impossible latitude/longitude; treated as no fix")
-        arrays["latitude_deg"][bad] = np.nan
-        arrays["longitude_deg"][bad] = np.nan
+    # positions outside the WGS84 range: dropped by track_records (kneedata.io.plausible)
     if np.isnan(arrays["speed_m_s"]).all():
         del arrays["speed_m_s"]
     return Track(time=parse_times(times, notes), segment=np.asarray(seg_ids, dtype=np.int64), columns=arrays)
@@ -247,7 +242,7 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
                 )
             continue
         sport, sub_sport = _resolve_sport(group[0].sport_raw, [trk.name for trk in group], notes)
-        records, unit = track_records(track, sport=sport, notes=notes)
+        records, unit = track_records(track, sport=sport, notes=notes, source_file=source_file)
         pauses = _segment_pauses(track)
         activities.append(
             build_activity(

@@ -444,7 +444,8 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
         gaps = timer_gaps(t_s, timer_total)
         stops = np.array([t_s[i] for i in gaps])
         pauses = [(pd.Timestamp(t_ns[i], tz="UTC"), pd.Timestamp(t_ns[i + 1], tz="UTC")) for i in gaps]
-        records, unit = track_records(track, sport=sport, notes=notes, pause_stops_s=stops)
+        records, unit = track_records(track, sport=sport, notes=notes, pause_stops_s=stops,
+                                      source_file=source_file)
 
         totals = _watch_totals(tcx.laps, sport, unit)
         problem = _coverage_problem(records, float(sum(t_s[i + 1] - t_s[i] for i in gaps)), totals)

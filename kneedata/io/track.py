@@ -30,6 +30,12 @@ import pandas as pd
 
 from kneedata.io.activity import is_cycling_sport, is_foot_sport
 from kneedata.io.geo import cumulative_distance_m
+from kneedata.io.plausible import (
+    check_records,
+    clean_distance,
+    clean_fixes,
+    max_speed_m_s,
+)
 
 __all__ = [
     "OUTLIER_TIME_S",
@@ -397,7 +403,7 @@ def _fill_cumulative(values: np.ndarray, t_s: np.ndarray, notes: list[str]) -> n
 
 
 def track_records(track: Track, *, sport: str, notes: list[str],
-                  pause_stops_s: np.ndarray | None = None) -> tuple[pd.DataFrame, str]:
+                  pause_stops_s: np.ndarray | None = None, source_file: str = "") -> tuple[pd.DataFrame, str]:
     """Canonical records from a :class:`Track`.
 
     Parameters
@@ -412,6 +418,8 @@ def track_records(track: Track, *, sport: str, notes: list[str],
         Optional times at which the timer stopped [s since 1970-01-01 UTC]; when
         given they split the samples into segments for distance and speed instead of
         ``track.segment`` (TCX timer pauses found in the sample times).
+    source_file
+        Named in the notes.
 
     Returns
     -------
@@ -425,7 +433,10 @@ def track_records(track: Track, *, sport: str, notes: list[str],
 
     Notes
     -----
-    Samples without a readable time are dropped; samples out of order are sorted;
+    GPS fixes out of range or that spike faster than the sport can move
+    (:func:`kneedata.io.plausible.clean_fixes`) are dropped before the distance is
+    computed; ``records.attrs["n_impossible"]`` counts them (the activity is then
+    not ``complete``). Samples without a readable time are dropped; samples out of order are sorted;
     samples sharing a time are merged (first value of each column wins). Distance
     is the file's own cumulative distance when at least half the samples state one
     (gaps interpolated in time), else :func:`cumulative_distance_m` from the fixes.
@@ -472,12 +483,24 @@ def track_records(track: Track, *, sport: str, notes: list[str],
         notes.append(f"{int(bad_fix.sum())} track points at latitude 0, longitude 0 treated as no fix")
         lat = np.where(bad_fix, np.nan, lat)
         lon = np.where(bad_fix, np.nan, lon)
+    speed_limit = max_speed_m_s(is_foot_sport(sport), is_cycling_sport(sport))
+    lat, lon, n_impossible = clean_fixes(t_s, lat, lon, segment=segment, source_file=source_file,
+                                         notes=notes, speed_limit_m_s=speed_limit)
     stated_distance = col("distance_m") if "distance_m" in frame.columns else None
     if stated_distance is not None and _mostly_present(stated_distance):
+        # an impossible step (a spike up and back) before the gaps are filled: the
+        # running maximum would otherwise hold the spike to the end
+        stated_distance, n_steps = clean_distance(t_s, stated_distance, speed_limit_m_s=speed_limit,
+                                                  source_file=source_file, notes=notes)
+        n_impossible += n_steps
         distance = _fill_cumulative(stated_distance, t_s, notes)
     else:
         distance = cumulative_distance_m(lat, lon, segment)
     derived = derive_speed_m_s(t_s, distance, segment)
+    # GPS noise (a fix re-acquired after a stop) can make the derived speed impossible:
+    # left empty with a note; the file stated no such value, so it stays complete
+    check_records({"speed_m_s": derived}, source_file=source_file, speed_limit_m_s=speed_limit,
+                  notes=notes, what="derived from the GPS track")
     stated_speed = col("speed_m_s") if "speed_m_s" in frame.columns else None
     speed = derived
     if stated_speed is not None and _mostly_present(stated_speed):
@@ -505,6 +528,7 @@ def track_records(track: Track, *, sport: str, notes: list[str],
         },
         index=index,
     )
+    records.attrs["n_impossible"] = n_impossible
     return records, unit
 
 
