@@ -1,6 +1,7 @@
-"""Numbers written for a person: 2-3 significant figures, never 1e+42.
+"""Text written for a person: numbers to 2-3 significant figures, never 1e+42; names safe to print.
 
-Used by the report, :meth:`kneedata.ModelResult.summary_text` and the notebooks.
+Used by the report, :meth:`kneedata.ModelResult.summary_text` and the notebooks;
+:func:`terminal_safe` and :class:`TerminalSafeStream` by the command line.
 
 >>> format_ratio(26185.3), format_ratio(0.00001), format_ratio(2.345), format_ratio(13.6)
 ('> 1000', '< 0.001', '2.3', '14')
@@ -12,9 +13,87 @@ Used by the report, :meth:`kneedata.ModelResult.summary_text` and the notebooks.
 
 from __future__ import annotations
 
+import io
 import math
+import re
+from typing import Any
 
-__all__ = ["format_number", "format_p", "format_ratio"]
+__all__ = ["TerminalSafeStream", "format_number", "format_p", "format_ratio", "terminal_safe"]
+
+#: Characters a terminal acts on: C0 controls but tab and newline, DEL, C1 controls
+#: (0x9b is a one-byte CSI, 0x9d OSC), and the Unicode bidirectional overrides and
+#: isolates that reorder what is shown ("Trojan source").
+_UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: object, *, keep: str = "") -> str:
+    r"""``text`` with every character a terminal would act on shown as an escape.
+
+    A Strava activity name, a gear name, a zip member name or a path can hold an
+    ANSI/OSC escape sequence (``ESC ] 0 ; title BEL`` sets the window title,
+    ``ESC [ 31 m`` recolours the terminal) or a carriage return that overwrites
+    the line shown. Control characters other than tab and newline (and those in
+    ``keep``), DEL, the C1 controls and Unicode bidirectional overrides are
+    written as ``\x1b``-style escapes, so the text is shown, not obeyed, and
+    nothing the user gave is silently lost. Idempotent.
+
+    Examples
+    --------
+    >>> terminal_safe("Morning run\x1b]0;pwned\x07\x1b[31m")
+    'Morning run\\x1b]0;pwned\\x07\\x1b[31m'
+    >>> terminal_safe("a\tb\nc") == "a\tb\nc"
+    True
+    """
+    value = str(text)
+    if not _UNSAFE_RE.search(value):
+        return value
+    if keep:
+        return "".join(ch if ch in keep else _UNSAFE_RE.sub(_escape, ch) for ch in value)
+    return _UNSAFE_RE.sub(_escape, value)
+
+
+class TerminalSafeStream(io.TextIOBase):
+    r"""A text stream that writes :func:`terminal_safe` text to ``stream``.
+
+    The command line puts its stdout and stderr behind one while it runs, so that
+    every name it prints (tables, reports, error messages, warnings) is safe.
+    ``keep``: control characters let through (``"\r"`` for the progress bar on
+    stderr). Everything else (``isatty``, ``fileno``, ``encoding``) is the
+    wrapped stream's.
+    """
+
+    def __init__(self, stream: Any, *, keep: str = "") -> None:
+        super().__init__()
+        self._stream = stream
+        self._keep = keep
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_safe(text, keep=self._keep))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", "utf-8"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 #: Ratios beyond these are written as "> 1000" / "< 0.001".
 RATIO_CEILING = 1000.0

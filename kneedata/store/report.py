@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from kneedata.text import terminal_safe
+
 __all__ = ["STATUSES", "ImportReport"]
 
 #: Status of a file in an :class:`ImportReport`.
@@ -82,7 +84,7 @@ class ImportReport:
             lines.append("failed:")
             lines += [f"  {r['path']}: {r['reason']}" for r in failed]
         lines += self.notes
-        return "\n".join(lines)
+        return terminal_safe("\n".join(lines))  # names from files: shown, never run by a terminal
 
     def __str__(self) -> str:
         return self.summary()
