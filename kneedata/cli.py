@@ -206,14 +206,24 @@ def spreadsheet_safe(frame: Any) -> Any:
     A Strava activity named ``=cmd|' /C calc'!A0`` would run when the CSV is opened
     in a spreadsheet (CSV injection); text cells starting with ``= + - @``, a tab
     or a carriage return get a leading apostrophe, which spreadsheets show as text.
-    Numbers are left alone.
+    The full-width forms (``＝ ＋ － ＠``), which some spreadsheets read as ``=``, count
+    too (the first character is compared after NFKC normalisation). Numbers are left
+    alone.
     """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(lambda v: "'" + v if _formula_like(v) else v)
     return out
+
+
+def _formula_like(value: Any) -> bool:
+    """Whether a cell's text starts like a spreadsheet formula (full-width forms included)."""
+    if not isinstance(value, str) or not value:
+        return False
+    import unicodedata
+
+    return value.startswith(_FORMULA_START) or unicodedata.normalize("NFKC", value[0]).startswith(_FORMULA_START)
 
 
 def _os_error_text(err: OSError) -> str:
@@ -344,7 +354,26 @@ def _cmd_experiment(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``kneedata`` command; returns the exit code (see the module docstring)."""
+    """Run the ``kneedata`` command; returns the exit code (see the module docstring).
+
+    Everything it prints goes through :class:`kneedata.text.TerminalSafeStream`: a
+    name from a file (Strava activity or gear, zip member, path) holding an escape
+    sequence is shown escaped, never obeyed by the terminal.
+    """
+    from kneedata.text import TerminalSafeStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafeStream(out), TerminalSafeStream(err, keep="\r")  # \r: the bar
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     from kneedata.errors import KneedataError
