@@ -60,6 +60,7 @@ _LAZY = {
     "run_responses": "kneedata.responses",
     "weekly_pain": "kneedata.responses",
     "run_features": "kneedata.responses",
+    "run_response_model": "kneedata.run_response",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",
     # the runner's own experiment
