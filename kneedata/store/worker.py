@@ -167,7 +167,7 @@ def read_task(task: Task) -> dict[str, Any]:
     # one hash of the raw bytes: the files index, and the activity id of a plain file
     result["sha256"] = task.sha256 if task.data is not None and task.sha256 else hash_bytes(raw)
     result["size"] = len(raw) if task.data is not None else task.size
-    seconds = task.limits.max_file_seconds
+    seconds = task.limits.max_file_seconds if task.limits is not None else None
     try:
         with time_limit(seconds):
             return _read_and_store(task, raw, result, started)
