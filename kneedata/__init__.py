@@ -61,6 +61,7 @@ _LAZY = {
     "weekly_pain": "kneedata.responses",
     "run_features": "kneedata.responses",
     "run_response_model": "kneedata.run_response",
+    "detectable_flare": "kneedata.run_response",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",
     # the runner's own experiment

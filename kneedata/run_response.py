@@ -43,7 +43,7 @@ from scipy import stats
 
 from kneedata.models import ModelResult
 from kneedata.responses import MAX_PAIN, SETTLE_POINTS, run_features, run_responses
-from kneedata.text import format_p
+from kneedata.text import format_number, format_p
 
 __all__ = [
     "DEFAULT_EXPOSURES",
@@ -53,6 +53,7 @@ __all__ = [
     "RUN_RESPONSE_COLUMNS",
     "RUN_RESPONSE_STATUSES",
     "RunResponseResult",
+    "detectable_flare",
     "run_response_model",
 ]
 
@@ -391,3 +392,131 @@ def run_response_model(derived: Any, exposures: Iterable[str] | str | None = Non
     return RunResponseResult(model="run_response", results=None if fit is None else fit.results,
                              table=table, warnings=notes, design=used, settings=settings,
                              ratio_kind="difference", dropped=dropped)
+
+
+def _flag_se(days: pd.DataFrame, fit_terms: list[str], phi: float, sigma: float,
+             share: float, rng: np.random.Generator, n_draws: int = 20) -> float:
+    """GLS standard error of a flag set on ``share`` of these run days (mean of draws)."""
+    from kneedata.experiment import _whiten, _whitened
+
+    day, _, X = _matrix(days, fit_terms)
+    scale, lag = _whiten(day.astype(float), phi)
+    n = len(day)
+    k = max(1, round(share * n))
+    ses = []
+    for _ in range(n_draws):
+        x = np.zeros(n)
+        x[rng.choice(n, size=k, replace=False)] = 1.0
+        Xw = _whitened(np.column_stack([X, x]), scale, lag)
+        cov = np.linalg.pinv(Xw.T @ Xw)
+        ses.append(sigma * math.sqrt(max(cov[-1, -1], 0.0)))
+    return float(np.mean(ses))
+
+
+def detectable_flare(derived: Any, exposure: str = "spike_large", *, power: float = 0.8,
+                     alpha: float = 0.05, target: float = 1.0,
+                     exposed_share: float | None = None,
+                     responses: pd.DataFrame | None = None,
+                     features: pd.DataFrame | None = None, seed: int = 0) -> pd.Series:
+    """The smallest next-morning flare this runner's own runs and diary would detect.
+
+    Parameters
+    ----------
+    derived
+        :func:`kneedata.derive` of one runner.
+    exposure
+        A flag of :data:`EXPOSURES` (default ``spike_large``): the flare is the
+        difference in next-morning pain after runs with it [points].
+    power
+        Chance of finding a flare of that size (two-sided test at ``alpha``).
+    alpha
+        Significance level of the test.
+    target
+        The flare size the runner would like to be able to detect [points]
+        (default 1: about the smallest clinically important change, Piva 2009).
+    exposed_share
+        Share of scored runs with the flag, when the runner has none or too few to
+        fit (default: the runner's own share, else 5 %).
+    responses, features
+        :func:`kneedata.run_responses`, :func:`kneedata.run_features` when
+        already computed.
+    seed
+        Seeds the placements of a hypothetical flag (see Notes).
+
+    Returns
+    -------
+    pandas.Series
+        ``exposure``; ``detectable_points`` (the flare detectable with ``power``;
+        NaN when the diary cannot tell); ``std_error`` of the estimate [points];
+        ``n_runs`` (scored run days), ``n_exposed``; ``runs_per_week`` (scored run
+        days per week of the diary so far); ``weeks_more`` (further weeks of diary at
+        that rate until ``target`` is detectable; 0 when it already is, NaN when the
+        diary cannot tell); ``basis`` (``fit``: the runner's own estimate's standard
+        error; ``hypothetical``: a flag placed at random on ``exposed_share`` of
+        the scored runs, when the runner's flag cannot be fitted; ``none``);
+        ``text`` (one sentence for the runner).
+
+    Notes
+    -----
+    Analytic from the GLS standard error of :func:`run_response_model`:
+    detectable = (t_{1-alpha/2} + t_{power}) x SE with the residual degrees of
+    freedom. The standard error shrinks as 1/sqrt(scored runs), so reaching
+    ``target`` needs n x (detectable / target)^2 scored runs; the weeks follow
+    from the runner's own rate of scored runs. tests/test_run_response_model.py
+    checks the power against a simulation of the fitted model.
+    """
+    if exposure not in EXPOSURES or EXPOSURES[exposure].kind != "flag":
+        flags = [n for n, e in EXPOSURES.items() if e.kind == "flag"]
+        raise ValueError(f"detectable_flare: exposure {exposure!r} is not a flag; one of "
+                         f"{', '.join(flags)}.")
+    if not 0 < power < 1 or not 0 < alpha < 1:
+        raise ValueError(f"power={power!r} and alpha={alpha!r} must be between 0 and 1.")
+    if target <= 0:
+        raise ValueError(f"target={target!r} must be a flare size above 0 points.")
+    if responses is None:
+        responses = run_responses(derived)
+    if features is None:
+        features = run_features(derived)
+    model = run_response_model(derived, None, responses=responses, features=features)
+    row: dict[Any, Any] = model.table.set_index("term").loc[exposure].to_dict()
+    out: dict[str, Any] = {"exposure": exposure, "detectable_points": math.nan,
+                           "std_error": math.nan, "n_runs": model.n_runs,
+                           "n_exposed": row["n_exposed"], "runs_per_week": math.nan,
+                           "weeks_more": math.nan, "basis": "none"}
+    days = model.design
+    if model.results is None or not len(days):
+        out["text"] = ("Not enough scored runs yet to say what size of flare the diary "
+                       "could detect: write the morning score every day.")
+        return pd.Series(out)
+    df = int(model.results.df_resid)
+    if row["estimable"]:
+        se, out["basis"] = float(row["std_error"]), "fit"
+    else:
+        fitted = list(model.settings.get("terms_fitted", []))
+        known = days[exposure].dropna() if exposure in days else pd.Series(dtype=float)
+        share = exposed_share if exposed_share is not None else (
+            float((known > 0).mean()) if len(known) and (known > 0).any() else 0.05)
+        if not 0 < share < 1:
+            raise ValueError(f"exposed_share={share!r} must be between 0 and 1.")
+        se = _flag_se(days, fitted, float(model.settings["ar1_phi"]),
+                      float(model.settings["sigma"]), share, np.random.default_rng(seed))
+        out["basis"] = "hypothetical"
+        df -= 1
+    mult = float(stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df))
+    detectable = mult * se
+    span_weeks = max((days["date"].max() - days["date"].min()).days + 1, 7) / 7
+    rate = len(days) / span_weeks
+    need = len(days) * (detectable / target) ** 2
+    weeks = 0.0 if detectable <= target else math.ceil((need - len(days)) / rate)
+    out.update(detectable_points=detectable, std_error=se, runs_per_week=rate,
+               weeks_more=float(weeks))
+    what = EXPOSURES[exposure].words
+    hypo = " (if you had such runs)" if out["basis"] == "hypothetical" else ""
+    goal = f"{target:g} point{'s' if target != 1 else ''}"
+    later = (f"that is already {goal} or less." if weeks == 0 else
+             f"about {int(weeks)} more week{'s' if weeks != 1 else ''} of diary at your pace would "
+             f"bring it to {goal}.")
+    out["text"] = (f"With {len(days)} scored runs, a flare of about "
+                   f"{format_number(detectable, 2)} points the morning after {what}{hypo} "
+                   f"would be found {power:.0%} of the time; ".replace("%", " %") + later)
+    return pd.Series(out)

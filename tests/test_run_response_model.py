@@ -181,3 +181,61 @@ def test_too_few_scored_runs_estimate_nothing():
     assert any("Not enough scored runs" in w for w in model.warnings)
     with pytest.raises(ValueError, match="unknown exposure"):
         kd.run_response_model(derived, ["spikes"])
+
+
+def test_detectable_flare_matches_a_simulation_of_the_fitted_model(null):
+    from kneedata.experiment import _fast_fit
+    from kneedata.run_response import _matrix
+
+    model = null[1][0]
+    acts, diary, _ = persistent_runner(SEEDS[1], flare=0.0, spike_on_good_days=True,
+                                       trail_on_good_days=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = kd.derive(acts, diary)
+    result = kd.detectable_flare(derived, target=0.5)
+    assert result["basis"] == "fit" and result["n_runs"] == model.n_runs
+    assert 0.3 < result["detectable_points"] < 3
+    assert result["weeks_more"] > 0 and "more weeks of diary" in result["text"]
+    # simulate the fitted model with the spike coefficient set to the detectable flare
+    terms = model.settings["terms_fitted"]
+    day, _, X = _matrix(model.design, terms)
+    beta = np.asarray(model.results.params, dtype=float).copy()
+    j = 2 + terms.index("spike_large")
+    beta[j] = result["detectable_points"]
+    phi, sigma = model.settings["ar1_phi"], model.settings["sigma"]
+    rng = np.random.default_rng(7)
+    calendar = np.arange(day.min(), day.max() + 1)
+    found, reps = 0, 300
+    for _ in range(reps):
+        e = rng.normal(0, sigma, len(calendar))
+        u = np.empty(len(calendar))
+        u[0] = e[0] / np.sqrt(1 - phi**2)
+        for t in range(1, len(calendar)):
+            u[t] = phi * u[t - 1] + e[t]
+        y = X @ beta + u[day - day.min()]
+        b, se, df, _, _ = _fast_fit(day, y, X)
+        found += abs(b[j] / se[j]) > stats_t(df)
+    assert abs(found / reps - 0.8) < 0.08, found / reps
+    # more diary is needed for 0.5 points: the weeks follow 1/sqrt(n)
+    n_needed = result["n_runs"] * (result["detectable_points"] / 0.5) ** 2
+    weeks = (n_needed - result["n_runs"]) / result["runs_per_week"]
+    assert result["weeks_more"] == pytest.approx(np.ceil(weeks))
+
+
+def stats_t(df: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, df))
+
+
+def test_detectable_flare_of_a_flag_the_runner_never_had(flared):
+    acts, diary, _ = persistent_runner(SEEDS[0], flare=1.5, trail_on_good_days=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = kd.derive(acts, diary)
+    never = kd.detectable_flare(derived, "treadmill")
+    assert never["basis"] == "hypothetical" and never["n_exposed"] == 0
+    assert 0.3 < never["detectable_points"] < 3 and "if you had such runs" in never["text"]
+    with pytest.raises(ValueError, match="not a flag"):
+        kd.detectable_flare(derived, "descent_m")
