@@ -77,3 +77,59 @@ def test_time_limit_holds_in_worker_processes(tmp_path, real_data):
     # with the default limit both import
     report = Store(tmp_path / "s2").import_paths([folder], workers=2, progress=False)
     assert {r["status"] for r in report.rows} == {"imported"}
+
+
+# --------------------------------------------------------------------------------
+# one expansion budget across every nesting level of an archive
+
+
+def _zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _nested_bomb() -> bytes:
+    """8 x 8 zips of 8 members of 1 MiB of zeros: 512 MiB from a 4 kB file.
+
+    Every member is at the ratio_min_bytes size (never refused alone) and every zip
+    is within its own ratio budget: only a budget over all levels stops it.
+    """
+    inner = _zip_bytes([(f"m{i}.gpx", b"\0" * 2**20) for i in range(8)])
+    middle = _zip_bytes([(f"inner{i}.zip", inner) for i in range(8)])
+    return _zip_bytes([(f"middle{i}.zip", middle) for i in range(8)])
+
+
+def test_nested_zips_share_one_expansion_budget():
+    import io
+    import zipfile
+
+    from kneedata.io.exports import iter_zip
+
+    bomb = _nested_bomb()
+    limits = ZipLimits()
+    with zipfile.ZipFile(io.BytesIO(bomb)) as zf:
+        budget = max(limits.ratio_min_bytes, limits.max_ratio * sum(i.compress_size for i in zf.infolist()))
+    assert len(bomb) < 100_000 and budget < 32 * 2**20
+    members = list(iter_zip(io.BytesIO(bomb), "bomb.zip", limits=limits))
+    read = sum(len(m.data) for m in members if m.data is not None)
+    nested_opened = [m for m in members if m.is_archive and not m.error and m.key != "bomb.zip"]
+    assert read <= budget  # before: 512 MiB of members read from a 4 kB zip
+    refused = [m for m in members if m.error]
+    assert refused and all("across all nesting levels" in m.error for m in refused)
+    # a refused nested zip is one row, never opened: far fewer rows than the 512 members
+    assert len(members) < 100 and len(nested_opened) < 8
+
+
+def test_import_of_a_nested_bomb_reports_the_budget(tmp_path):
+    path = tmp_path / "export.zip"
+    path.write_bytes(_nested_bomb())
+    report = Store(tmp_path / "s").import_paths([path], workers=1, progress=False)
+    failed = [r for r in report.rows if r["status"] == "failed"]
+    assert failed and all("across all nesting levels" in r["reason"] for r in failed)
+    assert len(report.rows) < 100

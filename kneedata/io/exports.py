@@ -12,9 +12,11 @@ those containers *without extracting anything to disk* and refuses what could hu
   exceeds :attr:`ZipLimits.max_ratio` (zip bombs), are refused. Headers can lie, so
   every member is stream-read with a byte limit, whatever its header says;
 - archives nested deeper than :attr:`ZipLimits.max_depth` are refused;
-- all members of one archive together may expand to at most
-  :attr:`ZipLimits.max_ratio` times the archive's compressed size (at least
-  :attr:`ZipLimits.ratio_min_bytes`); later members are refused.
+- everything an archive expands to, across all its nesting levels (nested zips
+  and their members counted as inflated), may be at most :attr:`ZipLimits.max_ratio`
+  times the compressed size of the archive's members (at least
+  :attr:`ZipLimits.ratio_min_bytes`); later members and nested zips are refused,
+  each with a report row (one per nested zip, never opened).
 
 Zip members are named ``<archive path>::<member name>`` (nested:
 ``<archive>::<inner.zip>::<member>``), see :data:`MEMBER_SEP`.
@@ -231,14 +233,31 @@ def _member_refusal(info: zipfile.ZipInfo, limits: ZipLimits) -> str | None:
     return None
 
 
-def _budget_refusal(info: zipfile.ZipInfo, expanded: int, budget: float, limits: ZipLimits) -> str | None:
-    """Why a member is refused because the archive's members together expand too far, or None."""
-    if expanded + info.file_size <= budget:
+@dataclass
+class _Budget:
+    """Bytes the whole archive (every nesting level) may expand to, and those used so far."""
+
+    limit: float
+    used: int = 0
+    #: a member was refused for the budget: no further nested zip is opened (each is
+    #: one report row), so a zip of zips cannot multiply the rows either
+    spent: bool = False
+
+    def left(self) -> int:
+        return max(int(self.limit - self.used), 0)
+
+
+def _budget_refusal(info: zipfile.ZipInfo, budget: _Budget, limits: ZipLimits) -> str | None:
+    """Why a member is refused because the archive as a whole expands too far, or None."""
+    if budget.used + info.file_size <= budget.limit and not (budget.spent and _is_zip_name(info.filename)):
         return None
+    budget.spent = True
+    what = "nested zip" if _is_zip_name(info.filename) else "zip member"
     return (
-        f"zip member {info.filename!r} refused: the archive's members together expand to more "
-        f"than {budget:.0f} bytes, {limits.max_ratio:.0f} times its compressed size (possible "
-        "zip bomb) - if the export is genuine, raise ZipLimits.max_ratio"
+        f"{what} {info.filename!r} refused: the archive's members together, across all nesting "
+        f"levels, expand to more than {budget.limit:.0f} bytes ({budget.used} already read), "
+        f"{limits.max_ratio:.0f} times its compressed size (possible zip bomb) - if the export "
+        "is genuine, raise ZipLimits.max_ratio"
     )
 
 
@@ -265,6 +284,7 @@ def iter_zip(
     limits: ZipLimits | None = None,
     depth: int = 0,
     taken: set[str] | None = None,
+    budget: _Budget | None = None,
 ) -> Iterator[ArchiveMember]:
     """Walk a zip archive (and the zips nested in it) without extracting to disk.
 
@@ -280,6 +300,9 @@ def iter_zip(
         Nesting depth of this archive (0 for a file on disk).
     taken
         Keys already given out (shared with the archives nested in this one).
+    budget
+        The expansion budget of the outermost archive (shared with the archives
+        nested in it); None: this archive is the outermost.
 
     Yields
     ------
@@ -308,12 +331,13 @@ def iter_zip(
             key=key, name=key, size=sum(i.file_size for i in infos), is_archive=True,
             n_members=len(infos), children=list(keys),
         )
-        # all members together may expand max_ratio times the archive's compressed
-        # size (a zip of many small, highly compressed members is a bomb too)
-        budget = max(limits.ratio_min_bytes, limits.max_ratio * sum(i.compress_size for i in infos))
-        expanded = 0
+        # all members together, at every nesting level, may expand max_ratio times the
+        # outermost archive's compressed size (a zip of many small, highly compressed
+        # members is a bomb too, and so is a zip of zips each within its own ratio)
+        if budget is None:
+            budget = _Budget(max(limits.ratio_min_bytes, limits.max_ratio * sum(i.compress_size for i in infos)))
         for info, mkey in zip(infos, keys, strict=True):
-            refusal = _member_refusal(info, limits) or _budget_refusal(info, expanded, budget, limits)
+            refusal = _member_refusal(info, limits) or _budget_refusal(info, budget, limits)
             if refusal:
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size, error=refusal)
                 continue
@@ -325,12 +349,12 @@ def iter_zip(
                                f"than {limits.max_depth} levels are not followed"),
                     )
                     continue
-                expanded += info.file_size
-                yield from _iter_nested(zf, info, mkey, limits, depth + 1, taken)
+                yield from _iter_nested(zf, info, mkey, limits, depth + 1, taken, budget)
                 continue
             try:
-                data = _read_member(zf, info, min(limits.max_member_bytes, int(budget - expanded)), limits)
+                data = _read_member(zf, info, min(limits.max_member_bytes, budget.left()), limits)
             except LimitExceeded as err:
+                budget.spent = budget.spent or budget.left() < limits.max_member_bytes
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size,
                                     error=f"refused: {err}")
                 continue
@@ -339,7 +363,7 @@ def iter_zip(
                 yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size,
                                     error=f"zip member {info.filename!r} cannot be read ({err})")
                 continue
-            expanded += len(data)
+            budget.used += len(data)
             yield ArchiveMember(key=mkey, name=info.filename, size=info.file_size, data=data)
 
 
@@ -358,7 +382,8 @@ def _member_keys(key: str, infos: list[zipfile.ZipInfo], taken: set[str]) -> lis
 
 
 def _iter_nested(zf: zipfile.ZipFile, info: zipfile.ZipInfo, mkey: str, limits: ZipLimits,
-                 depth: int, taken: set[str]) -> Iterator[ArchiveMember]:
+                 depth: int, taken: set[str], budget: _Budget) -> Iterator[ArchiveMember]:
+    """A nested zip, spooled (its inflated bytes count against the shared budget), then walked."""
     with tempfile.SpooledTemporaryFile(max_size=64 * 2**20) as spool:
         try:
             with zf.open(info) as fh:
@@ -368,10 +393,18 @@ def _iter_nested(zf: zipfile.ZipFile, info: zipfile.ZipInfo, mkey: str, limits: 
                     if not chunk:
                         break
                     written += len(chunk)
+                    budget.used += len(chunk)
                     if written > limits.max_nested_bytes:
                         raise LimitExceeded(
                             f"nested zip {info.filename!r} is larger than "
                             f"{limits.max_nested_bytes} bytes (the limit)")
+                    if budget.used > budget.limit:
+                        budget.spent = True
+                        raise LimitExceeded(
+                            f"the archive's members together, across all nesting levels, expand to "
+                            f"more than {budget.limit:.0f} bytes, {limits.max_ratio:.0f} times its "
+                            "compressed size (possible zip bomb) - if the export is genuine, raise "
+                            "ZipLimits.max_ratio")
                     spool.write(chunk)
         except (LimitExceeded, zipfile.BadZipFile, OSError, EOFError, zlib.error,
                 NotImplementedError, RuntimeError) as err:
@@ -379,7 +412,7 @@ def _iter_nested(zf: zipfile.ZipFile, info: zipfile.ZipInfo, mkey: str, limits: 
                                 error=f"nested zip {info.filename!r} refused or unreadable: {err}")
             return
         spool.seek(0)
-        yield from iter_zip(spool, mkey, limits=limits, depth=depth, taken=taken)
+        yield from iter_zip(spool, mkey, limits=limits, depth=depth, taken=taken, budget=budget)
 
 
 def join_member_path(key: str, relative: str) -> str:
