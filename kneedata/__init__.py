@@ -55,6 +55,7 @@ _LAZY = {
     "case_series": "kneedata.models",
     "primary_analysis": "kneedata.models",
     "detectable_odds_ratio": "kneedata.models",
+    "report_findings": "kneedata.findings",
     "ModelResult": "kneedata.models",
     # run by run: the pain-monitoring model
     "run_responses": "kneedata.responses",

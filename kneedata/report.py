@@ -10,6 +10,8 @@ case-crossover and the daily model, draws the figures, and writes::
     out/model_primary.csv         ModelResult.table of the main analysis (primary_analysis)
     out/model_case_crossover.csv  ModelResult.table of the case-crossover
     out/model_daily.csv           ModelResult.table of the daily model
+    out/findings.csv              every statement the report makes about an exposure
+                                  (kneedata.report_findings; ``finding`` marks associations)
 
 The report speaks plainly: what was imported and what looked wrong, load and
 spikes, form, shoes, and what preceded pain, with the caveats that belong to each.
@@ -36,6 +38,16 @@ import numpy as np
 import pandas as pd
 
 from kneedata.errors import DataQualityWarning, KneedataError
+from kneedata.findings import (
+    FINDING_COLUMNS,
+    PLAIN_TERMS,
+    STRATUM_DAYS,
+    ReportFits,
+    findings_table,
+    fit_lead,
+    fit_sensitivity,
+    plain,
+)
 from kneedata.notebook import (
     CASE_CROSSOVER_EXPOSURES,
     CAVEATS,
@@ -44,7 +56,7 @@ from kneedata.notebook import (
     HIGHLIGHT_DAYS,
 )
 from kneedata.pipeline import Derived, DeriveOptions, derive
-from kneedata.text import format_p, format_ratio
+from kneedata.text import format_number, format_p, format_ratio
 
 __all__ = [
     "CASE_CROSSOVER_EXPOSURES",
@@ -58,12 +70,6 @@ __all__ = [
     "fit_primary",
     "write_report",
 ]
-
-#: Calendar strata of the report's case-crossover [d]: 84 rather than 28, because after
-#: each onset the runner is out of the risk set for weeks and 28-day strata keep 1-3
-#: referents (single-runner study, README: coverage 89-93 % at 84 days, 41-71 % at 28).
-STRATUM_DAYS = 84
-
 
 class ReportError(KneedataError, ValueError):
     """The report cannot be written from what was given (e.g. an empty store)."""
@@ -104,6 +110,8 @@ class ReportTables:
     primary_status: str = ""  # why the main analysis was not fitted (models.STATUSES)
     data_warnings: list[str] = field(default_factory=list)
     experiment: Any = None
+    findings: pd.DataFrame | None = None  # kneedata.report_findings: every statement made
+    run_response: pd.DataFrame | None = None  # finding rows of the run-response model
 
 
 def _open_store(store: Any) -> Any:
@@ -204,83 +212,8 @@ def build_tables(
     return tables
 
 
-def _usable(frame: pd.DataFrame, exposures: Iterable[str]) -> list[str]:
-    """Exposures present in the frame and non-zero on at least one day."""
-    usable = []
-    for name in exposures:
-        if name in frame.columns:
-            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(
-                dtype=float, na_value=np.nan)
-            if np.nansum(np.abs(values)) > 0:
-                usable.append(name)
-    return usable
-
-
-def fit_models(
-    frame: pd.DataFrame,
-    *,
-    case_crossover_exposures: Iterable[str] = CASE_CROSSOVER_EXPOSURES,
-    daily_exposures: Iterable[str] = DAILY_EXPOSURES,
-    hazard_days: int = HAZARD_DAYS,
-) -> tuple[Any, Any, Any, list[str]]:
-    """Fit the case-crossover and the daily model the report shows.
-
-    The case-crossover is fitted by maximum likelihood; when that reports
-    separation (an odds ratio running off to infinity, common with few episodes),
-    it is refitted with the log-F(2,2) penalty, which shrinks towards an odds
-    ratio of 1 and gives finite intervals, and the penalised fit is the one shown.
-
-    Parameters
-    ----------
-    frame
-        Analysis frame (:func:`kneedata.analysis_frame`).
-    case_crossover_exposures, daily_exposures
-        Frame columns for each model; those absent from the frame or never
-        non-zero are skipped.
-    hazard_days
-        Hazard window of the case-crossover and lag of the daily model [d].
-
-    Returns
-    -------
-    (case_crossover, case_crossover_ml, daily_model, errors)
-        :class:`kneedata.ModelResult` objects (``case_crossover`` is the one to
-        show, ``case_crossover_ml`` the maximum-likelihood fit, the same object
-        when no penalty was needed), ``None`` for a model that could not be fitted;
-        ``errors`` says why.
-    """
-    from kneedata.models import case_crossover, daily_model
-
-    errors: list[str] = []
-    if not bool(frame["onset"].any()):
-        return None, None, None, ["no pain episode starts inside the period with data"]
-    cc = cc_ml = dm = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the caveats are kept in ModelResult.warnings
-        cc_names = _usable(frame, case_crossover_exposures)
-        if not cc_names:
-            errors.append("case-crossover not fitted: none of "
-                          f"{list(case_crossover_exposures)} occurs in the data")
-        else:
-            try:
-                cc_ml = case_crossover(frame, cc_names, hazard_days=hazard_days,
-                                       stratum_days=STRATUM_DAYS)
-                cc = cc_ml
-                if cc_ml.separated:
-                    cc = case_crossover(frame, cc_names, hazard_days=hazard_days,
-                                        stratum_days=STRATUM_DAYS,
-                                        penalty="logF")
-            except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
-                errors.append(f"case-crossover not fitted: {err}")
-        dm_names = _usable(frame, daily_exposures)
-        if not dm_names:
-            errors.append(f"daily model not fitted: none of {list(daily_exposures)} "
-                          "occurs in the data")
-        else:
-            try:
-                dm = daily_model(frame, dm_names, lags=(hazard_days,))
-            except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
-                errors.append(f"daily model not fitted: {err}")
-    return cc, cc_ml, dm, errors
+#: The sensitivity analyses the report shows (the same function, under its old name).
+fit_models = fit_sensitivity
 
 
 #: Simulated histories per odds ratio when the report says what the data could show.
@@ -299,18 +232,14 @@ def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str
         reason as a status (``""`` when fitted; ``"too_few_episodes"`` or
         ``"no_variation"``, from :class:`kneedata.models.ModelFitError`).
     """
-    from kneedata.models import ModelFitError, detectable_odds_ratio, primary_analysis
+    from kneedata.models import detectable_odds_ratio
 
-    if not bool(frame["onset"].any()):
-        return None, None, ["no pain episode starts inside the period with data"], "too_few_episodes"
+    primary, errors, status = fit_lead(frame)
+    if primary is None:
+        return None, None, errors, status
+    unsure = primary.table.loc[~primary.table["estimable"], "exposure"].tolist()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the caveats are kept in ModelResult.warnings
-        try:
-            primary = primary_analysis(frame)
-        except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
-            status = err.status if isinstance(err, ModelFitError) else "too_few_episodes"
-            return None, None, [f"main analysis not fitted: {err}"], status
-        unsure = primary.table.loc[~primary.table["estimable"], "exposure"].tolist()
+        warnings.simplefilter("ignore")
         detectable = (detectable_odds_ratio(frame, unsure, n_sim=DETECTABLE_SIMS, seed=0)
                       if unsure else None)
     return primary, detectable, [], ""
@@ -627,47 +556,6 @@ def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
     return "\n".join(out)
 
 
-#: Plain words for the report's exposures (per unit of the window summary).
-_PLAIN_TERMS = {
-    "spike_large": "a run more than twice as long as the longest of the 30 days before it",
-    "n_strength": "each strength session",
-    "cadence_moving_spm": "each 1 step/min higher average cadence",
-    "cadence_deviation_pct": "each 1 % higher cadence than usual at the same speed",
-    "weekly_change_gt30": "a week with over 30 % more distance than the week before",
-}
-
-
-def _plain_sentence(row: pd.Series) -> str:
-    """One sentence per term: what, when, how much, and whether the data can tell."""
-    exposure = str(row.get("exposure", row["term"]))
-    what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
-    window = str(row.get("window", "")).split(" (")[0] or "the window before"
-    odds, lo, hi = float(row["ratio"]), float(row["ci_low"]), float(row["ci_high"])
-    if not bool(row.get("estimable", np.isfinite(odds))):
-        why = _STATUS_WORDS.get(str(row.get("status", "")), "the data cannot estimate it")
-        return f"{what[0].upper() + what[1:]} ({window}): not estimable: {why}."
-    kind = str(row.get("ratio_kind", "odds"))
-    numbers = (f"{kind} ratio {format_ratio(odds)} "
-               f"(95 % interval {format_ratio(lo)} to {format_ratio(hi)})")
-    if lo > 1:
-        verdict = "more common before pain started than at other times"
-    elif hi < 1:
-        verdict = "less common before pain started than at other times"
-    else:
-        verdict = "the interval includes 1, so the data cannot tell the direction"
-    return f"{what[0].upper() + what[1:]} ({window}): {numbers}; {verdict}."
-
-
-#: Why a term is not estimable, in plain words (keys: ``ModelResult.table['status']``).
-_STATUS_WORDS = {
-    "separated": "every informative episode points the same way, so the data only say "
-                 "the ratio is large (or small), not how large",
-    "too_few_episodes": "not enough episodes yet",
-    "not_converged": "the fit did not settle on an answer",
-    "no_variation": "it never differed between the compared days",
-}
-
-
 def _model_table(result: Any) -> pd.DataFrame:
     """A model's table as a runner reads it: human numbers, status in words, 7 columns."""
     tab = result.table
@@ -687,39 +575,59 @@ def _model_table(result: Any) -> pd.DataFrame:
     })
 
 
-def _primary_sentence(row: pd.Series, window_days: int) -> str:
-    """The main answer for one exposure, in words a runner reads."""
-    exposure = str(row["exposure"])
-    what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
-    what = what[0].upper() + what[1:]
-    k, n = int(row["n_informative"]), int(row["n_episodes"])
-    based = f"based on {n} episodes, {k} with it in the {window_days} days before"
-    if not bool(row["estimable"]):
-        why = _STATUS_WORDS.get(str(row["status"]), "the data cannot estimate it")
-        return f"{what}: the data cannot estimate this yet: {why} ({based})."
-    ratio, lo, hi = float(row["ratio"]), float(row["ci_low"]), float(row["ci_high"])
-    how = (f"about {format_ratio(ratio)} times as often" if ratio >= 1
-           else f"less often (about {format_ratio(ratio)} times as often)")
-    verdict = ("the interval includes 1, so the data cannot tell whether it matters"
-               if lo <= 1 <= hi else "the interval does not include 1")
-    return (f"{what}: pain started {how} in the {window_days} days after it as at other "
-            f"times (95 % interval {format_ratio(lo)} to {format_ratio(hi)}; {verdict}; "
-            f"{based}).")
+def _diary_years(t: ReportTables) -> float:
+    """Years the pain diary spans (0 without one)."""
+    diary = t.derived.diary if t.derived is not None else None
+    if diary is None or not len(diary) or "date" not in diary.columns:
+        return 0.0
+    dates = pd.to_datetime(diary["date"])
+    return max(1.0, float((dates.max() - dates.min()).days) + 1) / 365.25
 
 
-def _detectable_sentence(row: pd.Series) -> str:
-    """What this runner's data could show for one exposure (simulated power)."""
+def years_more(needed: int, n_episodes: int, diary_years: float) -> str:
+    """``needed`` episodes in time at this runner's rate: "about N more years of diary"."""
+    if needed <= n_episodes:
+        return "about the episodes you already have"
+    if n_episodes <= 0 or diary_years <= 0:
+        return "more diary than can be estimated from your rate so far"
+    more = (needed - n_episodes) / (n_episodes / diary_years)
+    if more > 50:
+        return "more than 50 more years of diary at your rate"
+    return f"about {format_number(more, 2)} more years of diary at your rate"
+
+
+def _detectable_sentence(row: pd.Series, diary_years: float = 0.0) -> str:
+    """What this runner's data could show for one exposure (simulated power), in time."""
     exposure = str(row["exposure"])
-    what = _PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
+    what = PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
+    n = int(row["n_episodes"])
     found = float(row["detectable_odds_ratio"])
     detect = (f"an effect would be detected (80 % power) only if pain started at least "
-              f"{format_ratio(found)} times as often after {what}" if np.isfinite(found)
+              f"{format_ratio(found)} times as often in the {HAZARD_DAYS} days after {what}"
+              if np.isfinite(found)
               else f"not even a tenfold effect of {what} would be detected reliably")
-    need = [f"about {int(row[c])} episodes to detect pain {word} as often"
+    need = [f"about {int(row[c])} episodes ({years_more(int(row[c]), n, diary_years)}) to "
+            f"detect pain {word} as often"
             for c, word in (("episodes_for_or_2", "twice"), ("episodes_for_or_3", "three times"))
-            if int(row[c]) > 0]
-    tail = f" It would take {' and '.join(need)}." if need else ""
-    return f"With your {int(row['n_episodes'])} episodes, {detect}.{tail}"
+            if c in row and int(row[c]) > 0]
+    if "episodes_for_or_0_5" in row and int(row["episodes_for_or_0_5"]) > 0:
+        k = int(row["episodes_for_or_0_5"])
+        need.append(f"about {k} episodes ({years_more(k, n, diary_years)}) to detect pain "
+                    "half as often (a protective effect)")
+    tail = f" It would take {'; '.join(need)}." if need else ""
+    return f"With your {n} episodes, {detect}.{tail}"
+
+
+def _rows(t: ReportTables, model: str) -> pd.DataFrame:
+    """The findings rows of one model (empty when none)."""
+    f = getattr(t, "findings", None)
+    if f is None and getattr(t, "primary", None) is not None:
+        f = t.findings = findings_table(ReportFits(
+            primary=t.primary, case_crossover=getattr(t, "case_crossover", None),
+            daily_model=getattr(t, "daily_model", None)))
+    if f is None or not len(f):
+        return pd.DataFrame(columns=["statement", "episodes_note", "term"])
+    return f.loc[f["model"].eq(model)]
 
 
 def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
@@ -753,7 +661,14 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
         f"such day: did an episode start more often in the {window} days after each of these? "
         "(A logistic model of the daily chance of an episode, chosen because it detected "
         "effects best in a simulation of runners like you; see the README.)"))
-    out.append(_ul(_primary_sentence(row, window) for _, row in primary.table.iterrows()))
+    lead = _rows(t, "primary_analysis")
+    n_days = int(primary.settings.get("n_days", 0))
+    n_ep = _n(getattr(t.derived, "episodes", None)) or int(primary.n_episodes)
+    out.append(_p(f"{n_ep} episodes in the diary; {n_days} days analysed."))
+    out.append(_ul(lead["statement"]))
+    out.append(_p("Which episodes each answer used:", "small"))
+    out.append(_ul((f"{plain(str(r.exposure), capital=True)}: {r.episodes_note}."
+                    for r in lead.itertuples()), "small"))
     if primary.estimable:
         out.append(_img(images, "forest_primary", "main analysis"))
     else:
@@ -761,7 +676,8 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
                       "data so far, so no number is shown as an answer.", "note"))
     if t.detectable is not None and len(t.detectable):
         out.append("<h3>What your data could show</h3>")
-        out.append(_ul(_detectable_sentence(row) for _, row in t.detectable.iterrows()))
+        years = _diary_years(t)
+        out.append(_ul(_detectable_sentence(row, years) for _, row in t.detectable.iterrows()))
     out.append(_p(
         "Slow changes (an 8-week block of lower cadence, months of strength work) cannot be "
         "judged this way: in simulations their power stays near 30 % even with years of "
@@ -797,7 +713,9 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
     out.append(_p(
         f"The diary holds {n_ep} pain episodes. The short answer at the top comes from the "
         "main analysis; the two designs below ask the same question differently, with their "
-        "own blind spots. The case-crossover asks, for each "
+        "own blind spots. They are checks: each line says whether it points the same "
+        "way as the main answer, and none of them is a finding on its own. The "
+        "case-crossover asks, for each "
         f"episode: was an exposure more common in the {HAZARD_DAYS} days before the "
         f"first pain day than in comparable {HAZARD_DAYS}-day windows of the same runner "
         f"in the same {STRATUM_DAYS // 7}-week block when no pain started? Each episode is compared only "
@@ -811,7 +729,7 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
         out.append(_img(images, "forest", "case-crossover odds ratios"))
         out.append(_p(f"Case-crossover: {cc.n_episodes} of {n_ep} episodes had comparable "
                       "windows and entered the fit."))
-        out.append(_ul(_plain_sentence(row) for _, row in cc.table.iterrows()))
+        out.append(_ul(_rows(t, "case_crossover")["statement"]))
         out.append(_table(_model_table(cc)))
         if cc.warnings:
             out.append("<h3>Warnings from the model</h3>")
@@ -820,12 +738,12 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
     if dm is not None:
         out.append(_p(f"Daily model: every day at risk, the chance that an episode starts "
                       f"that day against the exposures of the {HAZARD_DAYS} days before "
-                      "(logistic regression with autocorrelation-robust errors). It uses "
+                      "(logistic regression, log-F penalised like the main analysis). It uses "
                       "every episode and can include slow exposures such as cadence, but "
                       "it compares the runner with herself across the whole record, so "
                       "seasons and other slow changes can mix in."))
         out.append(_img(images, "forest_daily", "daily model odds ratios"))
-        out.append(_ul(_plain_sentence(row) for _, row in dm.table.iterrows()))
+        out.append(_ul(_rows(t, "daily_model")["statement"]))
         out.append(_table(_model_table(dm)))
         if dm.warnings:
             out.append("<h3>Warnings from the model</h3>")
@@ -955,6 +873,10 @@ def write_report(
         say("fitting the main analysis")
         tables.primary, tables.detectable, errors, tables.primary_status = fit_primary(tables.frame)
         tables.model_errors = errors + tables.model_errors
+        tables.findings = findings_table(ReportFits(
+            primary=tables.primary, case_crossover=tables.case_crossover,
+            case_crossover_ml=tables.case_crossover_ml, daily_model=tables.daily_model,
+            run_response=tables.run_response))
     if experiment is not None:
         tables.experiment = _analyse_experiment(experiment, store, tables, say)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -962,13 +884,16 @@ def write_report(
     for name, result in (("model_primary.csv", tables.primary),
                          ("model_case_crossover.csv", tables.case_crossover),
                          ("model_daily.csv", tables.daily_model)):
-        if result is not None:
-            table = result.table
+        if result is not None:  # the per-row episodes notes are in findings.csv
+            table = result.table.reindex(columns=list(TABLE_COLUMNS))
         elif name == "model_primary.csv":
             table = unfitted_primary_table(tables.frame, tables.primary_status)
         else:
             table = pd.DataFrame(columns=list(TABLE_COLUMNS))
         table.to_csv(out_dir / name, index=False)
+    findings = tables.findings if tables.findings is not None else pd.DataFrame(
+        columns=list(FINDING_COLUMNS))
+    findings.to_csv(out_dir / "findings.csv", index=False)
     if tables.experiment is not None:
         tables.experiment.table.to_csv(out_dir / "model_experiment.csv", index=False)
     path = out_dir / "report.html"

@@ -32,12 +32,7 @@ import json
 
 import kneedata as kd
 from kneedata import plots
-from kneedata.notebook import (
-    CASE_CROSSOVER_EXPOSURES,
-    CAVEATS,
-    DAILY_EXPOSURES,
-    open_notebook_data,
-)
+from kneedata.notebook import CAVEATS, open_notebook_data
 
 # imports DATA first if the store is empty, then derives every table once
 inputs = open_notebook_data(DATA, STORE)
@@ -65,19 +60,26 @@ print(f"{len(frame)} days, {int(frame['at_risk'].sum())} at risk, "
 # intervals still cover the truth about 95 % of the time.
 
 # %%
-primary = kd.primary_analysis(frame)
-print(primary.summary_text())
+findings = kd.report_findings(frame)  # the same rows the report renders (findings.csv)
+lead = findings.loc[findings["section"].eq("lead")]
+for row in lead.itertuples():
+    print("-", row.statement, f"[{row.episodes_note}]")
 
 # %% [markdown]
-# A term that the data cannot estimate (too few episodes, every episode pointing
-# the same way, no variation) says so in `status` and has `estimable == False`:
-# no number is offered as an answer. Then the useful question is what these data
-# *could* show: the smallest effect this runner's own history would reveal, and
-# how many episodes it would take to see a doubling or a tripling.
+# Only the main analysis makes findings (`finding == True`): a term is one when
+# it can be estimated, its Benjamini-Hochberg adjusted p-value is below 0.05 and
+# its interval excludes 1 (docs/findings.md measures how often a runner with no
+# true effect is told anything at all under this rule). A term the data cannot estimate
+# (too few episodes, every episode pointing the same way, no variation) says so
+# in `direction == "not_estimable"`: no number is offered as an answer. Then the
+# useful question is what these data *could* show: the smallest effect this
+# runner's own history would reveal, and how many episodes it would take to see a
+# doubling or a tripling.
 
 # %%
-if primary.estimable:
-    plots.forest(primary.table, title="Main analysis")
+if lead["direction"].ne("not_estimable").any():
+    plots.forest(lead.rename(columns={"estimate": "ratio"}).assign(
+        estimable=lead["direction"].ne("not_estimable")), title="Main analysis")
 else:
     print("Not enough episodes yet: nothing here can be estimated from the data so far.")
 kd.detectable_odds_ratio(frame, n_sim=50, seed=1)
@@ -88,34 +90,18 @@ kd.detectable_odds_ratio(frame, n_sim=50, seed=1)
 # same runner in the same 12-week block (84-day strata: 28-day strata keep too
 # few comparison windows once an episode takes weeks to settle). Whatever does
 # not change within a block cancels out; slow exposures cannot be placed.
-# *Recurrent Cox*: the time to the next episode. When these broadly agree with
-# the main answer, it does not hinge on one modelling choice.
+# *Daily model*: a slow exposure such as cadence can only enter it; it compares
+# the runner across the whole record (seasons and other slow changes mix in).
+# Both are penalised like the main analysis, and both are checks: each row says
+# whether it points the same way as the main answer, never a finding of its own
+# (when every design could make findings, about 1 runner in 4 with no true effect
+# was told that something mattered: docs/findings.md).
 
 # %%
-exposures = [e for e in CASE_CROSSOVER_EXPOSURES if e in frame.columns]
-cc = kd.case_crossover(frame, exposures, hazard_days=7, stratum_days=84, penalty="logF")
-cox = kd.recurrent_cox(frame, exposures, lags=(7,), penalty="logF")
-for result in (cc, cox):
-    print(result.summary_text(), "\n")
-
-# %% [markdown]
-# A slow exposure such as cadence can only enter the daily model, which compares
-# the runner across the whole record (seasons and other slow changes mix in):
-
-# %%
-dm = kd.daily_model(frame, [e for e in DAILY_EXPOSURES if e in frame.columns], lags=(7,),
-                    penalty="logF")
-dm.table[["term", "ratio", "ci_low", "ci_high", "estimable", "status"]]
-
-# %% [markdown]
-# ## Early pain changes running: leave a gap
-# If the knee already niggled before the first scored pain day, the runner may
-# have run less, which would make running look protective. Leaving the last 2
-# days out of the window is a simple check: do the estimates move much?
-
-# %%
-gap = kd.primary_analysis(frame, gap_days=2)
-gap.table[["term", "window", "ratio", "ci_low", "ci_high", "estimable", "status"]]
+checks = findings.loc[~findings["section"].eq("lead")]
+for row in checks.itertuples():
+    print("-", row.statement)
+checks[["section", "term", "estimate", "ci_low", "ci_high", "agrees_with_lead", "n_episodes"]]
 
 # %% [markdown]
 # ## For the sample runner, we know the truth

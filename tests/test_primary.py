@@ -146,4 +146,4 @@ def test_report_says_not_enough_episodes_for_a_beginner():
     assert "Not enough episodes yet" in text
     assert "cannot estimate this yet" in text
     assert "times as often in the 7 days after" not in text  # no estimate offered
-    assert "episodes to detect pain twice as often" in text
+    assert "to detect pain twice as often" in text

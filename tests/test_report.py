@@ -198,24 +198,6 @@ def test_missing_or_empty_store(tmp_path):
         write_report(empty, out=tmp_path / "r", progress=False)
 
 
-@pytest.mark.parametrize(("lo", "hi", "verdict"), [
-    (1.1, 15.0, "more common before pain"),    # interval above 1
-    (0.2, 0.9, "less common before pain"),     # interval below 1
-    (0.78, 86.0, "cannot tell the direction"),  # interval spans 1
-])
-def test_plain_sentence_verdict(lo, hi, verdict):
-    from kneedata.report import _plain_sentence
-
-    row = pd.Series({"term": "spike_large", "exposure": "spike_large",
-                     "window": "days -7..-1 (any)", "ratio": (lo * hi) ** 0.5,
-                     "ci_low": lo, "ci_high": hi, "estimable": True, "status": "ok",
-                     "ratio_kind": "odds"})
-    text = _plain_sentence(row)
-    assert verdict in text
-    assert text.startswith("A run more than twice as long")
-    assert "(days -7..-1)" in text
-
-
 def test_shoe_periods_come_before_the_shoe_rules(tiny):
     import kneedata as kd
     from kneedata.io.diary import read_shoes
@@ -383,3 +365,17 @@ def test_episodes_but_no_exposure_on_the_diary_days_say_so_not_too_few_episodes(
     plain = re.sub(r"<[^>]+>", " ", _section_primary(tables, {}))
     assert "none of the things this analysis compares ever happened" in plain
     assert "Not enough episodes" not in plain
+
+
+def test_the_report_states_no_association_that_is_not_a_finding_row(tiny):
+    out = tiny["out"]
+    from kneedata.findings import FINDING_COLUMNS
+
+    found = pd.read_csv(out / "findings.csv")
+    assert list(found.columns) == list(FINDING_COLUMNS)
+    text = re.sub(r"<[^>]+>", " ", (out / "report.html").read_text(encoding="utf-8"))
+    stated = re.findall(r"pain started (?:about [\d.]+ times|less often)", text)
+    assert len(stated) == int(found["finding"].sum())
+    assert "more common before pain" not in text and "less common before pain" not in text
+    for sentence in found["statement"]:
+        assert sentence.split(":")[0] in text

@@ -1,0 +1,107 @@
+"""kneedata.report_findings: every statement the report makes, and the rule that bounds them.
+
+The runners come from ``benchmarks/single_runner_sim.py``, a generator that never
+imports kneedata; the report-level checks use the tiny sample store of
+``tests/test_report.py``. The family-wise bound itself is measured in
+``benchmarks/null_report_study.py`` (minutes; docs/findings.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kneedata as kd
+from kneedata.findings import (
+    FINDING_COLUMNS,
+    ReportFits,
+    _lead_statement,
+    findings_table,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _sim():
+    spec = importlib.util.spec_from_file_location(
+        "single_runner_sim", REPO / "benchmarks" / "single_runner_sim.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("single_runner_sim", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+sim = _sim()
+
+
+def _runner(seed: int = 3, odds_ratio: float = 3.0) -> pd.DataFrame:
+    frame, _ = sim.simulate(sim.Scenario(odds_ratio=odds_ratio, target_episodes=15), seed)
+    rng = np.random.default_rng(seed)
+    frame["n_strength"] = (rng.random(len(frame)) < 2 / 7).astype(float)  # about 2 a week
+    return frame
+
+
+def test_partial_routines_log_leaves_the_spike_episodes_unchanged():
+    frame = _runner()
+    full = kd.report_findings(frame)
+    partial = frame.copy()
+    partial.loc[partial.index < len(partial) // 2, "n_strength"] = np.nan  # log began mid-way
+    part = kd.report_findings(partial)
+    alone = kd.primary_analysis(frame, ["spike_large"]).n_episodes  # spike term by itself
+    assert list(part.columns) == list(FINDING_COLUMNS)
+    for model in ("primary_analysis", "daily_model"):
+        def spike(t: pd.DataFrame, model: str = model) -> pd.Series:
+            return t.loc[t["model"].eq(model) & t["exposure"].eq("spike_large")].iloc[0]
+
+        assert spike(part)["n_episodes"] == spike(full)["n_episodes"] == alone
+        if np.isfinite(spike(full)["estimate"]):
+            assert np.isfinite(spike(part)["estimate"])
+        strength = part.loc[part["model"].eq(model) & part["exposure"].eq("n_strength")].iloc[0]
+        assert 0 < strength["n_episodes"] < spike(part)["n_episodes"]
+        # one line says which episodes it used and why the others were left out
+        assert re.search(r"used \d+ of \d+ episodes: the routines log covers only", strength["episodes_note"])
+        assert spike(part)["episodes_note"].startswith("used all")
+
+
+def _lead_row(lo: float, hi: float, p_adj: float) -> pd.Series:
+    return pd.Series({"term": "spike_large_7d", "exposure": "spike_large",
+                      "window": "days -7..-1 (any)", "ratio": (lo * hi) ** 0.5, "ci_low": lo,
+                      "ci_high": hi, "p_value": p_adj / 2, "p_adjusted": p_adj,
+                      "estimable": True, "status": "ok", "ratio_kind": "odds",
+                      "n_episodes": 14, "n_informative": 5})
+
+
+@pytest.mark.parametrize(("lo", "hi", "p_adj", "finding", "direction", "words"), [
+    (1.5, 9.0, 0.01, True, "harmful", "pain started about"),
+    (0.1, 0.6, 0.01, True, "protective", "pain started less often"),
+    (1.02, 9.0, 0.08, False, "unclear", "not enough to call it a finding"),  # BH-adjusted
+    (0.7, 9.0, 0.4, False, "unclear", "cannot tell whether it matters"),
+])
+def test_a_lead_term_is_a_finding_only_when_estimable_and_adjusted_p_below_005(
+        lo, hi, p_adj, finding, direction, words):
+    from types import SimpleNamespace
+
+    row = _lead_row(lo, hi, p_adj)
+    table = findings_table(ReportFits(primary=SimpleNamespace(
+        table=pd.DataFrame([row]), model="primary_analysis")))
+    got = table.iloc[0]
+    assert bool(got["finding"]) is finding and got["direction"] == direction
+    assert words in got["statement"] and "in the 7 days after" in got["statement"]
+    assert ("times as often" in got["statement"]) is finding
+    not_estimable = _lead_row(lo, hi, p_adj).copy()
+    not_estimable["estimable"], not_estimable["status"] = False, "too_few_episodes"
+    assert "cannot estimate" in _lead_statement(not_estimable, False, 7)
+
+
+def test_sensitivity_rows_are_checks_not_findings():
+    found = kd.report_findings(_runner(seed=4, odds_ratio=6.0))
+    checks = found.loc[~found["section"].eq("lead")]
+    assert len(checks) and not checks["finding"].any()
+    assert checks["statement"].str.contains("check").all()
+    assert checks["direction"].isin(["unclear", "not_estimable"]).all()
