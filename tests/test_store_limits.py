@@ -137,3 +137,33 @@ def test_import_of_a_nested_bomb_reports_the_budget(tmp_path):
     failed = [r for r in report.rows if r["status"] == "failed"]
     assert failed and all("across all nesting levels" in r["reason"] for r in failed)
     assert len(report.rows) < 100
+
+
+# --------------------------------------------------------------------------------
+# links to folders
+
+
+def test_a_linked_watch_folder_is_imported_and_a_loop_is_reported(tmp_path, real_data):
+    import os
+
+    synced = tmp_path / "synced"
+    synced.mkdir()
+    shutil.copy(real_data / "gpx" / "run.gpx", synced / "run.gpx")
+    shutil.copy(real_data / "tcx" / "run_garmin.tcx", synced / "run_garmin.tcx")
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    os.symlink(synced, runner / "watch")  # the runner's watch/ is a link
+    os.symlink(runner, synced / "back")  # ... and a link back up: a loop
+    os.symlink(synced, runner / "again")  # a second link to the same folder
+    os.symlink(tmp_path / "gone", runner / "dangling")
+    report = Store(tmp_path / "s").import_paths([runner], workers=1, progress=False)
+    rows = {r["path"]: r for r in report.rows}
+    imported = sorted(os.path.basename(p) for p, r in rows.items() if r["status"] == "imported")
+    assert imported == ["run.gpx", "run_garmin.tcx"]  # each once (before: 0 imported)
+    linked = [r for r in report.rows if "not read twice" in r["reason"]]
+    # walked in sorted order: again/ is read first, then again/back (the runner folder)
+    # and watch/ (the same folder as again/) are rows
+    assert sorted(os.path.basename(r["path"]) for r in linked) == ["back", "watch"]
+    assert all(r["status"] == "not_an_activity" for r in linked)
+    assert rows[str(runner / "dangling")]["status"] == "failed"
+    assert len(Store(tmp_path / "s").activities()) == 2

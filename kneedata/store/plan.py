@@ -123,13 +123,18 @@ class PlanContext:
 def walk_paths(paths: Iterable[Any], store_dir: str | os.PathLike[str]) -> tuple[list[str], list[dict[str, Any]]]:
     """The files to import, and a report row for each path that does not exist.
 
-    Folders are walked recursively in sorted order; the store folder (and anything
-    below it) is left out; each file is listed once, in the order given.
+    Folders are walked recursively in sorted order, following links to folders (a
+    runner's ``watch/`` may be a link to the watch's mount or a synced folder); a
+    folder reached a second time (a link loop, or two links to one folder) is not
+    walked again and gets a report row saying where it was read. The store folder
+    (and anything below it) is left out; each file is listed once, in the order
+    given.
     """
     store_real = os.path.realpath(store_dir)
     out: list[str] = []
     seen: set[str] = set()
     missing: list[dict[str, Any]] = []
+    walked: dict[str, str] = {}  # real folder -> the path it was walked as
 
     def add(path: str) -> None:
         if path not in seen:
@@ -139,11 +144,20 @@ def walk_paths(paths: Iterable[Any], store_dir: str | os.PathLike[str]) -> tuple
     for given in paths:
         path = os.path.abspath(os.path.expanduser(os.fspath(given)))
         if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
+            for folder, dirs, names in os.walk(path, followlinks=True):
                 real = os.path.realpath(folder)
                 if real == store_real or real.startswith(store_real + os.sep):
                     dirs[:] = []
                     continue
+                if real in walked:
+                    dirs[:] = []
+                    if walked[real] == folder:  # given again (overlapping paths): listed once already
+                        continue
+                    missing.append({"path": folder, "status": "not_an_activity", "activity_ids": [],
+                                    "reason": f"a link to a folder already read as {walked[real]} "
+                                              "(a link loop, or a second link to it); not read twice"})
+                    continue
+                walked[real] = folder
                 dirs.sort()
                 for name in sorted(names):
                     add(os.path.join(folder, name))
