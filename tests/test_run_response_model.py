@@ -199,9 +199,9 @@ def test_detectable_flare_matches_a_simulation_of_the_fitted_model(null):
     assert result["weeks_more"] > 0 and "more weeks of diary" in result["text"]
     # simulate the fitted model with the spike coefficient set to the detectable flare
     terms = model.settings["terms_fitted"]
-    day, _, X = _matrix(model.design, terms)
+    day, _, X, first = _matrix(model.design, terms)
     beta = np.asarray(model.results.params, dtype=float).copy()
-    j = 2 + terms.index("spike_large")
+    j = first + terms.index("spike_large")
     beta[j] = result["detectable_points"]
     phi, sigma = model.settings["ar1_phi"], model.settings["sigma"]
     rng = np.random.default_rng(7)
@@ -239,3 +239,17 @@ def test_detectable_flare_of_a_flag_the_runner_never_had(flared):
     assert 0.3 < never["detectable_points"] < 3 and "if you had such runs" in never["text"]
     with pytest.raises(ValueError, match="not a flag"):
         kd.detectable_flare(derived, "descent_m")
+
+
+def test_pre_pain_levels_compare_runs_that_started_from_the_same_score(flared):
+    model, _, _ = flared[0]
+    acts, diary, _ = persistent_runner(SEEDS[0], flare=1.5, trail_on_good_days=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = kd.derive(acts, diary)
+    levels = kd.run_response_model(derived, pre_pain="levels")
+    assert levels.settings["n_pre_levels"] >= 3 and model.settings["n_pre_levels"] == 0
+    row = _term(levels, "spike_large")
+    assert row["ci_low"] <= 1.5 <= row["ci_high"] and row["ci_low"] > 0
+    with pytest.raises(ValueError, match="pre_pain"):
+        kd.run_response_model(derived, pre_pain="spline")
