@@ -392,6 +392,7 @@ FILES: dict[str, Column] = {
     "reason": Column("", "str", "Why the file was not imported, or its data-quality notes."),
     "kind": Column("", "str", "activity, archive, strava_csv or other."),
     "container": Column("", "str", "Key of the archive holding the member; empty for files on disk."),
+    "reader_version": Column("", "str", "kneedata.io.read.READER_VERSION of the reader that read the file (empty: before versions were recorded); a file read by another version is read again."),
 }
 IMPORT_REPORT: dict[str, Column] = {
     "path": Column("", "str", "The file (see FILES.path)."),

@@ -7,6 +7,7 @@ import shutil
 import signal
 import time
 
+import pandas as pd
 import pytest
 
 from kneedata.io.exports import ZipLimits
@@ -167,3 +168,58 @@ def test_a_linked_watch_folder_is_imported_and_a_loop_is_reported(tmp_path, real
     assert all(r["status"] == "not_an_activity" for r in linked)
     assert rows[str(runner / "dangling")]["status"] == "failed"
     assert len(Store(tmp_path / "s").activities()) == 2
+
+
+# --------------------------------------------------------------------------------
+# the reader version in the files index
+
+
+def _as_if_an_older_reader_wrote(store_dir, *, drop_column: bool) -> None:
+    """Make a store look written by an older kneedata: no (or another) reader version,
+    and an activity row with a time zone the current reader does not give."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = pq.read_table(store_dir / "files.parquet")
+    if drop_column:
+        files = files.drop_columns(["reader_version"])
+    else:
+        files = files.set_column(files.schema.get_field_index("reader_version"), "reader_version",
+                                 pa.array(["2025-01-01a"] * files.num_rows))
+    pq.write_table(files, store_dir / "files.parquet")
+    acts = pd.read_parquet(store_dir / "activities.parquet")
+    acts["timezone"] = "America/New_York"
+    acts["utc_offset_min"] = -240.0
+    acts.to_parquet(store_dir / "activities.parquet")
+
+
+@pytest.mark.parametrize("drop_column", [True, False], ids=["no version", "older version"])
+def test_files_read_by_an_older_reader_are_read_again(tmp_path, real_data, drop_column):
+    import io
+    import zipfile
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(real_data / "gpx" / "run.gpx", folder / "run.gpx")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.write(real_data / "tcx" / "run_garmin.tcx", "run_garmin.tcx")
+    (folder / "export.zip").write_bytes(buffer.getvalue())
+    store = Store(tmp_path / "s")
+    first = store.import_paths([folder], workers=1, progress=False)
+    good = store.activities().set_index("activity_id")[["timezone", "utc_offset_min"]]
+    assert first.notes == []
+    _as_if_an_older_reader_wrote(tmp_path / "s", drop_column=drop_column)
+
+    second = Store(tmp_path / "s").import_paths([folder], workers=1, progress=False)
+    statuses = {r["path"].rsplit("/", 1)[-1]: r["status"] for r in second.rows}
+    assert statuses["run.gpx"] == "imported" and statuses["export.zip::run_garmin.tcx"] == "imported"
+    assert second.n_files_read == 2  # before: both 'unchanged' forever
+    assert any("2 file(s) re-read with the new reader" in n for n in second.notes)
+    assert "re-read with the new reader" in second.summary()
+    fixed = Store(tmp_path / "s").activities().set_index("activity_id")[["timezone", "utc_offset_min"]]
+    pd.testing.assert_frame_equal(fixed, good)
+
+    third = Store(tmp_path / "s").import_paths([folder], workers=1, progress=False)
+    assert third.n_files_read == 0 and third.notes == []
+    assert {r["status"] for r in third.rows if r["path"].endswith((".gpx", ".tcx"))} == {"unchanged"}

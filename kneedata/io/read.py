@@ -23,7 +23,15 @@ from kneedata.io.gpx import read_gpx
 from kneedata.io.tcx import read_tcx
 from kneedata.io.xmlsafe import root_local_name
 
-__all__ = ["file_hash", "gunzip_file", "read_activities", "read_activities_bytes", "sniff_format"]
+__all__ = ["READER_VERSION", "file_hash", "gunzip_file", "read_activities", "read_activities_bytes",
+           "sniff_format"]
+
+#: Version of what the readers make of a file's bytes. The store's files index records
+#: it per file, and an import reads a file again (though unchanged) when it was read by
+#: another version, so a store never keeps rows an older reader made. Raise it with
+#: every change that alters the activities, records or notes read from the same bytes
+#: (a release date and a letter).
+READER_VERSION = "2026-12-07a"
 
 
 def file_hash(data: bytes) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from kneedata.io.exports import MEMBER_SEP
+from kneedata.io.read import READER_VERSION
 from kneedata.schema import FILES
 
 __all__ = [
@@ -29,8 +30,12 @@ __all__ = [
     "other_copies",
     "providers",
     "read_files_index",
+    "stale",
     "stat_unchanged",
 ]
+
+#: Kinds of entry whose content a reader turned into rows (read again by a new reader).
+READ_KINDS = ("activity", "strava_csv")
 
 Entry = dict[str, Any]
 
@@ -46,6 +51,7 @@ def new_entry(key: str, **fields: Any) -> Entry:
     entry: Entry = {
         "path": key, "size": -1, "mtime_ns": -1, "sha256": "", "status": "not_an_activity",
         "activity_ids": [], "reason": "", "kind": "other", "container": "",
+        "reader_version": READER_VERSION,
     }
     entry.update(fields)
     return entry
@@ -60,7 +66,7 @@ def read_files_index(file: Path) -> dict[str, Entry]:
         row["activity_ids"] = [str(a) for a in row.get("activity_ids") or []]
         for col in ("size", "mtime_ns"):
             row[col] = -1 if row.get(col) is None else int(row[col])
-        for col in ("sha256", "reason", "kind", "container", "status"):
+        for col in ("sha256", "reason", "kind", "container", "status", "reader_version"):
             row[col] = "" if row.get(col) is None else str(row[col])
         index[row["path"]] = row
     return index
@@ -82,6 +88,18 @@ def providers(index: Mapping[str, Entry]) -> dict[str, set[str]]:
             for aid in entry["activity_ids"]:
                 out.setdefault(aid, set()).add(key)
     return out
+
+
+def stale(index: Mapping[str, Entry], key: str) -> list[str]:
+    """Keys of ``key`` (and, for an archive, its members) read by another reader version.
+
+    Only entries a reader turned into rows (:data:`READ_KINDS`) count; an unread
+    'other' file has nothing to read again.
+    """
+    entry = index[key]
+    keys = [key, *children(index, key)] if entry["kind"] == "archive" else [key]
+    return [k for k in keys if index[k]["kind"] in READ_KINDS
+            and index[k].get("reader_version", "") != READER_VERSION]
 
 
 def children(index: Mapping[str, Entry], key: str) -> list[str]:

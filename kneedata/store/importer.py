@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kneedata.io.exports import MEMBER_SEP, ZipLimits
+from kneedata.io.read import READER_VERSION
 from kneedata.store.checkpoint import (
     CheckpointClock,
     activities_frame,
@@ -40,6 +41,7 @@ from kneedata.store.files_index import (
     other_copies,
     providers,
     read_files_index,
+    stale,
 )
 from kneedata.store.metadata import csv_reason, join_metadata
 from kneedata.store.plan import (
@@ -99,6 +101,7 @@ class ImportRun:
         # archive key -> its held entry and the member tasks not yet applied; the
         # archive is indexed only when every member is (see :meth:`_hold`)
         self.pending: dict[str, tuple[Settle, set[str], list[bool]]] = {}
+        self.reread: set[str] = set()  # keys read again because another reader version read them
         remove_temp_files(self.root)
         self.datasets = DatasetState(self.root, options.runner_id)
         self.index = read_files_index(self.root / "files.parquet")
@@ -213,6 +216,8 @@ class ImportRun:
         if largest_first:
             files = sorted(files, key=lambda k: -sizes[k])
         for key in files:
+            if key in self.index and not self.options.force:
+                self.reread.update(stale(self.index, key))
             held: tuple[Settle, set[str], list[bool]] | None = None
             for step in plan_file(key, ctx):
                 if isinstance(step, Settle) and step.key == key and step.fields.get("kind") == "archive":
@@ -345,8 +350,12 @@ class ImportRun:
         if self.dup_of is None:  # nothing committed in this run: the stored mapping
             self.dup_of = {a: (k, "") for a, k in self.stored_dup_of.items()}
         rows = [*self.extra_rows, *report_rows(self, files)]
+        notes = []
+        if self.reread:
+            notes.append(f"{len(self.reread)} file(s) re-read with the new reader (version {READER_VERSION}): "
+                         "they were read by an older kneedata, whose rows they replace")
         return ImportReport(rows=rows, store_path=self.root, elapsed_s=time.perf_counter() - started,
-                            n_records=self.n_records, n_files_read=self.n_read)
+                            n_records=self.n_records, n_files_read=self.n_read, notes=notes)
 
 
 def _report_row(run: ImportRun, key: str, how: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from kneedata.store.files_index import (
     hash_bytes,
     hash_file,
     key_basename,
+    stale,
     stat_unchanged,
 )
 from kneedata.store.worker import Task, cannot_read
@@ -211,8 +212,8 @@ def plan_other(key: str, kind: str, data: bytes | None, *, size: int, mtime_ns: 
 def _unchanged(key: str, st: os.stat_result, ctx: PlanContext) -> Unchanged | None:
     """:class:`Unchanged` when ``key`` is indexed, intact and of the same stat or content."""
     entry = ctx.index.get(key)
-    if entry is None or ctx.force or not ctx.intact(key):
-        return None
+    if entry is None or ctx.force or not ctx.intact(key) or stale(ctx.index, key):
+        return None  # new, forced, lost rows, or read by another reader version
     if stat_unchanged(entry, st):
         return Unchanged(key)
     if entry["sha256"]:
@@ -291,7 +292,7 @@ def _plan_member(member: ArchiveMember, ctx: PlanContext, *, container: str) -> 
     sha = hash_bytes(data)
     entry = ctx.index.get(member.key)
     if (entry is not None and not ctx.force and entry["sha256"] == sha
-            and entry["kind"] != "archive" and ctx.intact(member.key)):
+            and entry["kind"] != "archive" and ctx.intact(member.key) and not stale(ctx.index, member.key)):
         yield Unchanged(member.key, recurse=False)
         return
     kind = classify(member.name, data[:HEAD_BYTES])
