@@ -10,6 +10,7 @@ import pytest
 
 import kneedata as kd
 from kneedata import schema
+from kneedata.io.diary import link_entries, local_start_minutes
 
 
 def _acts(rows):
@@ -140,3 +141,41 @@ def test_without_a_diary_every_run_is_unknown():
     d = _derive(_acts([("a", "2024-05-06", "18:00", 8, "generic")]), None)
     r = kd.run_responses(d)
     assert r["verdict"].tolist() == ["unknown"] and r["zone"].isna().all()
+
+
+@pytest.mark.real_data
+def test_real_files_link_by_their_local_start_times(real_data):
+    """Real FIT files: a multisport file with two run legs on one day, a COROS run whose file
+    name gives its local start (Move_2020_01_15_19_27_16: 19:27 local)."""
+    rows = []
+    for name in ("activity-large-fenxi2-multisport.fit", "Move_2020_01_15_19_27_16_Running.fit"):
+        rows += [a.summary for a in kd.read_activities(real_data / "fit" / name)]
+    runs = kd.select_runs(pd.DataFrame(rows))
+    legs = runs[runs["local_date"].astype(str) == "2015-08-29"]
+    coros = runs[runs["local_date"].astype(str) == "2020-01-15"]
+    assert len(legs) == 2 and len(coros) == 1
+    first, second = legs.sort_values("start_time_utc")["activity_id"].tolist()
+    diary = _diary([
+        ("2015-08-29", "06:30", 2, "next_morning", None),
+        ("2015-08-29", None, 4, "after", None),             # two legs, no time: never guessed
+        ("2015-08-29", "13:05", 3, "after", None),          # between the legs: the first
+        ("2015-08-29", "14:30", 5, "after", None),          # after both: the second
+        ("2015-08-30", "07:00", 3, "next_morning", None),
+        ("2020-01-15", "19:15", 3, "before", None),
+        ("2020-01-15", "21:30", 5, "after", None),
+        ("2020-01-16", "07:00", 4, "next_morning", None),
+    ])
+    linked = link_entries(diary, runs)
+    assert linked["link"].tolist() == ["none", "ambiguous", "by_time", "by_time", "none",
+                                       "only_run", "only_run", "none"]
+    assert linked["linked_activity_id"].iloc[2:4].tolist() == [first, second]
+    minutes = local_start_minutes(pd.concat([legs, coros]))
+    assert round(float(minutes.iloc[-1])) == 19 * 60 + 27        # the file name's 19:27
+    assert minutes.iloc[0] < minutes.iloc[1]                      # leg order within the day
+    r = kd.run_responses(_derive(runs, diary)).set_index("activity_id")
+    assert r.loc[[first, second], "n_runs_day"].tolist() == [2, 2]
+    assert r.loc[[first, second], "pain_after"].tolist() == [3, 5]
+    assert "could not be linked" in r.loc[first, "note"]
+    coros_id = coros["activity_id"].iloc[0]
+    assert r.loc[coros_id, ["pain_before", "pain_after", "pain_next_morning"]].tolist() == [3, 5, 4]
+    assert r.loc[coros_id, "verdict"] == "acceptable" and r.loc[coros_id, "zone"] == "acceptable"

@@ -1228,12 +1228,14 @@ def _link_by_time(timing: str, minute: float, day_runs: list[_Run]) -> tuple[_Ru
         return None, "ambiguous", ("several runs that day and not every one has a start "
                                    "time: " + ", ".join(r.shown() for r in day_runs))
     if timing == "before":  # the first run starting after the entry
-        fits = [r for r in timed if r.start_min >= minute - tol]
-        pick = fits[0] if fits else None
+        fits = [r for r in timed if r.start_min >= minute]
+        near = [r for r in timed if r.start_min >= minute - tol]   # typed a little late
+        pick = fits[0] if fits else (near[-1] if near else None)
         why = "no run that day starts after the entry's time"
     else:                   # during / after: the last run started before the entry
-        fits = [r for r in timed if r.start_min <= minute + tol]
-        pick = fits[-1] if fits else None
+        fits = [r for r in timed if r.start_min <= minute]
+        near = [r for r in timed if r.start_min <= minute + tol]   # typed a little early
+        pick = fits[-1] if fits else (near[0] if near else None)
         why = "no run that day starts before the entry's time"
     if pick is None:
         return None, "time_mismatch", why + ": " + ", ".join(r.shown() for r in day_runs)
@@ -1273,7 +1275,9 @@ def link_entries(diary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
       :data:`LINK_TOLERANCE_MIN` minutes before the run started, a ``before``
       entry that long after it: ``time_mismatch``). With several runs that day
       the time decides (``by_time``: ``before`` -> the first run starting after
-      the entry, ``during``/``after`` -> the last run started before it); without
+      the entry, ``during``/``after`` -> the last run started before it; a time
+      within :data:`LINK_TOLERANCE_MIN` minutes on the wrong side of every run
+      counts as typed a little early or late); without
       a time, or without start times, the entry is ``ambiguous`` and linked to no
       run: it is never guessed. No run that day: ``no_run``.
     - ``next_morning`` (the score on waking, any day), ``rest``, ``stairs``,

@@ -91,3 +91,15 @@ def test_runs_without_the_needed_columns_are_refused(tmp_path):
     diary = _diary(tmp_path, "2024-05-02,19:00,left,4,after,\n")
     with pytest.raises(ValueError, match="activity_id and local_date"):
         link_entries(diary, pd.DataFrame({"x": [1]}))
+
+
+def test_a_time_a_little_off_still_links_but_never_jumps_to_a_later_run(tmp_path):
+    runs = _runs(("a", "2024-05-02", "18:00"), ("b", "2024-05-03", "07:00"),
+                 ("c", "2024-05-03", "18:00"))
+    diary = _diary(tmp_path, ("2024-05-02,17:45,left,3,after,\n"     # typed early: a
+                              "2024-05-02,18:20,left,2,before,\n"    # typed late: a
+                              "2024-05-03,17:50,left,4,after,\n"     # before c: still b
+                              "2024-05-03,06:00,left,4,after,\n"))   # before both runs
+    linked = link_entries(diary, runs).sort_values("source_line")
+    assert linked["linked_activity_id"].tolist()[:3] == ["a", "a", "b"]
+    assert linked["link"].tolist() == ["only_run", "only_run", "by_time", "time_mismatch"]
