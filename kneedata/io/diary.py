@@ -286,7 +286,53 @@ def _runs_to_end(text: str, delimiter: str) -> bool:
     return False
 
 
-def _read_xlsx_raw(data: bytes, name: str, kind: str) -> _Raw:
+def _pick_sheet(book: Any, name: str, kind: str, sheet: str | None) -> Any:
+    """The worksheet to read: ``sheet`` by name, else one named after the table, else the
+    first *visible* one; a skipped hidden sheet or another visible one is said."""
+    sheets = list(book.worksheets)
+    titles = ", ".join(repr(ws.title) for ws in sheets)
+    if sheet is not None:
+        chosen = next((ws for ws in sheets if ws.title.strip().lower() == sheet.strip().lower()), None)
+        if chosen is None:
+            raise SchemaError(f"{name} has no sheet named {sheet!r}; its sheets are {titles}.")
+        return chosen
+    visible = [ws for ws in sheets if getattr(ws, "sheet_state", "visible") == "visible"] or sheets
+    wanted = {kind, kind.replace("_", " "), kind.replace("_", "")}
+    chosen = next((ws for ws in visible if ws.title.strip().lower() in wanted), visible[0])
+    hidden = [ws.title for ws in sheets if ws not in visible]
+    others = [ws.title for ws in visible if ws is not chosen]
+    if hidden or (others and chosen.title.strip().lower() not in wanted):
+        said = [f"read the sheet {chosen.title!r}"]
+        if hidden:
+            said.append(f"the hidden sheet(s) {', '.join(map(repr, hidden))} were not read")
+        if others:
+            said.append(f"the other sheet(s) {', '.join(map(repr, others))} were not read")
+        warnings.warn(f"{name}: {'; '.join(said)}. To read another, name it (sheet='...') or put "
+                      f"the {_TABLE_WORDS.get(kind, kind)} first.", DataQualityWarning, stacklevel=6)
+    return chosen
+
+
+def _uncomputed_formulas(data: bytes, title: str, values: dict[tuple[int, int], Any]) -> list[str]:
+    """Cells of sheet ``title`` holding a formula with no value computed for it ('B5: =A5+1')."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        found = []
+        for r, row in enumerate(book[title].iter_rows(values_only=True), start=1):
+            for c, formula in enumerate(row, start=1):
+                is_formula = (isinstance(formula, str) and formula.startswith("=")) \
+                    or type(formula).__name__.endswith("Formula")
+                if is_formula and values.get((r, c)) is None:
+                    text = formula if isinstance(formula, str) else getattr(formula, "text", "")
+                    found.append(f"{get_column_letter(c)}{r}: {str(text)[:40]}")
+        return found
+    finally:
+        book.close()
+
+
+def _read_xlsx_raw(data: bytes, name: str, kind: str, sheet: str | None = None) -> _Raw:
     import openpyxl
 
     try:
@@ -297,13 +343,16 @@ def _read_xlsx_raw(data: bytes, name: str, kind: str) -> _Raw:
             f"{err}). Save it again from your spreadsheet as .xlsx or .csv."
         ) from err
     try:
-        wanted = {kind, kind.replace("_", " "), kind.replace("_", "")}
-        sheet = next((ws for ws in book.worksheets if ws.title.strip().lower() in wanted),
-                     book.worksheets[0])
-        sheet_name = f"{name} (sheet {sheet.title!r})" if len(book.worksheets) > 1 else name
+        ws = _pick_sheet(book, name, kind, sheet)
+        sheet_name = f"{name} (sheet {ws.title!r})" if len(book.worksheets) > 1 else name
+        title = ws.title
         raw: _Raw | None = None
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_clean(v) for v in values]
+        values: dict[tuple[int, int], Any] = {}
+        for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            for col, value in enumerate(row, start=1):
+                if value is not None:
+                    values[(number, col)] = value
+            cells = [_clean(v) for v in row]
             if not any(c is not None for c in cells):
                 continue
             if raw is None:
@@ -313,6 +362,13 @@ def _read_xlsx_raw(data: bytes, name: str, kind: str) -> _Raw:
                 raw.rows.append((number, cells))
     finally:
         book.close()
+    formulas = _uncomputed_formulas(data, title, values)
+    if formulas:
+        listed = "; ".join(formulas[:10]) + (f"; and {len(formulas) - 10} more" if len(formulas) > 10 else "")
+        raise SchemaError(
+            f"{sheet_name}: {len(formulas)} cell(s) hold a formula with no value computed for it "
+            f"({listed}). The file was saved by a program that does not calculate formulas; open "
+            "it in Excel or LibreOffice and save it again, or type the values instead.")
     if raw is None:
         raise SchemaError(_empty_message(name))
     return raw
@@ -323,7 +379,7 @@ def _empty_message(name: str) -> str:
             "line per entry; `kneedata init FOLDER` writes ready-made templates.")
 
 
-def _read_raw(path: str | os.PathLike[str], kind: str) -> _Raw:
+def _read_raw(path: str | os.PathLike[str], kind: str, sheet: str | None = None) -> _Raw:
     path = Path(path)
     name = path.name
     data = path.read_bytes()
@@ -338,7 +394,7 @@ def _read_raw(path: str | os.PathLike[str], kind: str) -> _Raw:
             f"{name}: {suffix} files cannot be read. Export the table as .xlsx or CSV."
         )
     if data[:4] == b"PK\x03\x04":
-        return _read_xlsx_raw(data, name, kind)
+        return _read_xlsx_raw(data, name, kind, sheet)
     if not data.strip():
         raise SchemaError(_empty_message(name))
     return _read_csv_raw(_decode(data, name), name)
@@ -717,8 +773,8 @@ Parser = Callable[[Any], Any]
 def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Parser],
                 required_cells: Iterable[str], table: dict[str, schema.Column],
                 checks: Callable[[pd.DataFrame, _Problems], None] | None = None,
-                ) -> pd.DataFrame:
-    raw = _read_raw(path, kind)
+                *, sheet: str | None = None) -> pd.DataFrame:
+    raw = _read_raw(path, kind, sheet)
     index, typed, unknown = _map_header(raw, kind)
     if len(unknown) > MAX_UNKNOWN_COLUMNS:
         warnings.warn(
@@ -797,7 +853,8 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 # --- public readers -----------------------------------------------------------------
-def read_pain_diary(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.DataFrame:
+def read_pain_diary(path: str | os.PathLike[str], *, dayfirst: bool = False,
+                    sheet: str | None = None) -> pd.DataFrame:
     """Read a pain diary (``.csv`` or ``.xlsx``) into a validated table.
 
     Parameters
@@ -809,6 +866,12 @@ def read_pain_diary(path: str | os.PathLike[str], *, dayfirst: bool = False) -> 
     dayfirst
         Read slashed dates such as ``05/03/2024`` as day/month/year. Without it,
         slashed dates are refused (never guessed); ISO ``2024-03-05`` always works.
+    sheet
+        ``.xlsx`` only: the sheet to read. Default: a sheet named ``pain_diary`` (or
+        ``pain diary``), else the first *visible* sheet; a hidden sheet skipped is
+        said in a :class:`~kneedata.errors.DataQualityWarning`. A formula cell with
+        no computed value (a workbook written by a program that does not calculate)
+        is an error naming the cell.
 
     Returns
     -------
@@ -860,7 +923,7 @@ def read_pain_diary(path: str | os.PathLike[str], *, dayfirst: bool = False) -> 
                          "when pain is 0)")
 
     frame = _read_table(path, "pain_diary", parsers, ["date", "pain_0_10"],
-                        schema.DIARY, checks)
+                        schema.DIARY, checks, sheet=sheet)
     return _sorted(frame, ["date", "time", "source_line"])
 
 
