@@ -402,7 +402,7 @@ IMPORT_REPORT: dict[str, Column] = {
 }
 
 # --- FRAME: the analysis frame, one row per runner-day (owner: kneedata/frame.py, -----
-# models.py, simulate.py). Every column the frame can hold is listed here, with its
+# models/, simulate.py). Every column the frame can hold is listed here, with its
 # window rule (exposures) and, for per-run metrics, its per-day rule; kneedata.frame
 # takes both from here. Exposures are SAME-DAY values; the models build windows and
 # lags from them. Days outside the watch span hold unknown (NaN / <NA>) exposures,

@@ -21,7 +21,12 @@ from scipy import optimize
 from scipy.special import expit, log1p, logsumexp
 
 import kneedata as kd
-from kneedata.models import _fit_binomial, _fit_conditional, _logf_rows, _logf_strata
+from kneedata.models.engines import (
+    _fit_binomial,
+    _fit_conditional,
+    _logf_rows,
+    _logf_strata,
+)
 
 TOL = 1e-4
 
