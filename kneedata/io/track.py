@@ -338,15 +338,18 @@ def decide_cadence_unit(cadence: np.ndarray, speed_m_s: np.ndarray, sport: str
         return nan, nan.copy(), "none"
     with np.errstate(invalid="ignore"):
         moving = has & (cadence > 0) & (np.isnan(speed_m_s) | (speed_m_s > 0.5))
+    # a huge cadence (1e308) doubles to infinity, which the plausibility check empties
+    doubled = np.multiply(cadence, 2.0, where=np.abs(cadence) < 1e300, out=np.full(n, np.inf))
+    doubled[np.isnan(cadence)] = np.nan
     values = cadence[moving]
     if len(values) == 0:
-        return cadence * 2.0, nan, "strides_doubled"
+        return doubled, nan, "strides_doubled"
     threshold = STEPS_THRESHOLD_WALK_SPM if sport in ("walking", "hiking") else STEPS_THRESHOLD_SPM
     median = float(np.median(values))
     p90 = float(np.percentile(values, 90))
     if median > threshold or p90 > STEPS_P90_SPM:
         return cadence.astype(float), nan, "steps_as_is"
-    return cadence * 2.0, nan, "strides_doubled"
+    return doubled, nan, "strides_doubled"
 
 
 @dataclass

@@ -298,3 +298,18 @@ def test_limits_are_documented():
     page = (Path(__file__).resolve().parents[2] / "docs" / "robustness.md").read_text()
     for name in RECORD_LIMITS:
         assert f"`{name}`" in page, name
+
+
+def test_cadence_1e308_leaves_no_numpy_warning(real_data):
+    text = (real_data / "gpx" / "2067489619.gpx").read_text(encoding="utf-8")
+    m = list(re.finditer(r"<ns3:cad>(\d+)</ns3:cad>", text))[300]
+    bad = text[:m.start(1)] + "1e308" + text[m.end(1):]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # before: 'overflow encountered in multiply'
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from kneedata.errors import DataQualityWarning
+
+        warnings.simplefilter("ignore", DataQualityWarning)
+        (act,) = read_activities_bytes(bad.encode(), "2067489619.gpx")
+    assert act.records["cadence_spm"].max() <= 300
+    assert any("cadence_spm" in n for n in _plausibility_notes(act))
