@@ -16,6 +16,7 @@ of a file is reported at once in one :class:`~kneedata.errors.SchemaError`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -24,7 +25,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,10 +183,17 @@ def _clean(value: Any) -> Any:
 
 
 def _utf16_variant(data: bytes) -> str | None:
-    """``"utf-16"`` (with a byte-order mark), ``"utf-16-le"``/``"-be"`` or None."""
+    """``"utf-32"``/``"utf-16"`` (with a byte-order mark), ``"utf-16-le"``/``"-be"`` or None."""
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"  # before the UTF-16 test: its mark starts like UTF-16's
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
     head = data[:4096]
+    if len(head) >= 8 and head.count(0) * 4 >= 3 * (len(head) - 3):  # ASCII as UTF-32: 3 NULs in 4
+        if not any(head[0::4]) and not any(head[1::4]) and not any(head[2::4]):
+            return "utf-32-be"
+        if not any(head[1::4]) and not any(head[2::4]) and not any(head[3::4]):
+            return "utf-32-le"
     if len(head) >= 4 and head.count(0) * 2 >= len(head) - 1:  # ASCII text, every other byte NUL
         if not any(head[0::2]):
             return "utf-16-be"
@@ -201,7 +209,7 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(utf16)
         except UnicodeDecodeError as err:
             raise FileFormatError(
-                f"{name} looks like UTF-16 text but cannot be decoded as UTF-16 ({err}). "
+                f"{name} looks like {utf16.upper()} text but cannot be decoded as such ({err}). "
                 "Save the table as 'CSV UTF-8' or as an Excel .xlsx workbook."
             ) from err
     if b"\x00" in data[:4096]:
@@ -221,7 +229,27 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+#: Longest cell of a CSV table read [characters] (the csv module's default, 131,072,
+#: is less than a long pasted note).
+MAX_CELL_CHARS = 1_000_000
+
+
+@contextlib.contextmanager
+def _cell_limit() -> Iterator[None]:
+    """The csv module's field size limit raised to :data:`MAX_CELL_CHARS` (restored after)."""
+    before = csv.field_size_limit(MAX_CELL_CHARS)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
 def _read_csv_raw(text: str, name: str) -> _Raw:
+    with _cell_limit():
+        return _read_csv_cells(text, name)
+
+
+def _read_csv_cells(text: str, name: str) -> _Raw:
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
@@ -240,6 +268,13 @@ def _read_csv_raw(text: str, name: str) -> _Raw:
             else:
                 raw.rows.append((start, cells))
     except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise FileFormatError(
+                f"{name} line {reader.line_num}: a cell holds more than {MAX_CELL_CHARS:,} characters, "
+                "more than kneedata reads in one cell. Shorten that note (keep the long text in a "
+                "separate file), or, if the note is short, look for a double quote opened in or "
+                "before that line and never closed, which runs the rest of the file into one cell."
+            ) from err
         raise FileFormatError(
             f"{name} line {reader.line_num}: the CSV text cannot be split into cells "
             f"({err}). Check for an unclosed double quote in that line."
