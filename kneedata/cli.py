@@ -395,11 +395,28 @@ def _main(argv: Sequence[str] | None) -> int:
         store = getattr(args, "store", None) or "the default store"
         unchanged = (f"; the store ({store}) keeps its last complete state (every table is "
                      "replaced atomically)" if args.command == "import" else "")
+        where = " with --store" if args.command == "import" else ""
         print(f"kneedata {args.command}: error: cannot read or write a file ({_os_error_text(err)})"
-              f"{unchanged}. Free some disk space, or choose a writable folder"
-              f"{' with --store' if args.command == 'import' else ''}, then run the command again.",
+              f"{unchanged}. {_os_error_advice(err, where)}, then run the command again.",
               file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback
+        kept = (" The store keeps every file read before the interrupt (its tables are written "
+                "atomically); run the same command again to go on from there."
+                if args.command == "import" else "")
+        print(f"kneedata {args.command}: interrupted.{kept}", file=sys.stderr)
+        return 130
+
+
+def _os_error_advice(err: OSError, where: str) -> str:
+    """What to do about a failed read or write, by its cause."""
+    import errno
+
+    if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"Free some disk space, or choose a folder on another disk{where}"
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"The folder cannot be written (read-only or not yours): choose a writable folder{where}"
+    return f"Check the disk, or choose another folder{where}"
 
 
 if __name__ == "__main__":  # pragma: no cover

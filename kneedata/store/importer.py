@@ -333,10 +333,12 @@ class ImportRun:
         runner = TaskRunner(workers=workers, executor=executor)
         if self.options.progress and interactive(sys.stderr):
             self.progress_bar = Progress(sizes)
+        finished = False
         try:
             runner.run(self.tasks(files, sizes=sizes, largest_first=not runner.serial), self.apply)
             if self.dirty:
                 self.commit(final=True)
+            finished = True
         except BaseException:
             # keep what was read: the tables are consistent at every commit
             with contextlib.suppress(Exception):
@@ -346,7 +348,7 @@ class ImportRun:
         finally:
             runner.close()
             if self.progress_bar is not None:
-                self.progress_bar.close()
+                self.progress_bar.close(finished=finished)
         if self.dup_of is None:  # nothing committed in this run: the stored mapping
             self.dup_of = {a: (k, "") for a, k in self.stored_dup_of.items()}
         rows = [*self.extra_rows, *report_rows(self, files)]

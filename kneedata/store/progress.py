@@ -46,7 +46,8 @@ class Progress:
         if share:
             self.bar.update(share)
 
-    def close(self) -> None:
-        if self.bar.total is not None and self.bar.n < self.bar.total:
+    def close(self, *, finished: bool = True) -> None:
+        """Close the bar; at 100 % only when the import ``finished`` (not when interrupted)."""
+        if finished and self.bar.total is not None and self.bar.n < self.bar.total:
             self.bar.update(self.bar.total - self.bar.n)
         self.bar.close()
