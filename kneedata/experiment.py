@@ -49,6 +49,7 @@ __all__ = [
     "allowed_orders",
     "analyse_experiment",
     "ar1_regression",
+    "ar1_whitened",
     "block_adherence",
     "detectable_effects",
     "effect_row",
@@ -236,6 +237,17 @@ def _whitened(values: np.ndarray, scale: np.ndarray, lag: np.ndarray) -> np.ndar
     out = values.copy()
     out[1:] = values[1:] - (lag[1:] * values[:-1].T).T
     return (scale * out.T).T
+
+
+def ar1_whitened(day: Any, values: Any, phi: float) -> np.ndarray:
+    """``values`` (a vector or an n x p matrix) whitened for AR(1) errors with ``phi``.
+
+    The transformation of :func:`ar1_regression` (gaps included exactly): ordinary
+    least squares on the whitened outcome and design is the GLS fit, and
+    ``sigma**2 * inv(Xw.T @ Xw)`` the covariance of its coefficients.
+    """
+    scale, lag = _whiten(np.asarray(day, dtype=float), phi)
+    return _whitened(np.asarray(values, dtype=float), scale, lag)
 
 
 def _reml_objective(phi: float, day: np.ndarray, y: np.ndarray, X: np.ndarray) -> float:

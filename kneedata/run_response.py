@@ -70,10 +70,13 @@ class Exposure:
     cap: float | None = None  # values above are taken as this (in the feature's units)
 
 
+#: What a flag's estimate is per: such a run against the runner's other runs.
+FLAG_PER = "such run, vs your other runs"
+
 #: The run properties :func:`run_response_model` knows (columns of
 #: :func:`kneedata.run_features`), with the unit each estimate is per.
 EXPOSURES: dict[str, Exposure] = {
-    "spike_large": Exposure("flag", 1.0, "run", "a run more than twice your longest of "
+    "spike_large": Exposure("flag", 1.0, FLAG_PER, "a run more than twice your longest of "
                             "the previous 30 days", "any"),
     # capped at +100 %: beyond it the spike term speaks (a spike is more than twice the
     # longest recent run); uncapped, the two share the spikes and the spike's interval
@@ -86,11 +89,11 @@ EXPOSURES: dict[str, Exposure] = {
     "cadence_deviation_pct": Exposure("number", 5.0, "5 % more steps/min than your usual "
                                       "at that speed", "a run at a higher cadence than "
                                       "your usual at that speed", "mean"),
-    "new_shoe": Exposure("flag", 1.0, "run", "a run in the first 100 km of a pair", "any"),
-    "high_km_shoe": Exposure("flag", 1.0, "run", "a run in a shoe with 800 km or more",
+    "new_shoe": Exposure("flag", 1.0, FLAG_PER, "a run in the first 100 km of a pair", "any"),
+    "high_km_shoe": Exposure("flag", 1.0, FLAG_PER, "a run in a shoe with 800 km or more",
                              "any"),
-    "trail": Exposure("flag", 1.0, "run", "a trail run", "any"),
-    "treadmill": Exposure("flag", 1.0, "run", "a treadmill run", "any"),
+    "trail": Exposure("flag", 1.0, FLAG_PER, "a trail run", "any"),
+    "treadmill": Exposure("flag", 1.0, FLAG_PER, "a treadmill run", "any"),
 }
 #: The exposures used when none are given: every one of :data:`EXPOSURES`.
 DEFAULT_EXPOSURES: tuple[str, ...] = tuple(EXPOSURES)
@@ -432,17 +435,16 @@ def _flag_se(days: pd.DataFrame, fit_terms: list[str], phi: float, sigma: float,
              share: float, rng: np.random.Generator, n_draws: int = 20,
              pre_pain: str = "linear") -> float:
     """GLS standard error of a flag set on ``share`` of these run days (mean of draws)."""
-    from kneedata.experiment import _whiten, _whitened
+    from kneedata.experiment import ar1_whitened
 
     day, _, X, _ = _matrix(days, fit_terms, pre_pain)
-    scale, lag = _whiten(day.astype(float), phi)
     n = len(day)
     k = max(1, round(share * n))
     ses = []
     for _ in range(n_draws):
         x = np.zeros(n)
         x[rng.choice(n, size=k, replace=False)] = 1.0
-        Xw = _whitened(np.column_stack([X, x]), scale, lag)
+        Xw = ar1_whitened(day, np.column_stack([X, x]), phi)
         cov = np.linalg.pinv(Xw.T @ Xw)
         ses.append(sigma * math.sqrt(max(cov[-1, -1], 0.0)))
     return float(np.mean(ses))
