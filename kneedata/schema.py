@@ -390,7 +390,7 @@ FILES: dict[str, Column] = {
     "status": Column("", "str", "imported, duplicate, failed or not_an_activity."),
     "activity_ids": Column("", "object", "Activities read from the file (list of str)."),
     "reason": Column("", "str", "Why the file was not imported, or its data-quality notes."),
-    "kind": Column("", "str", "activity, archive, strava_csv or other."),
+    "kind": Column("", "str", "activity, wellness (sleep, resting HR, HRV, stress: Store.wellness), archive, strava_csv or other."),
     "container": Column("", "str", "Key of the archive holding the member; empty for files on disk."),
     "reader_version": Column("", "str", "kneedata.io.read.READER_VERSION of the reader that read the file (empty: before versions were recorded); a file read by another version is read again."),
 }
@@ -400,6 +400,40 @@ IMPORT_REPORT: dict[str, Column] = {
     "activity_ids": Column("", "object", "Activities from the file (duplicates: the kept activity)."),
     "reason": Column("", "str", "Why not imported, or notes; empty when none."),
 }
+
+# --- wellness (owner: kneedata/io/wellness.py, io/apple_health.py, store/wellness.py) ---
+#: One row per wellness measurement read from a file (the store's wellness table).
+WELLNESS_ITEMS: dict[str, Column] = {
+    "source": Column("", "str", "Who measured it: garmin or apple_health."),
+    "origin": Column("", "str", "What file kind it came from: fit (a watch's FIT wellness file), export_json (Garmin account export) or export_xml (Apple Health export)."),
+    "kind": Column("", "str", "sleep [h asleep], sleep_score, resting_hr [bpm], hrv_rmssd [ms], hrv_sdnn [ms], stress_avg [0-100], body_battery_max [0-100] or training_readiness [0-100]."),
+    "start_utc": Column("", "datetime64[ns, UTC]", "Start of the period measured (sleep: first asleep moment); NaT when the file gives a day only."),
+    "end_utc": Column("", "datetime64[ns, UTC]", "End of the period measured (sleep: the wake time); NaT when the file gives a day only."),
+    "local_date": Column("", "str", "The runner's local date (sleep: the wake date) where the file says it (YYYY-MM-DD); empty: decided from the times and the runner's local offset."),
+    "utc_offset_min": Column("min", "float64", "Local time minus UTC where the file says it; NaN when it does not.", -840, 840),
+    "value": Column("", "float64", "The measurement, in the unit of its kind."),
+    "weight": Column("", "float64", "Samples the value averages (stress: measured minutes); 1 for a single figure.", 0, None),
+    "is_nap": Column("", "bool", "A daytime nap (Garmin napList; otherwise a sleep that is not the longest of its wake date)."),
+    "source_file": Column("", "str", "The file (store key) it was read from."),
+}
+#: Store.wellness(): one row per local wake date.
+WELLNESS: dict[str, Column] = {
+    "date": Column("", "datetime64[ns]", "Local wake date, tz-naive midnight: the night before belongs to it; daily figures (resting HR, stress) to their own date."),
+    "source": Column("", "str", "Source(s) of the row's values: garmin, apple_health, or both joined by '+' (each measure from one source, never averaged across)."),
+    "sleep_duration_h": Column("h", "float64", "Time asleep (light + deep + REM, or Apple's asleep stages) of the main sleep ending that date; naps apart.", 0, 24),
+    "sleep_score": Column("", "float64", "Garmin sleep score of that night (0-100); NaN for sources without one.", 0, 100),
+    "nap_duration_h": Column("h", "float64", "Time asleep in naps that date (other sleeps than the main one).", 0, 24),
+    "resting_hr_bpm": Column("bpm", "float64", "Resting heart rate of the day (Garmin's daily figure, Apple's RestingHeartRate).", 20, 150),
+    "hrv_rmssd_ms": Column("ms", "float64", "Garmin overnight HRV (RMSSD-based) of the night ending that date; never converted from SDNN.", 1, 300),
+    "hrv_sdnn_ms": Column("ms", "float64", "Apple Watch HRV (SDNN, mean of the day's readings); never converted from RMSSD.", 1, 300),
+    "stress_avg": Column("", "float64", "Garmin all-day stress average (0-100), measured minutes only.", 0, 100),
+    "body_battery_max": Column("", "float64", "Highest Garmin Body Battery of the day (0-100).", 0, 100),
+    "training_readiness": Column("", "float64", "Garmin training readiness score of the day (0-100, the last one written).", 0, 100),
+    "sleep_start_utc": Column("", "datetime64[ns, UTC]", "Start of the main sleep."),
+    "wake_utc": Column("", "datetime64[ns, UTC]", "End of the main sleep (the wake time)."),
+    "date_from": Column("", "str", "How the local date was decided: file (the file says), offset (the file's own UTC offset), activities (the runner's offset on the nearest activity) or utc (no offset known)."),
+}
+
 
 # --- FRAME: the analysis frame, one row per runner-day (owner: kneedata/frame.py, -----
 # models/, simulate.py). Every column the frame can hold is listed here, with its
@@ -514,6 +548,8 @@ TABLES: dict[str, dict[str, Column]] = {
     "duplicates": DUPLICATES,
     "files": FILES,
     "import_report": IMPORT_REPORT,
+    "wellness_items": WELLNESS_ITEMS,
+    "wellness": WELLNESS,
     "frame": FRAME,
     "run_responses": RUN_RESPONSES,
     "weekly_pain": WEEKLY_PAIN,

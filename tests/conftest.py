@@ -1,4 +1,4 @@
-"""Shared fixtures: the one way tests reach the real files in ../shared/real_data."""
+"""Shared fixtures: the one way tests reach the real files in ../shared/real_data and ../shared/real_wellness."""
 
 from __future__ import annotations
 
@@ -32,6 +32,28 @@ def real_data() -> Path:
         pytest.skip(
             "real watch files not found: set KNEEDATA_REAL_DATA or place them in "
             "../shared/real_data next to the repository"
+        )
+    return path
+
+
+def _locate_real_wellness() -> Path | None:
+    env = os.environ.get("KNEEDATA_REAL_WELLNESS")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "real_wellness")
+    for path in candidates:
+        if (path / "SOURCES.md").is_file() and any(path.glob("*.fit")):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def real_wellness() -> Path:
+    """Folder of real Garmin wellness FIT files (``../shared/real_wellness`` or ``$KNEEDATA_REAL_WELLNESS``)."""
+    path = _locate_real_wellness()
+    if path is None:
+        pytest.skip(
+            "real wellness files not found: set KNEEDATA_REAL_WELLNESS or place them in "
+            "../shared/real_wellness next to the repository"
         )
     return path
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kneedata.io.exports import STRAVA_COLUMNS, ZipLimits
+from kneedata.io.wellness import items_frame
 from kneedata.runners import (
     DEFAULT_RUNNER_ID,
     RUNNERS_FOLDER,
@@ -30,7 +31,7 @@ from kneedata.runners import (
     runner_folder,
     runner_ids,
 )
-from kneedata.schema import FILES
+from kneedata.schema import FILES, WELLNESS_ITEMS
 from kneedata.store.dataset import (
     INDEX_FILE,
     empty_index,
@@ -46,6 +47,7 @@ from kneedata.store.errors import (
 from kneedata.store.importer import ImportOptions, ImportRun
 from kneedata.store.report import ImportReport
 from kneedata.store.tables import as_list, empty_activities, read_table, restore_lists
+from kneedata.store.wellness import daily_wellness
 
 __all__ = ["Store", "StoredRecords", "default_store_path", "quality_notes"]
 
@@ -257,6 +259,30 @@ class Store:
         if frame is None:
             return pd.DataFrame({name: pd.Series(dtype=col.dtype) for name, col in FILES.items()})
         return restore_lists(frame, ("activity_ids",))
+
+    def wellness(self) -> pd.DataFrame:
+        """Sleep, resting heart rate, HRV, stress and Body Battery: one row per local wake date.
+
+        Read from the wellness files imported (Garmin FIT monitoring, sleep and HRV
+        status files; a Garmin export's wellness JSON; an Apple Health export). Columns
+        :data:`kneedata.schema.WELLNESS` (NaN where no source has the measure):
+        ``date``, ``source``, ``sleep_duration_h``, ``sleep_score``, ``nap_duration_h``,
+        ``resting_hr_bpm``, ``hrv_rmssd_ms`` (Garmin), ``hrv_sdnn_ms`` (Apple: a
+        different measure, never pooled with RMSSD), ``stress_avg``,
+        ``body_battery_max``, ``training_readiness``, the main sleep's times and
+        ``date_from``. The rules (local dates, one source per measure, naps) are in
+        :mod:`kneedata.store.wellness` and docs/recovery.md. Empty (typed) when no
+        wellness file was imported.
+        """
+        items = self._table("wellness")
+        if items is None:
+            return daily_wellness(pd.DataFrame(columns=list(WELLNESS_ITEMS)))
+        return daily_wellness(items, self._own_activities())
+
+    def wellness_items(self) -> pd.DataFrame:
+        """The wellness measurements as read from each file (:data:`kneedata.schema.WELLNESS_ITEMS`)."""
+        items = self._table("wellness")
+        return items_frame([]) if items is None else items_frame(items.to_dict("records"))
 
     def strava_activities(self) -> pd.DataFrame:
         """Rows of the Strava ``activities.csv`` files imported, with the matched ``activity_id``."""

@@ -63,6 +63,7 @@ from kneedata.store.tables import (
     read_table,
     stored_ids,
 )
+from kneedata.store.wellness import WellnessItems
 from kneedata.store.worker import Task
 
 __all__ = ["ImportOptions", "ImportRun", "report_rows"]
@@ -105,6 +106,7 @@ class ImportRun:
         remove_temp_files(self.root)
         self.datasets = DatasetState(self.root, options.runner_id)
         self.index = read_files_index(self.root / "files.parquet")
+        self.wellness = WellnessItems(self.root)
         self.providers = providers(self.index)
         self._load_tables()
 
@@ -160,6 +162,8 @@ class ImportRun:
                 self._release(aid, key)
         if entry["kind"] == "strava_csv" and len(self.meta):
             self.meta = self.meta[self.meta["csv_path"] != key]
+        if entry["kind"] == "wellness":
+            self.wellness.drop(key)
 
     def _release(self, aid: str, key: str) -> None:
         """``key`` no longer provides ``aid``: hand the row to another copy or drop it."""
@@ -253,7 +257,10 @@ class ImportRun:
         self.n_records += int(res.get("n_records", 0))
         fields = {"kind": "activity", "size": res["size"], "mtime_ns": res["mtime_ns"],
                   "sha256": res["sha256"], "container": res.get("container", "")}
-        if res.get("not_an_activity"):
+        if res.get("wellness") is not None:
+            self._set_entry(key, status="imported", reason=res["reason"], **{**fields, "kind": "wellness"})
+            self.wellness.replace(key, res["wellness"])
+        elif res.get("not_an_activity"):
             self._set_entry(key, status="not_an_activity", reason=res["reason"],
                             **{**fields, "kind": "other"})
         elif not res["ok"]:
@@ -297,6 +304,7 @@ class ImportRun:
             exports["activity_id"] = [meta_ids.get(i) for i in range(len(exports))]
         # records and laps first (parts, then their index), then the rows that point at them
         self.datasets.write(set(self.acts) if final else None)
+        self.wellness.write()  # before the files index: a kill between reads the files again
         write_tables(self.root, activities=activities_frame(kept_rows),
                      duplicates=frame_from_rows(dup_rows, SUMMARY_ORDER), exports=exports,
                      files=files_frame(self.index))

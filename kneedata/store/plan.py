@@ -35,6 +35,7 @@ from kneedata.io.exports import (
     read_strava_activities,
 )
 from kneedata.io.read import sniff_format
+from kneedata.io.wellness import is_garmin_wellness_json
 from kneedata.store.files_index import (
     Entry,
     children,
@@ -171,11 +172,17 @@ def walk_paths(paths: Iterable[Any], store_dir: str | os.PathLike[str]) -> tuple
 
 
 def classify(name: str, head: bytes) -> str:
-    """``"archive"``, ``"activity"``, ``"strava_csv"`` or ``"other"`` from the name and first bytes."""
+    """``"archive"``, ``"activity"``, ``"wellness"``, ``"strava_csv"`` or ``"other"`` from the name and first bytes.
+
+    ``"wellness"``: a Garmin export's wellness JSON (a worker reads it like an
+    activity file; FIT wellness files are ``"activity"`` until read).
+    """
     if name.lower().endswith(".zip") or head[:4] == b"PK\x03\x04":
         return "archive"
     if activity_suffix(name):
         return "activity"
+    if is_garmin_wellness_json(name):
+        return "wellness"
     if name.lower().endswith(".csv") and is_strava_activities_csv(head):
         return "strava_csv"
     probe = head
@@ -250,7 +257,7 @@ def plan_file(key: str, ctx: PlanContext) -> Iterator[Step]:
     if kind == "archive":
         yield from plan_archive(key, st, ctx)
         return
-    if kind == "activity":
+    if kind in ("activity", "wellness"):
         yield Task(key=key, path=key, data=None, store_dir=ctx.store_dir, fit_engine=ctx.fit_engine,
                    limits=ctx.limits, size=st.st_size, mtime_ns=st.st_mtime_ns)
         return
@@ -296,7 +303,7 @@ def _plan_member(member: ArchiveMember, ctx: PlanContext, *, container: str) -> 
         yield Unchanged(member.key, recurse=False)
         return
     kind = classify(member.name, data[:HEAD_BYTES])
-    if kind == "activity":
+    if kind in ("activity", "wellness"):
         yield Task(key=member.key, path=None, data=data, store_dir=ctx.store_dir, fit_engine=ctx.fit_engine,
                    limits=ctx.limits, size=len(data), mtime_ns=-1, container=container, sha256=sha)
     else:

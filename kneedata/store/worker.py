@@ -24,6 +24,11 @@ from kneedata.errors import FileFormatError, NotAnActivityError
 from kneedata.io.activity import Activity
 from kneedata.io.exports import ZipLimits
 from kneedata.io.read import read_activities_bytes
+from kneedata.io.wellness import (
+    NotWellness,
+    is_garmin_wellness_json,
+    read_wellness_bytes,
+)
 from kneedata.store.dataset import Piece, frame_piece
 from kneedata.store.files_index import hash_bytes, key_basename
 
@@ -147,6 +152,26 @@ def _read(task: Task, raw: bytes, result: dict[str, Any]) -> tuple[list[Activity
     return acts, [str(w.message) for w in caught]
 
 
+def _read_wellness(task: Task, raw: bytes, result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with the wellness items of ``raw`` (unchanged when it holds none)."""
+    try:
+        got = read_wellness_bytes(raw, task.key)
+    except NotWellness:
+        return result
+    except FileFormatError as err:
+        text = str(err)
+        result.update(not_an_activity=False, kind="wellness",
+                      reason=text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text)
+        return result
+    except Exception as err:  # a reader bug must not stop the other files
+        result.update(not_an_activity=False, kind="wellness",
+                      reason=f"wellness reader error ({type(err).__name__}: {err})")
+        return result
+    result.update(ok=True, not_an_activity=False, kind="wellness", wellness=got.items,
+                  reason="; ".join([got.summary, *got.notes]))
+    return result
+
+
 def read_task(task: Task) -> dict[str, Any]:
     """Read one file or member; return its rows, records and laps for the parent to store.
 
@@ -179,9 +204,13 @@ def read_task(task: Task) -> dict[str, Any]:
 
 
 def _read_and_store(task: Task, raw: bytes, result: dict[str, Any], started: float) -> dict[str, Any]:
-    """Read ``raw`` and turn its activities into summary rows and Arrow tables (in ``result``)."""
+    """Read ``raw`` and turn its activities (or its wellness items) into rows and Arrow tables (in ``result``)."""
+    if is_garmin_wellness_json(task.key):
+        return _read_wellness(task, raw, result)
     read = _read(task, raw, result)
     if read is None:
+        if result.get("not_an_activity"):  # a FIT monitoring, sleep or HRV file: wellness
+            return _read_wellness(task, raw, result)
         return result
     acts, caught_text = read
     if not acts:

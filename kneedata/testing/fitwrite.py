@@ -3,7 +3,9 @@
 Writes FIT protocol 2.0 files (14-byte header with header CRC, definition and data
 messages, little-endian, file CRC-16) for the messages a running watch writes:
 ``file_id``, ``device_info``, ``event``, ``record``, ``lap``, ``session`` and
-``activity``. Field numbers, base types, scales and offsets follow the FIT profile
+``activity``, and those of its wellness files (``monitoring_info``,
+``monitoring_hr_data``, ``stress_level``, ``sleep_level``, ``sleep_assessment``,
+``hrv_status_summary``; their enums as integers). Field numbers, base types, scales and offsets follow the FIT profile
 (the same numbers as fitparse's ``profile.py``, SDK 20.8, and fitdecode's profile).
 
 Values are given in *profile units* (the units a FIT decoder returns after applying
@@ -314,6 +316,19 @@ _MESSAGES: dict[str, tuple[int, dict[str, _Field]]] = {
         "num_sessions": _f(1, "uint16"), "type": _e(2, "activity"),
         "event": _e(3, "event"), "event_type": _e(4, "event_type"),
         "local_timestamp": _t(5), "event_group": _f(6, "uint8"),
+    }),
+    # wellness files (monitoring, sleep, HRV status); enums written as their integers
+    "monitoring_info": (103, {"timestamp": _t(253), "local_timestamp": _t(0)}),
+    "monitoring_hr_data": (211, {
+        "timestamp": _t(253), "resting_heart_rate": _f(0, "uint8"),
+        "current_day_resting_heart_rate": _f(1, "uint8"),
+    }),
+    "stress_level": (227, {"stress_level_value": _f(0, "sint16"), "stress_level_time": _t(1)}),
+    "sleep_level": (275, {"timestamp": _t(253), "sleep_level": _f(0, "uint8")}),
+    "sleep_assessment": (346, {"overall_sleep_score": _f(6, "uint8")}),
+    "hrv_status_summary": (370, {
+        "timestamp": _t(253), "weekly_average": _f(0, "uint16", 128),
+        "last_night_average": _f(1, "uint16", 128), "status": _f(6, "uint8"),
     }),
 }  # fmt: skip
 
