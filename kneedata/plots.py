@@ -23,6 +23,10 @@ forest
 experiment
     Daily pain through an A/B experiment, blocks shaded, carry-over days marked,
     block means and adherence per block.
+physio
+    The pain-monitoring view of every run: pain during, after and the next morning
+    against the 5/10 line, the runs that were too much, verdicts per week and the
+    weekly trend.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ __all__ = [
     "experiment",
     "forest",
     "pace_minutes",
+    "physio",
     "shoe_km",
     "timeline",
 ]
@@ -962,3 +967,90 @@ def _adherence_axis(ax: Axes, blocks: pd.DataFrame, spans: pd.DataFrame) -> None
                   "x", color="red", markersize=10, mew=2, label="poor adherence")
     twin.set_ylabel(axis_label(str(blocks["adherence_unit"].iloc[0])))
     twin.legend(loc="upper right", fontsize=8, frameon=False)
+
+
+#: What the pain-monitoring model accepts during a run [0-10] (Thomeé 1997).
+PHYSIO_LINE = 5.0
+_PHYSIO_TIMES = (("pain_during", "during the run", "o"), ("pain_after", "after", "s"),
+                 ("pain_next_morning", "next morning", "^"))
+_VERDICT_COLORS = {"acceptable": 2, "too_much": 3, "unknown": 7}
+
+
+def physio(
+    responses: pd.DataFrame, *, line: float = PHYSIO_LINE, title: str | None = None,
+    figsize: tuple[float, float] = (10, 6.5),
+) -> Axes:
+    """Every run as a physio reads it (the pain-monitoring model).
+
+    Parameters
+    ----------
+    responses
+        :func:`kneedata.run_responses`: ``date``, ``pain_during``, ``pain_after``,
+        ``pain_next_morning`` [0-10] and ``verdict`` (``acceptable``, ``too_much``,
+        ``unknown``) per run; ``pain_before`` is drawn too when present.
+    line
+        The acceptable-pain line drawn across the top panel [0-10].
+    title
+        Title of the top panel (a default naming the runs counted).
+    figsize
+        Size of the figure [in].
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The top panel: pain during, after and the next morning of each run over
+        time, the line at ``line``, runs that were ``too_much`` ringed. Below it
+        (same figure): verdict counts per week (stacked bars) with the weekly median
+        next-morning pain on a second axis (the week-to-week trend).
+    """
+    import matplotlib.pyplot as plt
+
+    _require(responses, ["date", "verdict", *(c for c, _, _ in _PHYSIO_TIMES)],
+             what="run responses", fix="Pass kneedata.run_responses(derived).")
+    colors = _palette()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=figsize, layout="constrained",
+                                      sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    dates = local_days(responses["date"])
+    for i, (column, label, marker) in enumerate(_PHYSIO_TIMES):
+        values = pd.to_numeric(responses[column], errors="coerce").to_numpy(dtype=float)
+        shown = np.isfinite(values)
+        top.scatter(dates[shown], values[shown], s=16, marker=marker, color=colors[i],
+                    alpha=0.75, label=f"{label} ({int(shown.sum())})", zorder=3)
+    too_much = responses["verdict"].astype(str).eq("too_much").to_numpy()
+    if too_much.any():
+        worst = responses.loc[too_much, [c for c, _, _ in _PHYSIO_TIMES]].apply(
+            pd.to_numeric, errors="coerce").max(axis=1).to_numpy(dtype=float)
+        top.scatter(dates[too_much], worst, s=110, facecolors="none",
+                    edgecolors=colors[_VERDICT_COLORS["too_much"]], linewidths=1.5,
+                    label=f"too much ({int(too_much.sum())} runs)", zorder=4)
+    top.axhline(line, color="grey", linestyle="--", linewidth=1, zorder=1)
+    top.annotate(f"{line:g}/10: acceptable during a run", xy=(0.0, line),
+                 xycoords=("axes fraction", "data"), xytext=(4, 3),
+                 textcoords="offset points", fontsize="small", color="0.35")
+    top.set_ylim(-0.3, 10.3)
+    top.set_ylabel(axis_label("pain_0_10"))
+    top.legend(loc="upper right", fontsize="small", ncols=2)
+    top.set_title(title or f"Pain around each run ({len(responses)} runs)")
+
+    week = dates.to_period("W-SUN").start_time
+    counts = (pd.crosstab(week, responses["verdict"].astype(str).to_numpy())
+              .reindex(columns=list(_VERDICT_COLORS), fill_value=0))
+    bottom_edge = np.zeros(len(counts))
+    for verdict, color in _VERDICT_COLORS.items():
+        values = counts[verdict].to_numpy(dtype=float)
+        bottom.bar(counts.index, values, width=6, bottom=bottom_edge, align="edge",
+                   color=colors[color], label=verdict.replace("_", " "))
+        bottom_edge += values
+    bottom.set_ylabel("runs per week")
+    bottom.legend(loc="upper left", fontsize="small", ncols=3)
+    morning = pd.Series(pd.to_numeric(responses["pain_next_morning"], errors="coerce")
+                        .to_numpy(dtype=float), index=week).groupby(level=0).median()
+    trend = bottom.twinx()
+    trend.plot(pd.DatetimeIndex(morning.index).shift(3, freq="D"), morning.to_numpy(), color="0.2",
+               linewidth=1.2, marker=".", label="weekly median next-morning pain")
+    trend.set_ylim(0, 10)
+    trend.set_ylabel("next-morning pain (0-10)")
+    trend.legend(loc="upper right", fontsize="small")
+    bottom.set_title("Verdicts per week and the week-to-week trend", fontsize="small",
+                     loc="left")
+    return top
