@@ -371,7 +371,7 @@ def draw(view: PhysioView | None, folder: Path, save: Callable[[Any, Path], str]
 
     if view is None or view.responses is None or not len(view.responses):
         return {}
-    ax = plots.physio(view.responses)
+    ax = plots.physio(view.responses, weekly=view.weekly)
     folder.mkdir(parents=True, exist_ok=True)
     return {"physio": save(ax.get_figure(root=True), folder / "physio.png")}
 

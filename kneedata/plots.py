@@ -977,7 +977,8 @@ _VERDICT_COLORS = {"acceptable": 2, "too_much": 3, "unknown": 7}
 
 
 def physio(
-    responses: pd.DataFrame, *, line: float = PHYSIO_LINE, title: str | None = None,
+    responses: pd.DataFrame, *, weekly: pd.DataFrame | None = None,
+    line: float = PHYSIO_LINE, title: str | None = None,
     figsize: tuple[float, float] = (10, 6.5),
 ) -> Axes:
     """Every run as a physio reads it (the pain-monitoring model).
@@ -987,7 +988,13 @@ def physio(
     responses
         :func:`kneedata.run_responses`: ``date``, ``pain_during``, ``pain_after``,
         ``pain_next_morning`` [0-10] and ``verdict`` (``acceptable``, ``too_much``,
-        ``unknown``) per run; ``pain_before`` is drawn too when present.
+        ``unknown``) per run.
+    weekly
+        :func:`kneedata.weekly_pain` (``week_start``, ``n_acceptable``,
+        ``n_too_much``, ``n_unknown``, ``morning_pain_0_10``): the bottom panel's
+        verdict counts and the weekly mean waking score (every morning, not only
+        after runs). Without it both come from ``responses`` (the trend is then the
+        median next-morning score after runs).
     line
         The acceptable-pain line drawn across the top panel [0-10].
     title
@@ -1032,9 +1039,23 @@ def physio(
     top.legend(loc="upper right", fontsize="small", ncols=2)
     top.set_title(title or f"Pain around each run ({len(responses)} runs)")
 
-    week = dates.to_period("W-SUN").start_time
-    counts = (pd.crosstab(week, responses["verdict"].astype(str).to_numpy())
-              .reindex(columns=list(_VERDICT_COLORS), fill_value=0))
+    if weekly is None:
+        week = dates.to_period("W-SUN").start_time
+        counts = (pd.crosstab(week, responses["verdict"].astype(str).to_numpy())
+                  .reindex(columns=list(_VERDICT_COLORS), fill_value=0))
+        level = pd.Series(pd.to_numeric(responses["pain_next_morning"], errors="coerce")
+                          .to_numpy(dtype=float), index=week).groupby(level=0).median()
+        level_label = "weekly median next-morning pain after runs"
+    else:
+        _require(weekly, ["week_start", "n_acceptable", "n_too_much", "n_unknown",
+                          "morning_pain_0_10"], what="weekly pain",
+                 fix="Pass kneedata.weekly_pain(derived).")
+        index = local_days(weekly["week_start"])
+        counts = pd.DataFrame({v: pd.to_numeric(weekly[f"n_{v}"], errors="coerce")
+                               .fillna(0).to_numpy() for v in _VERDICT_COLORS}, index=index)
+        level = pd.Series(pd.to_numeric(weekly["morning_pain_0_10"], errors="coerce")
+                          .to_numpy(dtype=float), index=index)
+        level_label = "weekly mean waking pain"
     bottom_edge = np.zeros(len(counts))
     for verdict, color in _VERDICT_COLORS.items():
         values = counts[verdict].to_numpy(dtype=float)
@@ -1043,13 +1064,11 @@ def physio(
         bottom_edge += values
     bottom.set_ylabel("runs per week")
     bottom.legend(loc="upper left", fontsize="small", ncols=3)
-    morning = pd.Series(pd.to_numeric(responses["pain_next_morning"], errors="coerce")
-                        .to_numpy(dtype=float), index=week).groupby(level=0).median()
     trend = bottom.twinx()
-    trend.plot(pd.DatetimeIndex(morning.index).shift(3, freq="D"), morning.to_numpy(), color="0.2",
-               linewidth=1.2, marker=".", label="weekly median next-morning pain")
+    trend.plot(pd.DatetimeIndex(level.index).shift(3, freq="D"), level.to_numpy(),
+               color="0.2", linewidth=1.2, marker=".", label=level_label)
     trend.set_ylim(0, 10)
-    trend.set_ylabel("next-morning pain (0-10)")
+    trend.set_ylabel("waking pain (0-10)")
     trend.legend(loc="upper right", fontsize="small")
     bottom.set_title("Verdicts per week and the week-to-week trend", fontsize="small",
                      loc="left")

@@ -126,3 +126,14 @@ def test_diary_shape_of_a_persistent_runner(tmp_path):
                                        runner.write_diary(tmp_path / "d.csv")))
     assert shape.kind == "persistent" and shape.pain_day_share > physio.PERSISTENT_SHARE
     assert "leads with which runs left your knee worse the next morning" in shape.reason
+
+
+def test_physio_plot_takes_the_weekly_table(responses):
+    weekly = pd.DataFrame({"week_start": pd.to_datetime(["2025-03-03", "2025-03-10"]),
+                           "n_acceptable": [2, 1], "n_too_much": [1, 0], "n_unknown": [0, 1],
+                           "morning_pain_0_10": [2.5, 3.5]})
+    ax = plots.physio(responses, weekly=weekly)
+    bottom = ax.figure.axes[1]
+    assert [p.get_height() for p in bottom.patches] == [2, 1, 1, 0, 0, 1]
+    trend = ax.figure.axes[2].get_lines()[0]
+    assert list(trend.get_ydata()) == [2.5, 3.5]
