@@ -35,6 +35,7 @@ __all__ = [
     "DiaryShape",
     "PhysioView",
     "analyse",
+    "analyse_report",
     "diary_shape",
     "finding_rows",
     "lead_html",
@@ -49,6 +50,8 @@ PERSISTENT_SHARE = 0.4
 #: Runs with a pre-run and a next-morning score needed before the run-response answer
 #: is shown beside the onset analysis of an episodic diary.
 MIN_SCORED_RUNS = 30
+#: The physio view lists at most this many too-much runs (the most recent).
+MAX_RUNS_LISTED = 15
 #: The run-response p-value (Benjamini-Hochberg adjusted) below which a term is stated
 #: as an association (the same rule as the onset analysis' findings).
 FINDING_ALPHA = 0.05
@@ -109,16 +112,16 @@ def diary_shape(derived: Any) -> DiaryShape:
     episodes = getattr(derived, "episodes", None)
     n_ep = 0 if episodes is None else len(episodes)
     share = n_pain / n_days if n_days else 0.0
-    pain_words = (f"your knee hurt ({threshold:g}/10 or more) on {_share(share)} of the "
-                  f"{n_days} days in your diary")
+    days = f"{_share(share)} of the {n_days} days in your diary"
     if share >= PERSISTENT_SHARE:
-        reason = (f"Because {pain_words} ({_episodes(n_ep)}), this report leads with which "
-                  "runs left your knee worse the next morning, rather than with what came "
-                  "before separate episodes of pain.")
+        reason = (f"Because your knee hurt ({threshold:g}/10 or more) on {days} and the diary "
+                  f"holds only {_episodes(n_ep)}, this report leads with which runs left your "
+                  "knee worse the next morning, rather than with what came before separate "
+                  "episodes of pain.")
         return DiaryShape("persistent", n_days, n_pain, n_ep, threshold, reason)
     reason = (f"Because your diary shows {_episodes(n_ep)} with pain-free stretches between "
-              f"them ({pain_words}), this report leads with what came before an episode "
-              "started.")
+              f"them (pain of {threshold:g}/10 or more on {days}), this report leads with "
+              "what came before an episode started.")
     return DiaryShape("episodic", n_days, n_pain, n_ep, threshold, reason)
 
 
@@ -132,32 +135,24 @@ def _episodes(n: int) -> str:
 
 # --- run-response terms in a runner's words ---------------------------------------------
 
-#: Term (or exposure) -> how a runner says it. Flags: "the morning after {what}";
-#: continuous terms: "for {what}". Unknown terms fall back to their name.
+#: How a runner says the terms whose words differ from the model's own
+#: (:data:`kneedata.run_response.EXPOSURES`): ``(kind, what)``; flags read "the
+#: morning after {what}", numbers "for each {what}".
 PLAIN_RUN_TERMS: dict[str, tuple[str, str]] = {
     "spike_large": ("flag", "a run more than twice your longest of the month"),
-    "spike": ("flag", "a run more than twice your longest of the month"),
-    "trail": ("flag", "a trail run"),
-    "treadmill": ("flag", "a treadmill run"),
-    "new_shoe": ("flag", "a run in a new pair of shoes"),
-    "high_km_shoe": ("flag", "a run in shoes with many kilometres on them"),
-    "shoe_new": ("flag", "a run in a new pair of shoes"),
-    "shoe_high_km": ("flag", "a run in shoes with many kilometres on them"),
-    "descent_100m": ("per", "each 100 m more descent in a run"),
-    "descent_per_100m": ("per", "each 100 m more descent in a run"),
-    "distance_vs_usual": ("per", "each time a run was longer than your usual by its own length"),
-    "cadence_deviation_pct": ("per", "each 1 % higher cadence than usual at the same speed"),
 }
 
 
 def _plain(term: str) -> tuple[str, str]:
+    from kneedata.run_response import EXPOSURES
+
     key = str(term)
     if key in PLAIN_RUN_TERMS:
         return PLAIN_RUN_TERMS[key]
-    for name, value in PLAIN_RUN_TERMS.items():
-        if key.startswith(name):
-            return value
-    return ("per", f"each unit of {key.replace('_', ' ')}")
+    if key in EXPOSURES:
+        exposure = EXPOSURES[key]
+        return (exposure.kind, exposure.words if exposure.kind == "flag" else exposure.per)
+    return ("number", f"unit of {key.replace('_', ' ')}")
 
 
 def _points(x: float) -> str:
@@ -195,8 +190,7 @@ def run_response_sentence(row: pd.Series, *, finding: bool | None = None) -> str
     runs = f" ({int(n_runs)} scored runs)" if pd.notna(n_runs) else ""
     if not bool(row.get("estimable", False)):
         status = str(row.get("status", "")).replace("_", " ") or "not estimable"
-        lead = f"The morning after {what}" if kind == "flag" else f"For {what}"
-        return f"{lead}: the data cannot estimate this yet ({status}){runs}."
+        return f"{_lead(kind, what)}: the data cannot estimate this yet ({status}){runs}."
     est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
     interval = f"({_signed(lo)} to {_signed(hi)})"
     if finding is None:
@@ -206,14 +200,18 @@ def run_response_sentence(row: pd.Series, *, finding: bool | None = None) -> str
         if kind == "flag":
             return (f"The morning after {what}, your knee was about {_points(est)} points "
                     f"{word} {interval} than after your other runs{runs}.")
-        return (f"For {what}, your knee was about {_points(est)} points {word} the next "
-                f"morning {interval}{runs}.")
-    lead = f"The morning after {what}" if kind == "flag" else f"For {what}"
+        return (f"For each {what} in a run, your knee was about {_points(est)} points "
+                f"{word} the next morning {interval}{runs}.")
+    lead = _lead(kind, what)
     if is_finding(row):  # clear, but not the lead: numbers without a verdict
         return (f"{lead}: {_signed(est)} points the next morning {interval}; a second look "
                 f"beside the main answer, not a finding of its own{runs}.")
     return (f"{lead}: no clear difference the next morning: {_signed(est)} points "
             f"{interval}, an interval that includes no change{runs}.")
+
+
+def _lead(kind: str, what: str) -> str:
+    return f"The morning after {what}" if kind == "flag" else f"For each {what} in a run"
 
 
 def _signed(x: float) -> str:
@@ -281,6 +279,7 @@ class PhysioView:
 def analyse(derived: Any) -> PhysioView:
     """The diary's shape, the run responses, the weekly trend and the run-response model."""
     from kneedata.responses import run_responses, weekly_pain
+    from kneedata.run_response import run_response_model
 
     shape = diary_shape(derived)
     view = PhysioView(shape=shape, lead="run_response" if shape.kind == "persistent" else "onset")
@@ -292,14 +291,21 @@ def analyse(derived: Any) -> PhysioView:
         view.responses = run_responses(derived)
         view.weekly = weekly_pain(derived)
         try:
-            from kneedata.models import run_response_model
-
             view.model = run_response_model(derived)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
             view.errors.append(f"run-response model not fitted: {err}")
     if view.model is None:
         view.lead = "onset"
     return view
+
+
+def analyse_report(derived: Any) -> tuple[PhysioView, pd.DataFrame | None]:
+    """What the report needs: :func:`analyse` and the finding rows of the run-response
+    answer it shows (``None`` when it shows none)."""
+    view = analyse(derived)
+    rows = (finding_rows(view.model, lead=view.lead == "run_response")
+            if view.show_run_response else None)
+    return view, rows
 
 
 def model_csv_table(view: PhysioView | None) -> pd.DataFrame:
@@ -391,6 +397,10 @@ def section_html(view: PhysioView | None, image_html: str = "") -> str:
               "not known (no score during, after or the next morning)."),
            image_html]
     too_much = r[r["verdict"].astype(str) == "too_much"]
+    if len(too_much) > MAX_RUNS_LISTED:
+        out.append(_p(f"The {MAX_RUNS_LISTED} most recent of the {len(too_much)} runs that were "
+                      "too much:"))
+        too_much = too_much.tail(MAX_RUNS_LISTED)
     if len(too_much):
         cols = [c for c in ("date", "activity_id", "pain_before", "pain_during", "pain_after",
                             "pain_next_morning", "change_24h") if c in too_much.columns]

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kneedata import physio
 from kneedata.errors import DataQualityWarning, KneedataError
 from kneedata.findings import (
     FINDING_COLUMNS,
@@ -111,6 +112,7 @@ class ReportTables:
     data_warnings: list[str] = field(default_factory=list)
     experiment: Any = None
     findings: pd.DataFrame | None = None  # kneedata.report_findings: every statement made
+    physio: Any = None  # kneedata.physio.PhysioView: the lead by the diary's shape, run responses
     run_response: pd.DataFrame | None = None  # finding rows of the run-response model
 
 
@@ -785,12 +787,13 @@ def _html(t: ReportTables, images: dict[str, str]) -> str:
            "from your own files; nothing leaves your computer.", "small"),
         _p("Associations in one person's records, not causes and not medical advice.",
            "caveat"),
-        _section_primary(t, images),
+        physio.lead_html(t.physio, _section_primary(t, images)),
         _section_import(t),
         _section_load(t, images),
         _section_form(t, images),
         _section_shoes(t, images),
         _section_models(t, images),
+        physio.section_html(t.physio, _img(images, "physio", "pain around each run")),
         _section_experiment(t, images),
     ])
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -849,7 +852,9 @@ def write_report(
         analysis, :func:`kneedata.primary_analysis`), ``model_case_crossover.csv``
         and ``model_daily.csv`` (columns of :data:`kneedata.models.TABLE_COLUMNS`,
         ``estimable`` and ``status`` included; header only when the model could
-        not be fitted).
+        not be fitted), ``model_run_response.csv`` (:func:`kneedata.run_response_model`,
+        or one row saying why it was not fitted). Which answer leads is chosen by the
+        diary's shape (:func:`kneedata.physio.diary_shape`).
 
     Raises
     ------
@@ -873,6 +878,8 @@ def write_report(
         say("fitting the main analysis")
         tables.primary, tables.detectable, errors, tables.primary_status = fit_primary(tables.frame)
         tables.model_errors = errors + tables.model_errors
+        say("run responses: which runs left the knee worse the next morning")
+        tables.physio, tables.run_response = physio.analyse_report(tables.derived)
         tables.findings = findings_table(ReportFits(
             primary=tables.primary, case_crossover=tables.case_crossover,
             case_crossover_ml=tables.case_crossover_ml, daily_model=tables.daily_model,
@@ -881,6 +888,8 @@ def write_report(
         tables.experiment = _analyse_experiment(experiment, store, tables, say)
     out_dir.mkdir(parents=True, exist_ok=True)
     images = _draw_figures(tables, out_dir / "figures", say, pace=pace)
+    images.update(physio.draw(tables.physio, out_dir / "figures", _save))
+    physio.model_csv_table(tables.physio).to_csv(out_dir / "model_run_response.csv", index=False)
     for name, result in (("model_primary.csv", tables.primary),
                          ("model_case_crossover.csv", tables.case_crossover),
                          ("model_daily.csv", tables.daily_model)):

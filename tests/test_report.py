@@ -94,17 +94,20 @@ def test_report_is_one_self_contained_file(full_report):
         assert base64.b64decode(s.split(",", 1)[1])[:8] == PNG_MAGIC
     assert not re.search(r'<(link|script)[^>]+(href|src)=', text)
     # the five figure kinds plus the daily-model forest (timeline, load, cadence,
-    # shoes, case-crossover, daily model)
-    assert len(sources) == 6
+    # shoes, case-crossover, daily model) and the physio view of the runs
+    assert len(sources) == 7
 
 
 def test_report_figures_and_csv(full_report):
     path, _ = full_report
     figures = sorted(p.name for p in (path.parent / "figures").glob("*.png"))
     assert figures == ["acute_chronic.png", "cadence_speed.png", "forest.png",
-                       "forest_daily.png", "shoe_km.png", "timeline.png"]
+                       "forest_daily.png", "physio.png", "shoe_km.png", "timeline.png"]
     for png in (path.parent / "figures").glob("*.png"):
         assert png.read_bytes()[:8] == PNG_MAGIC
+    table = pd.read_csv(path.parent / "model_run_response.csv")
+    assert {"term", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "n_runs",
+            "estimable", "status"} <= set(table.columns) and len(table) >= 1
     table = pd.read_csv(path.parent / "model_case_crossover.csv")
     assert list(table.columns) == list(TABLE_COLUMNS)
     # the report's case-crossover exposures that this runner has: spikes, strength log
