@@ -5,8 +5,9 @@ unconditional logistic model, pseudo-strata for the conditional ones). Here the
 same estimate is computed the long way: ``l(b) + sum_j [b_j - 2 log(1 + e^(b_j))]``
 over the exposure terms only (never the intercept or calendar terms), maximised by
 scipy on the rows the model says it used. The reference log-likelihoods are
-written out below (plain and conditional logistic, conditional Poisson) and never
-call the code under test.
+written out below (plain and conditional logistic, conditional Poisson, which is
+also the Breslow partial likelihood of the Cox model's unit-interval risk sets) and
+never call the code under test.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scipy import optimize
 from scipy.special import expit, log1p, logsumexp
 
 import kneedata as kd
+from kneedata.models.cox import _fit_cox
 from kneedata.models.engines import (
     _fit_binomial,
     _fit_conditional,
@@ -260,3 +262,44 @@ def test_one_pseudo_stratum_pair_is_the_log_f_density():
     model = ConditionalLogit(ya, Xa, groups=ga)
     for b in (-2.0, 0.0, 0.7, 3.0):
         assert model.loglike(np.array([b])) == pytest.approx(b - 2 * log1p(np.exp(b)), abs=1e-12)
+
+
+# ------------------------------------------------------------------ recurrent Cox
+def _risk_sets(strata: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Unit intervals: the risk set of event time k in a stratum is its rows with stop == k."""
+    return pd.factorize(pd.MultiIndex.from_arrays([strata, stop]))[0]
+
+
+def test_recurrent_cox_is_the_penalised_partial_likelihood_maximum():
+    # Breslow ties: each risk set contributes sum_events x b - d log sum_risk e^(x b),
+    # the conditional Poisson likelihood of the risk sets
+    frame = runner_frame(6)
+    result = _quiet(kd.recurrent_cox, frame, ["a", "n_b"], agg=AGG, penalty="logF",
+                    ties="breslow")
+    used = result.settings["terms_used"]
+    d = result.design
+    sets = _risk_sets(d["stratum"].to_numpy(), d["stop"].to_numpy())
+    status = d["status"].to_numpy(dtype=float)
+    keep = np.bincount(sets, weights=status)[sets] > 0
+    assert result.settings["n_rows_in_risk_sets"] == int(keep.sum())
+    ref = ref_conditional_poisson(status[keep], d.loc[keep, used].to_numpy(dtype=float),
+                                  sets[keep])
+    np.testing.assert_allclose(_log_ratios(result, used), ref, atol=TOL)
+
+
+def test_cox_pseudo_strata_stay_apart_from_the_last_real_stratum():
+    # events at time 1 in the highest real stratum: a pseudo-stratum (also at time 1)
+    # given that stratum's number would join its risk set
+    rng = np.random.default_rng(13)
+    n = 300
+    strata = rng.integers(0, 3, n)
+    stop = rng.integers(1, 6, n).astype(float)
+    X = np.column_stack([rng.random(n) < 0.3, rng.normal(size=n)]).astype(float)
+    status = (rng.random(n) < 0.15 * np.exp(0.8 * X[:, 0])).astype(float)
+    status[np.flatnonzero((strata == 2) & (stop == 1))[:2]] = 1.0
+    fit = _quiet(_fit_cox, X, stop, status, strata, np.zeros(n, np.int64), names=["x1", "x2"],
+                 ties="breslow", penalty="logF", clustered=False)
+    sets = _risk_sets(strata, stop)
+    keep = np.bincount(sets, weights=status)[sets] > 0
+    ref = ref_conditional_poisson(status[keep], X[keep], sets[keep])
+    np.testing.assert_allclose(fit.params, ref, atol=TOL)
