@@ -1,8 +1,9 @@
 """Impossible values (kneedata.io.plausible): real files mutated, and hand-built samples.
 
 The mutations write into the real files of ``../shared/real_data`` (through the
-``real_data`` fixture) with a FIT walker written here from the FIT protocol (it
-imports nothing of the reader) and plain text edits of GPX/TCX. Each impossible
+``real_data`` fixture) with the fuzz harness's FIT walker, written from the FIT
+protocol (it imports nothing of the reader; its CRC is checked against
+kneedata.testing.fitwrite's here) and plain text edits of GPX/TCX. Each impossible
 value must be left out with a note naming the file, the field, the value and the
 limit, and the activity marked incomplete; the rest of the file is read as before.
 """
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,9 @@ from kneedata.io.activity import build_activity
 from kneedata.io.plausible import RECORD_LIMITS, SPEED_LIMITS_M_S
 from kneedata.io.read import read_activities, read_activities_bytes
 from kneedata.testing.fitwrite import fit_crc
+
+sys.path.insert(0, str(Path(__file__).with_name("fuzz_harness.py").parent))
+from fuzz_harness import fit_fields, set_fit_field
 
 FIT_RUN = "2019-09-07-11-22-19.fit"  # fenix 5 plus, running, 13.3 km, cadence, 1 session
 SESSION, RECORD = 18, 20
@@ -36,53 +40,6 @@ def _read(data: bytes, name: str):
 
 def _plausibility_notes(act) -> list[str]:
     return [n for n in act.warnings if "kneedata.io.plausible" in n]
-
-
-# --------------------------------------------------------------------------------
-# a FIT walker from the protocol: where each field of each data message is
-
-
-def fit_fields(data: bytes) -> Iterator[tuple[int, int, int, int, int]]:
-    """(global message number, field number, byte offset, size, architecture) of every field."""
-    pos = data[0]
-    end = pos + int.from_bytes(data[4:8], "little")
-    defs: dict[int, tuple[int, int, list[tuple[int, int]], int]] = {}
-    while pos < end:
-        head = data[pos]
-        pos += 1
-        if head & 0x80:  # compressed timestamp header: a data message
-            local, definition = (head >> 5) & 0x3, False
-        else:
-            local, definition = head & 0x0F, bool(head & 0x40)
-        if definition:
-            arch = data[pos + 1]
-            number = int.from_bytes(data[pos + 2:pos + 4], "big" if arch else "little")
-            n_fields = data[pos + 4]
-            pos += 5
-            fields = [(data[pos + 3 * i], data[pos + 3 * i + 1]) for i in range(n_fields)]
-            pos += 3 * n_fields
-            dev = 0
-            if head & 0x20:
-                n_dev = data[pos]
-                dev = sum(data[pos + 1 + 3 * i + 1] for i in range(n_dev))
-                pos += 1 + 3 * n_dev
-            defs[local] = (number, arch, fields, dev)
-            continue
-        number, arch, fields, dev = defs[local]
-        for field_num, size in fields:
-            yield number, field_num, pos, size, arch
-            pos += size
-        pos += dev
-
-
-def set_fit_field(data: bytes, message: int, field: int, raw: int, *, which: int = 0) -> bytes:
-    """``data`` with field ``field`` of the ``which``-th ``message`` set to ``raw``; CRC fixed."""
-    hits = [(pos, size, arch) for m, f, pos, size, arch in fit_fields(data) if m == message and f == field]
-    pos, size, arch = hits[which]
-    buf = bytearray(data)
-    buf[pos:pos + size] = raw.to_bytes(size, "big" if arch else "little")
-    buf[-2:] = fit_crc(bytes(buf[:-2])).to_bytes(2, "little")
-    return bytes(buf)
 
 
 def test_fit_walker_finds_the_session_distance(real_data):
