@@ -61,8 +61,8 @@ _LAZY = {
     "run_responses": "kneedata.responses",
     "weekly_pain": "kneedata.responses",
     "run_features": "kneedata.responses",
-    "run_response_model": "kneedata.run_response",
-    "detectable_flare": "kneedata.run_response",
+    "run_response_model": "kneedata.models.run_response",
+    "detectable_flare": "kneedata.models.run_response",
     "simulate_runner_days": "kneedata.simulate",
     "simulate_cohort": "kneedata.simulate",
     # the runner's own experiment

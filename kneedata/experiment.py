@@ -835,7 +835,7 @@ def analyse_experiment(schedule: Any, diary: Any, *, store: Any = None,
     advice.
     """
     from kneedata.io.diary import read_pain_diary
-    from kneedata.models import ModelResult
+    from kneedata.models.results import ModelResult
 
     schedule = _as_schedule(schedule)
     diary = read_pain_diary(diary) if not isinstance(diary, pd.DataFrame) else diary

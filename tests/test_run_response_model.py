@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import kneedata as kd
-from kneedata.run_response import (
+from kneedata.models.run_response import (
     RUN_RESPONSE_COLUMNS,
     RUN_RESPONSE_STATUSES,
     RunResponseResult,
@@ -185,7 +185,7 @@ def test_too_few_scored_runs_estimate_nothing():
 
 def test_detectable_flare_matches_a_simulation_of_the_fitted_model(null):
     from kneedata.experiment import _fast_fit
-    from kneedata.run_response import _matrix
+    from kneedata.models.run_response import _matrix
 
     model = null[1][0]
     acts, diary, _ = persistent_runner(SEEDS[1], flare=0.0, spike_on_good_days=True,

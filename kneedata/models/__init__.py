@@ -49,7 +49,9 @@ Modules
 one module per model family (:mod:`~kneedata.models.case_crossover`,
 :mod:`~kneedata.models.daily`, :mod:`~kneedata.models.case_series`,
 :mod:`~kneedata.models.cox`), :mod:`~kneedata.models.primary` and
-:mod:`~kneedata.models.power` (detectable odds ratio). Every public name is
+:mod:`~kneedata.models.power` (detectable odds ratio) and
+:mod:`~kneedata.models.run_response` (next-morning pain after each run, for a runner
+whose pain seldom goes away; ``docs/run-response.md``). Every public name is
 importable from here.
 """
 
@@ -72,6 +74,11 @@ from kneedata.models.results import (
     ModelFitError,
     ModelResult,
 )
+from kneedata.models.run_response import (
+    RunResponseResult,
+    detectable_flare,
+    run_response_model,
+)
 
 __all__ = [
     "CAVEAT",
@@ -84,12 +91,15 @@ __all__ = [
     "ModelResult",
     "RATIO_KINDS",
     "REFERENT_SCHEMES",
+    "RunResponseResult",
     "STATUSES",
     "TABLE_COLUMNS",
     "case_crossover",
     "case_series",
     "daily_model",
+    "detectable_flare",
     "detectable_odds_ratio",
     "primary_analysis",
     "recurrent_cox",
+    "run_response_model",
 ]
