@@ -84,6 +84,30 @@ def test_time_limit_holds_in_worker_processes(tmp_path, real_data):
     assert {r["status"] for r in report.rows} == {"imported"}
 
 
+def test_memory_limit_holds_in_worker_processes(tmp_path, real_data):
+    # reading a 3.5 MB TCX takes ~20 MB more than a worker holds; the limit is 8 MiB
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    shutil.copy(real_data / "tcx" / "6782987395.tcx", folder / "big.tcx")
+    shutil.copy(real_data / "gpx" / "run.gpx", folder / "run.gpx")
+    limits = ZipLimits(max_file_memory_bytes=8 * 2**20)
+    report = Store(tmp_path / "s", limits=limits).import_paths([folder], workers=2, progress=False)
+    rows = _rows(report)
+    assert set(rows) == {"big.tcx", "run.gpx"}
+    assert rows["big.tcx"]["status"] == "failed"
+    assert "'big.tcx' needed more than the per-file memory limit of 8 MiB" in rows["big.tcx"]["reason"]
+
+
+def test_memory_limit_is_never_set_in_the_importing_process():
+    import resource
+
+    from kneedata.store.worker import memory_limit
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with memory_limit(2**20) as armed:
+        assert not armed and resource.getrlimit(resource.RLIMIT_AS) == before
+
+
 # --------------------------------------------------------------------------------
 # one expansion budget across every nesting level of an archive
 

@@ -95,6 +95,13 @@ class ZipLimits:
         ``None`` or 0: no limit. Enforced with ``SIGALRM`` where the reading runs in
         a process's main thread (the import itself, its worker processes); not on
         Windows, and not in the threads of an executor.
+    max_file_memory_bytes
+        Most memory one file or member may take while it is read [bytes], over what
+        the worker process held before; a file over it is ``failed`` with the limit
+        named and the import goes on. A GPX/TCX parse takes about 15 times the
+        file's size, so the default 4 GiB reads a GPX of ~250 MB. ``None`` or 0: no
+        limit. Enforced (``RLIMIT_AS``, Linux) only in the import's worker processes,
+        never in the importing process itself (``workers=1``) or an executor's threads.
     """
 
     max_member_bytes: int = 512 * 2**20
@@ -103,6 +110,7 @@ class ZipLimits:
     max_depth: int = 3
     max_nested_bytes: int = 32 * 2**30
     max_file_seconds: float | None = 300.0
+    max_file_memory_bytes: int | None = 4 * 2**30
 
 
 class LimitExceeded(ValueError):

@@ -94,6 +94,55 @@ def time_limit(seconds: float | None) -> Iterator[bool]:
                              old_interval)
 
 
+def _vm_bytes() -> int | None:
+    """This process's virtual memory size (Linux ``/proc``), None where unknown."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    line = next((ln for ln in status.splitlines() if ln.startswith("VmSize:")), None)
+    return int(line.split()[1]) * 1024 if line else None
+
+
+@contextlib.contextmanager
+def memory_limit(nbytes: int | None) -> Iterator[bool]:
+    """Let this process map at most ``nbytes`` more while the block runs (``MemoryError`` beyond).
+
+    Only in a worker process's main thread on Linux (``RLIMIT_AS``): the limit is
+    the whole process's, so it is never set in the importing process or beside other
+    threads' tasks. Yields whether it is armed; the previous limit is restored.
+    """
+    import multiprocessing
+
+    vm = _vm_bytes() if nbytes and nbytes > 0 else None
+    armed = bool(vm is not None and multiprocessing.parent_process() is not None
+                 and threading.current_thread() is threading.main_thread())
+    if not armed:
+        yield False
+        return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(vm or 0) + int(nbytes or 0)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft != resource.RLIM_INFINITY:
+        limit = min(limit, soft)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield True
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def memory_limit_reason(key: str, nbytes: int) -> str:
+    """Report reason of a file stopped at the memory limit."""
+    return (f"reading {key_basename(key)!r} needed more than the per-file memory limit of "
+            f"{nbytes / 2**20:,.0f} MiB, so it was stopped and the other files were imported; if it is "
+            "a genuine (very large) file, raise the limit (ZipLimits(max_file_memory_bytes=...)) and "
+            "import it again with --force")
+
+
 def time_limit_reason(key: str, seconds: float) -> str:
     """Report reason of a file stopped at the time limit."""
     return (f"reading {key_basename(key)!r} took longer than the per-file time limit of {seconds:g} s, "
@@ -146,6 +195,8 @@ def _read(task: Task, raw: bytes, result: dict[str, Any]) -> tuple[list[Activity
             result["reason"] = text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text
             result["not_an_activity"] = isinstance(err, NotAnActivityError)
             return None
+        except MemoryError:
+            raise  # the per-file memory limit: reported by read_task
         except Exception as err:  # a reader bug must not stop the other files
             result["reason"] = f"reader error ({type(err).__name__}: {err})"
             return None
@@ -193,14 +244,17 @@ def read_task(task: Task) -> dict[str, Any]:
     result["sha256"] = task.sha256 if task.data is not None and task.sha256 else hash_bytes(raw)
     result["size"] = len(raw) if task.data is not None else task.size
     seconds = task.limits.max_file_seconds if task.limits is not None else None
+    nbytes = task.limits.max_file_memory_bytes if task.limits is not None else None
     try:
-        with time_limit(seconds):
+        with time_limit(seconds), memory_limit(nbytes):
             return _read_and_store(task, raw, result, started)
     except FileTimeLimit:
-        result.update(ok=False, activities=[], pieces=[], n_records=0,
-                      reason=time_limit_reason(task.key, float(seconds or 0)))
-        result.pop("not_an_activity", None)
-        return result
+        reason = time_limit_reason(task.key, float(seconds or 0))
+    except MemoryError:
+        reason = memory_limit_reason(task.key, int(nbytes or 0))
+    result.update(ok=False, activities=[], pieces=[], n_records=0, reason=reason)
+    result.pop("not_an_activity", None)
+    return result
 
 
 def _read_and_store(task: Task, raw: bytes, result: dict[str, Any], started: float) -> dict[str, Any]:
@@ -220,6 +274,8 @@ def _read_and_store(task: Task, raw: bytes, result: dict[str, Any], started: flo
     for act in acts:
         try:
             summary, tables = _store_activity(act, task.key, caught_text)
+        except MemoryError:
+            raise
         except Exception as err:
             aid = act.summary.get("activity_id")
             result["reason"] = f"cannot store the records of {aid} ({type(err).__name__}: {err})"
