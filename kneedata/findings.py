@@ -39,6 +39,7 @@ __all__ = [
     "ReportFits",
     "fit_by_coverage",
     "fit_report_models",
+    "is_finding",
     "report_findings",
 ]
 
@@ -343,7 +344,8 @@ def fit_report_models(frame: pd.DataFrame) -> ReportFits:
 # --- the statements -----------------------------------------------------------------
 
 
-def _is_finding(row: pd.Series) -> bool:
+def is_finding(row: pd.Series) -> bool:
+    """The rule: a lead row is a finding when estimable, BH-adjusted p < 0.05 and its CI excludes 1."""
     lo, hi, p = float(row["ci_low"]), float(row["ci_high"]), float(row["p_adjusted"])
     return bool(row["estimable"]) and np.isfinite(p) and p < FINDING_ALPHA and (lo > 1 or hi < 1)
 
@@ -412,7 +414,7 @@ def findings_table(fits: ReportFits, *, window_days: int = HAZARD_DAYS) -> pd.Da
     lead_rows: dict[str, pd.Series] = {}
     if fits.primary is not None:
         for _, row in fits.primary.table.iterrows():
-            finding = _is_finding(row)
+            finding = is_finding(row)
             lead_rows[str(row["exposure"])] = row
             rows.append(_row("primary_analysis", row, finding=finding, agrees=pd.NA,
                              statement=_lead_statement(row, finding, window_days)))

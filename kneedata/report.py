@@ -41,12 +41,12 @@ from kneedata import physio
 from kneedata.errors import DataQualityWarning, KneedataError
 from kneedata.findings import (
     FINDING_COLUMNS,
-    PLAIN_TERMS,
     STRATUM_DAYS,
     ReportFits,
     findings_table,
     fit_lead,
     fit_sensitivity,
+    is_finding,
     plain,
 )
 from kneedata.notebook import (
@@ -229,8 +229,8 @@ def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str
     -------
     (primary, detectable, errors, status)
         The :func:`kneedata.primary_analysis` result (``None`` if it could not be
-        fitted), :func:`kneedata.detectable_odds_ratio` for the exposures that are
-        not estimable (``None`` when all are), why nothing was fitted, and that
+        fitted), :func:`kneedata.detectable_odds_ratio` (both directions) for the
+        exposures that are not findings (``None`` when all are), why nothing was fitted, and that
         reason as a status (``""`` when fitted; ``"too_few_episodes"`` or
         ``"no_variation"``, from :class:`kneedata.models.ModelFitError`).
     """
@@ -239,10 +239,12 @@ def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str
     primary, errors, status = fit_lead(frame)
     if primary is None:
         return None, None, errors, status
-    unsure = primary.table.loc[~primary.table["estimable"], "exposure"].tolist()
+    unsure = [str(row["exposure"]) for _, row in primary.table.iterrows()
+              if not is_finding(row)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        detectable = (detectable_odds_ratio(frame, unsure, n_sim=DETECTABLE_SIMS, seed=0)
+        detectable = (detectable_odds_ratio(frame, unsure, n_sim=DETECTABLE_SIMS, seed=0,
+                                            direction="both")
                       if unsure else None)
     return primary, detectable, [], ""
 
@@ -578,12 +580,12 @@ def _model_table(result: Any) -> pd.DataFrame:
 
 
 def _diary_years(t: ReportTables) -> float:
-    """Years the pain diary spans (0 without one)."""
-    diary = t.derived.diary if t.derived is not None else None
-    if diary is None or not len(diary) or "date" not in diary.columns:
-        return 0.0
-    dates = pd.to_datetime(diary["date"])
-    return max(1.0, float((dates.max() - dates.min()).days) + 1) / 365.25
+    """Years the analysed days span (the analysis frame, else the diary; 0 without)."""
+    for table in (getattr(t, "frame", None), getattr(t.derived, "diary", None)):
+        if table is not None and len(table) and "date" in table.columns:
+            dates = pd.to_datetime(table["date"])
+            return max(1.0, float((dates.max() - dates.min()).days) + 1) / 365.25
+    return 0.0
 
 
 def years_more(needed: int, n_episodes: int, diary_years: float) -> str:
@@ -598,26 +600,63 @@ def years_more(needed: int, n_episodes: int, diary_years: float) -> str:
     return f"about {format_number(more, 2)} more years of diary at your rate"
 
 
-def _detectable_sentence(row: pd.Series, diary_years: float = 0.0) -> str:
-    """What this runner's data could show for one exposure (simulated power), in time."""
-    exposure = str(row["exposure"])
-    what = PLAIN_TERMS.get(exposure, exposure.replace("_", " "))
-    n = int(row["n_episodes"])
-    found = float(row["detectable_odds_ratio"])
-    detect = (f"an effect would be detected (80 % power) only if pain started at least "
-              f"{format_ratio(found)} times as often in the {HAZARD_DAYS} days after {what}"
-              if np.isfinite(found)
-              else f"not even a tenfold effect of {what} would be detected reliably")
-    need = [f"about {int(row[c])} episodes ({years_more(int(row[c]), n, diary_years)}) to "
-            f"detect pain {word} as often"
-            for c, word in (("episodes_for_or_2", "twice"), ("episodes_for_or_3", "three times"))
-            if c in row and int(row[c]) > 0]
-    if "episodes_for_or_0_5" in row and int(row["episodes_for_or_0_5"]) > 0:
-        k = int(row["episodes_for_or_0_5"])
-        need.append(f"about {k} episodes ({years_more(k, n, diary_years)}) to detect pain "
-                    "half as often (a protective effect)")
-    tail = f" It would take {'; '.join(need)}." if need else ""
-    return f"With your {n} episodes, {detect}.{tail}"
+def _power_words(row: pd.Series, column: str) -> str:
+    """A simulated power with its simulation error: "53 % (± 9 points)"."""
+    p, se = float(row[column]), float(row.get(f"{column}_se", np.nan))
+    pct = f"{round(100 * p)} %"
+    if not np.isfinite(se):
+        return pct
+    if se == 0:
+        return f"{pct} ({'all' if p >= 1 else 'none'} of {DETECTABLE_SIMS})"
+    error = round(100 * se)
+    return f"{pct} (± {error if error >= 1 else '< 1'} points)"
+
+
+#: An effect in words, by (direction, fold): "pain twice as often", "half as often".
+_EFFECT_WORDS = {("harmful", 2): "twice as often", ("harmful", 3): "three times as often",
+                 ("protective", 2): "half as often", ("protective", 3): "a third as often"}
+
+
+def _detectable_sentence(rows: pd.DataFrame, diary_years: float = 0.0) -> str:
+    """What this runner's data could show for one exposure, both directions, in time.
+
+    ``rows``: the :func:`kneedata.detectable_odds_ratio` rows of one exposure (one per
+    direction). Says the smallest effect detected with 80 % power each way, the power
+    now for a twofold and threefold effect with its simulation error, and the
+    episodes (and years of diary at this runner's rate) that 80 % would take.
+    """
+    first = rows.iloc[0]
+    n = int(first["n_episodes"])
+    smallest, powers, need = [], [], []
+    for _, row in rows.iterrows():
+        way = "protective" if str(row.get("direction", "harmful")) == "protective" else "harmful"
+        found = float(row["detectable_odds_ratio"])
+        fold = found if way == "harmful" else (1 / found if found > 0 else np.inf)
+        if way == "harmful":
+            smallest.append(f"pain starting {format_ratio(fold)} times as often" if np.isfinite(fold)
+                            else "no harmful effect, not even pain ten times as often")
+        else:
+            smallest.append(f"pain starting {format_ratio(fold)} times less often"
+                            if np.isfinite(fold)
+                            else "no protective effect, not even pain ten times less often")
+        for k, column, need_col in ((2, "power_at_2", "episodes_for_or_2"),
+                                    (3, "power_at_3", "episodes_for_or_3")):
+            if column not in row:
+                continue
+            words = _EFFECT_WORDS[(way, k)]
+            powers.append(f"{words}: {_power_words(row, column)}")
+            episodes = int(row.get(need_col, -1))
+            if episodes > n:
+                need.append(f"pain {words} about {episodes} episodes "
+                            f"({years_more(episodes, n, diary_years)})")
+    text = (f"{plain(str(first['exposure']), capital=True)} ({n} episodes so far): the main "
+            f"analysis would detect (in 80 % of simulated histories like yours) "
+            f"{'; '.join(smallest)}, in the {HAZARD_DAYS} days after it.")
+    if powers:
+        text += f" Its power now, for pain {'; '.join(powers)}."
+    if need:
+        text += f" For 80 % power it would take, for {'; for '.join(need)}."
+    return text
 
 
 def _rows(t: ReportTables, model: str) -> pd.DataFrame:
@@ -679,7 +718,8 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
     if t.detectable is not None and len(t.detectable):
         out.append("<h3>What your data could show</h3>")
         years = _diary_years(t)
-        out.append(_ul(_detectable_sentence(row, years) for _, row in t.detectable.iterrows()))
+        out.append(_ul(_detectable_sentence(rows, years)
+                       for _, rows in t.detectable.groupby("exposure", sort=False)))
     out.append(_p(
         "Slow changes (an 8-week block of lower cadence, months of strength work) cannot be "
         "judged this way: in simulations their power stays near 30 % even with years of "

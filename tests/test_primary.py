@@ -146,4 +146,26 @@ def test_report_says_not_enough_episodes_for_a_beginner():
     assert "Not enough episodes yet" in text
     assert "cannot estimate this yet" in text
     assert "times as often in the 7 days after" not in text  # no estimate offered
-    assert "to detect pain twice as often" in text
+    # in time, at this runner's rate, both directions, power with its simulation error
+    assert re.search(r"pain twice as often about \d+ episodes \((about [\d.]+|more than 50) more "
+                     r"years of diary at your rate\)", text)
+    assert "pain half as often" in text and "points)" in text
+
+
+def test_detectable_odds_ratio_in_both_directions_with_its_simulation_error():
+    frame, _ = sim.simulate(sim.Scenario(odds_ratio=1.0, target_episodes=20), 8)
+    both = kd.detectable_odds_ratio(frame, ["spike_large"], n_sim=40, seed=3, direction="both")
+    assert list(both["direction"]) == ["harmful", "protective"]
+    harmful, protective = both.iloc[0], both.iloc[1]
+    assert harmful["detectable_odds_ratio"] >= 1.5 and protective["detectable_odds_ratio"] <= 1 / 1.5
+    for row in (harmful, protective):
+        for k in (2, 3):
+            p = row[f"power_at_{k}"]
+            assert row[f"power_at_{k}_se"] == pytest.approx(np.sqrt(p * (1 - p) / 40))
+    # a protective effect is rarer to see: fewer exposed onsets to inform it
+    assert protective["power_at_2"] <= harmful["power_at_2"]
+    alone = kd.detectable_odds_ratio(frame, ["spike_large"], n_sim=40, seed=3)
+    assert list(alone["direction"]) == ["harmful"]
+    assert alone.iloc[0]["power_at_2"] == harmful["power_at_2"]  # same draws as 'both'
+    with pytest.raises(ValueError, match="direction"):
+        kd.detectable_odds_ratio(frame, ["spike_large"], direction="up")

@@ -382,3 +382,16 @@ def test_the_report_states_no_association_that_is_not_a_finding_row(tiny):
     assert "more common before pain" not in text and "less common before pain" not in text
     for sentence in found["statement"]:
         assert sentence.split(":")[0] in text
+
+
+@pytest.mark.parametrize(("needed", "have", "years", "words"), [
+    (35, 7, 1.0, "about 4.0 more years of diary at your rate"),  # 28 more at 7 a year
+    (42, 12, 2.0, "about 5.0 more years of diary at your rate"),  # 30 more at 6 a year
+    (5, 7, 1.0, "about the episodes you already have"),
+    (500, 2, 3.0, "more than 50 more years of diary at your rate"),
+    (10, 0, 1.0, "more diary than can be estimated from your rate so far"),
+])
+def test_episodes_needed_are_said_in_years_at_this_runners_rate(needed, have, years, words):
+    from kneedata.report import years_more
+
+    assert years_more(needed, have, years) == words
