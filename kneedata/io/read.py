@@ -21,7 +21,7 @@ from kneedata.io.exports import LimitExceeded, ZipLimits, gunzip_limited
 from kneedata.io.fit import read_fit
 from kneedata.io.gpx import read_gpx
 from kneedata.io.tcx import read_tcx
-from kneedata.io.xmlsafe import root_local_name
+from kneedata.io.xmlsafe import root_local_name, utf16_codec
 
 __all__ = ["READER_VERSION", "file_hash", "gunzip_file", "read_activities", "read_activities_bytes",
            "sniff_format"]
@@ -55,8 +55,9 @@ def sniff_format(data: bytes) -> str | None:
         return "fit"
     # the whole prolog is scanned: a comment before the root can be long
     head = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        head = head[:_SNIFF_UTF16_BYTES].decode("utf-16", "ignore").encode("utf-8")
+    codec = utf16_codec(head)
+    if codec is not None:  # with or without a byte-order mark
+        head = head[:_SNIFF_UTF16_BYTES].decode(codec, "ignore").encode("utf-8")
     name = (root_local_name(head) or "").lower()
     return {"gpx": "gpx", "trainingcenterdatabase": "tcx"}.get(name)
 

@@ -29,7 +29,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from kneedata.errors import FileFormatError
 
 __all__ = ["LocalNameMap", "ParsedXML", "child", "child_text", "children", "local_name", "number", "parse_xml",
-           "root_local_name"]
+           "root_local_name", "utf16_codec"]
 
 #: expat error code for "unbound prefix" (xml.parsers.expat.errors.XML_ERROR_UNBOUND_PREFIX)
 _UNBOUND_PREFIX = 27
@@ -198,15 +198,29 @@ def child_text(elem: ET.Element, name: str) -> str | None:
     return text or None
 
 
+def utf16_codec(data: bytes) -> str | None:
+    """``"utf-16"`` (byte-order mark), ``"utf-16-le"``/``"utf-16-be"`` (none: the first
+    characters are ASCII with a NUL byte after/before each), or None for other text."""
+    if data[:2] in _UTF16_BOMS:
+        return "utf-16"
+    head = data[:8]
+    if len(head) == 8 and not any(head[1::2]) and all(head[0::2]):
+        return "utf-16-le"
+    if len(head) == 8 and not any(head[0::2]) and all(head[1::2]):
+        return "utf-16-be"
+    return None
+
+
 def _normalise_start(data: bytes, repairs: list[str]) -> bytes:
     """Strip a BOM and whitespace before the first ``<``; re-encode UTF-16 as UTF-8."""
-    if data[:2] in _UTF16_BOMS:
+    codec = utf16_codec(data)
+    if codec is not None:
         try:
-            text = data.decode("utf-16")
+            text = data.decode(codec)
         except UnicodeDecodeError:
             return data  # let the parser report it
         data = _declare_utf8(text.encode("utf-8"))
-        repairs.append("UTF-16 text re-encoded as UTF-8")
+        repairs.append("UTF-16 text re-encoded as UTF-8" + ("" if codec == "utf-16" else " (no byte-order mark)"))
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM):]
         repairs.append("UTF-8 byte-order mark removed")

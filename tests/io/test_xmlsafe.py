@@ -158,3 +158,17 @@ def test_bogus_encoding_is_named_from_the_declaration_only():
     data = b'<?xml version="1.0" encoding="x-no-such"?><gpx/>'
     with pytest.raises(FileFormatError, match="x-no-such"):
         parse_xml(data, "bogus.gpx")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read(encoding):
+    # found by the second fuzz campaign: refused as 'not a FIT, GPX or TCX file'
+    from kneedata.io.read import sniff_format
+
+    text = DOC.decode().replace("UTF-8", "UTF-16")
+    data = text.encode(encoding)
+    assert sniff_format(data) == "gpx"
+    parsed = parse_xml(data, "nobom.gpx")
+    trk = child(parsed.root, "trk")
+    assert trk is not None and child_text(trk, "name") == "A"
+    assert any("no byte-order mark" in r for r in parsed.repairs)
