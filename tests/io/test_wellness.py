@@ -2,8 +2,11 @@
 
 The expectations for the real files are computed here with fitdecode directly (not
 through kneedata). The export's JSON layout (file names and fields) follows public
-readers of Garmin's "Export Your Data" archive: the ingest scripts and parsers that
-read ``DI_CONNECT/DI-Connect-Wellness/*_sleepData.json`` (``calendarDate``,
+open-source readers of Garmin's "Export Your Data" archive (found by searching public
+code for ``DI-Connect-Wellness``; several independent ingest scripts, written against
+their authors' own exports, agree on these names; one notes that the sleep file gives
+the stage seconds and not always a total, and that ``healthStatusData`` onboarding rows
+carry no value): they read ``DI_CONNECT/DI-Connect-Wellness/*_sleepData.json`` (``calendarDate``,
 ``sleepStartTimestampGMT``/``sleepEndTimestampGMT`` as zone-less GMT text, stage
 seconds, ``sleepScores.overallScore``, ``napList``),
 ``DI_CONNECT/DI-Connect-Aggregator/UDSFile_*.json`` (``restingHeartRate``,
@@ -291,3 +294,25 @@ def test_an_empty_store_has_a_typed_empty_wellness_table(tmp_path):
     store.import_paths([], workers=1, progress=False)
     got = store.wellness()
     assert got.empty and list(got.columns) == list(WELLNESS)
+
+
+def test_loose_export_json_files_import_too(tmp_path):
+    # Z-suffixed GMT times, no sleepTimeSeconds (stage seconds only), an HRV metric still onboarding (no value)
+    folder = tmp_path / "DI-Connect-Wellness"
+    folder.mkdir()
+    (folder / "1_sleepData.json").write_text(json.dumps([
+        {"calendarDate": "2024-05-10", "sleepStartTimestampGMT": "2024-05-09T21:30:00Z",
+         "sleepEndTimestampGMT": "2024-05-10T04:00:00Z", "deepSleepSeconds": 3600,
+         "lightSleepSeconds": 12600, "remSleepSeconds": 5400, "awakeSleepSeconds": 1800}]))
+    (folder / "1_healthStatusData.json").write_text(json.dumps([
+        {"calendarDate": "2024-05-10", "metrics": [{"type": "HRV", "value": None, "status": "ONBOARDING"}]},
+        {"calendarDate": "2024-05-11", "metrics": [{"type": "HRV", "value": 52}]}]))
+    store = Store(tmp_path / "store")
+    report = store.import_paths([folder], workers=1, progress=False)
+    status = {Path(r["path"]).name: r for r in report.rows}
+    assert status["1_sleepData.json"]["status"] == "imported"
+    assert "1 of 2 entries held nothing" in status["1_healthStatusData.json"]["reason"]
+    days = store.wellness().set_index("date")
+    assert days.loc["2024-05-10", "sleep_duration_h"] == pytest.approx(6.0)
+    assert days.loc["2024-05-10", "sleep_start_utc"] == pd.Timestamp("2024-05-09T21:30:00", tz="UTC")
+    assert np.isnan(days.loc["2024-05-10", "hrv_rmssd_ms"]) and days.loc["2024-05-11", "hrv_rmssd_ms"] == 52
