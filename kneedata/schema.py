@@ -137,7 +137,7 @@ ACTIVITIES: dict[str, Column] = {
     "device": Column("", "string", "Manufacturer and product where the file says."),
     "complete": Column("", "bool", "False when the file was truncated or damaged (impossible values left out: see warnings and docs/robustness.md)."),
     "source_file": Column("", "string", "Path of the file the activity was read from."),
-    "source_format": Column("", "string", "fit, gpx or tcx."),
+    "source_format": Column("", "string", "fit, gpx, tcx or apple_health (a running workout of an Apple Health export)."),
     "cadence_unit_source": Column("", "string", "How cadence was read: fit_strides_doubled, strides_doubled, steps_as_is, none, cycling_rpm."),
     "avg_cadence_rpm": Column("1/min", "float64", "Average crank cadence, cycling only.", 0, 250),
     "local_time_source": Column("", "string", "Where utc_offset_min came from: file, gps_timezone, assumed_utc."),

@@ -35,7 +35,7 @@ DUPLICATE_START_S = 120.0
 #: ... and distances at most this far apart, relative to the longer one [-].
 DUPLICATE_DISTANCE_REL = 0.03
 #: Preference among sources of the same run (higher wins).
-FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1}
+FORMAT_RANK = {"fit": 3, "tcx": 2, "gpx": 1, "apple_health": 1}  # Apple: a GPX route and more
 
 _GENERIC_SPORTS = {"", "generic", "other", "unknown", "all", "none", "nan"}
 

@@ -260,6 +260,9 @@ class ImportRun:
         if res.get("wellness") is not None:
             self._set_entry(key, status="imported", reason=res["reason"], **{**fields, "kind": "wellness"})
             self.wellness.replace(key, res["wellness"])
+            if res.get("activities"):  # an Apple Health export: its runs too
+                self.index[key]["activity_ids"] = [self._add_activity(key, s) for s in res["activities"]]
+                self.datasets.add(res.get("pieces", ()))
         elif res.get("not_an_activity"):
             self._set_entry(key, status="not_an_activity", reason=res["reason"],
                             **{**fields, "kind": "other"})

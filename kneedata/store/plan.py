@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from kneedata.errors import KneedataError
+from kneedata.io.apple_health import is_apple_health_xml
 from kneedata.io.exports import (
     MEMBER_SEP,
     ArchiveMember,
@@ -174,14 +175,15 @@ def walk_paths(paths: Iterable[Any], store_dir: str | os.PathLike[str]) -> tuple
 def classify(name: str, head: bytes) -> str:
     """``"archive"``, ``"activity"``, ``"wellness"``, ``"strava_csv"`` or ``"other"`` from the name and first bytes.
 
-    ``"wellness"``: a Garmin export's wellness JSON (a worker reads it like an
-    activity file; FIT wellness files are ``"activity"`` until read).
+    ``"wellness"``: a Garmin export's wellness JSON or an Apple Health
+    ``export.xml`` (a worker reads it like an activity file; FIT wellness files are
+    ``"activity"`` until read).
     """
     if name.lower().endswith(".zip") or head[:4] == b"PK\x03\x04":
         return "archive"
     if activity_suffix(name):
         return "activity"
-    if is_garmin_wellness_json(name):
+    if is_garmin_wellness_json(name) or is_apple_health_xml(name):
         return "wellness"
     if name.lower().endswith(".csv") and is_strava_activities_csv(head):
         return "strava_csv"

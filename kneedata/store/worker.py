@@ -9,10 +9,12 @@ a bad file.
 from __future__ import annotations
 
 import contextlib
+import io
 import signal
 import threading
 import time
 import warnings
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,12 @@ import numpy as np
 
 from kneedata.errors import FileFormatError, NotAnActivityError
 from kneedata.io.activity import Activity
-from kneedata.io.exports import ZipLimits
+from kneedata.io.apple_health import (
+    is_apple_health_xml,
+    read_apple_health_stream,
+    route_opener_folder,
+)
+from kneedata.io.exports import MEMBER_SEP, ZipLimits
 from kneedata.io.read import read_activities_bytes
 from kneedata.io.wellness import (
     NotWellness,
@@ -223,6 +230,69 @@ def _read_wellness(task: Task, raw: bytes, result: dict[str, Any]) -> dict[str, 
     return result
 
 
+#: Slowest expected Apple Health read [bytes/s] (measured ~7 MB/s of XML on one core;
+#: benchmarks/bench_apple_health.py): the time limit of an export is at least its size at this rate.
+APPLE_BYTES_PER_S = 1.0e6
+
+
+def _apple_routes(task: Task) -> Any:
+    """``path -> bytes`` of the workout routes next to an Apple Health ``export.xml``."""
+    if task.data is None:
+        return route_opener_folder(Path(task.path or task.key).parent)
+    archive, _, member = task.key.rpartition(MEMBER_SEP)
+    folder = member.rsplit("/", 1)[0] + "/" if "/" in member else ""
+
+    def opener(path: str) -> bytes | None:
+        try:  # a top-level zip on disk (a zip inside a zip: the routes import on their own)
+            with zipfile.ZipFile(archive) as zf:
+                return zf.read(folder + path.lstrip("/"))
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return None
+    return opener
+
+
+def _read_apple(task: Task, result: dict[str, Any], started: float) -> dict[str, Any]:
+    """An Apple Health ``export.xml``, read streaming from disk (or from the member's bytes).
+
+    Its time limit grows with its size (:data:`APPLE_BYTES_PER_S`): an export of
+    several GB is one file.
+    """
+    seconds = task.limits.max_file_seconds if task.limits is not None else None
+    if seconds is not None:
+        seconds = max(float(seconds), max(task.size, len(task.data or b"")) / APPLE_BYTES_PER_S)
+    try:
+        with time_limit(seconds), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            raw = io.BytesIO(task.data) if task.data is not None else Path(task.path or task.key).open("rb")
+            with raw:
+                got = read_apple_health_stream(raw, task.key, open_route=_apple_routes(task))
+    except FileTimeLimit:
+        result.update(reason=time_limit_reason(task.key, float(seconds or 0)))
+        return result
+    except OSError as err:
+        result["reason"] = cannot_read(err)
+        result["size"] = result["mtime_ns"] = -1
+        return result
+    except FileFormatError as err:
+        text = str(err)
+        result["reason"] = text[len(task.key) + 2:] if text.startswith(task.key + ": ") else text
+        return result
+    except Exception as err:  # a reader bug must not stop the other files
+        result["reason"] = f"Apple Health reader error ({type(err).__name__}: {err})"
+        return result
+    result["sha256"] = task.sha256 if task.data is not None and task.sha256 else got.sha256
+    result["size"] = len(task.data) if task.data is not None else task.size
+    out, pieces = [], []
+    for act in got.activities:
+        summary, tables = _store_activity(act, task.key, [str(w.message) for w in caught])
+        result["n_records"] += summary["n_records"]
+        out.append(summary)
+        pieces += tables
+    result.update(ok=True, activities=out, pieces=pieces, wellness=got.wellness,
+                  reason="; ".join([got.summary, *got.notes]), seconds=time.perf_counter() - started)
+    return result
+
+
 def read_task(task: Task) -> dict[str, Any]:
     """Read one file or member; return its rows, records and laps for the parent to store.
 
@@ -234,6 +304,8 @@ def read_task(task: Task) -> dict[str, Any]:
         "container": task.container, "ok": False, "reason": "", "activities": [],
         "n_records": 0,
     }
+    if is_apple_health_xml(task.key):
+        return _read_apple(task, result, started)
     try:
         raw = task.data if task.data is not None else Path(task.path or task.key).read_bytes()
     except OSError as err:
