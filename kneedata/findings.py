@@ -181,7 +181,8 @@ def fit_by_coverage(fit: Callable[..., Any], frame: pd.DataFrame, exposures: Seq
         note = (f"used all {n_all} episodes (fitted on the days it is known: {why})"
                 if n_known >= n_all else
                 f"used {n_known} of {n_all} episodes: {why}; the other "
-                f"{n_all - n_known} are left out of this answer only")
+                f"{n_all - n_known} {'is' if n_all - n_known == 1 else 'are'} left out of "
+                "this answer only")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

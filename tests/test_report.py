@@ -395,3 +395,27 @@ def test_episodes_needed_are_said_in_years_at_this_runners_rate(needed, have, ye
     from kneedata.report import years_more
 
     assert years_more(needed, have, years) == words
+
+
+def test_a_routines_log_begun_late_leaves_the_spike_term_every_episode(tiny, tmp_path):
+    import kneedata as kd
+    from kneedata import Store
+    from kneedata.pipeline import derive
+
+    data = tiny["data"]
+    routines = pd.read_csv(data / "routines.csv")
+    dates = pd.to_datetime(routines["date"])
+    late = tmp_path / "routines_late.csv"
+    routines.loc[dates >= dates.min() + (dates.max() - dates.min()) / 2].to_csv(late, index=False)
+    store = Store(tiny["store"])
+    rows = {name: kd.report_findings(derive(store, data / "pain_diary.csv", routines=path))
+            for name, path in (("full", data / "routines.csv"), ("late", late))}
+    for name, found in rows.items():
+        assert len(found), f"no findings rows with the {name} routines log"
+
+    def spike(found: pd.DataFrame) -> pd.DataFrame:
+        return found.loc[found["exposure"].eq("spike_large"), ["model", "n_episodes"]]
+    assert spike(rows["late"]).equals(spike(rows["full"]))
+    strength = rows["late"].loc[rows["late"]["exposure"].eq("n_strength")]
+    assert (strength["n_episodes"] < spike(rows["late"])["n_episodes"].min()).all()  # log began late
+    assert strength["episodes_note"].str.contains("routines log covers only").all()
