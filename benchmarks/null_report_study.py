@@ -58,7 +58,7 @@ ODDS_RATIOS = (1.0, 3.0, 6.0)
 # --- the runner: an independent generator ------------------------------------------
 
 
-def runner(odds_ratio: float, seed: int) -> pd.DataFrame:
+def runner(odds_ratio: float, seed: int, effect_days: tuple[int, int] = (1, 7)) -> pd.DataFrame:
     """One runner's days in the analysis-frame layout, with strength and cadence.
 
     Runs, spikes, onsets and the diary come from ``single_runner_sim`` (2-4 years,
@@ -74,7 +74,7 @@ def runner(odds_ratio: float, seed: int) -> pd.DataFrame:
     s = Scenario(odds_ratio=odds_ratio, years=float(rng.uniform(2, 4)),
                  target_episodes=float(rng.uniform(8, 25)),
                  diary="patchy" if rng.random() < 0.5 else "daily",
-                 big_run_week_prob=float(rng.uniform(0.05, 0.15)))
+                 big_run_week_prob=float(rng.uniform(0.05, 0.15)), effect_days=effect_days)
     frame, _ = simulate(s, seed)
     n = len(frame)
     weeks = n // 7 + 1
@@ -167,6 +167,29 @@ def one(args: tuple[int, float, int]) -> dict[str, Any]:
     return row
 
 
+def mistimed(args: tuple[int, int, int]) -> dict[str, Any]:
+    """The lead's spike row when the true effect is on days ``first..last`` after a spike."""
+    first, last, rep = args
+    seed = 900000 + rep  # the same runners for every window
+    frame = runner(6.0, seed, effect_days=(first, last))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = kd.report_findings(frame)
+    spike = rows.loc[rows["model"].eq("primary_analysis") & rows["exposure"].eq("spike_large")]
+    est = float(spike["estimate"].iloc[0]) if len(spike) else np.nan
+    return {"true_days": f"{first}-{last}", "seed": seed, "estimate": est,
+            "finding": bool(len(spike) and spike["finding"].iloc[0])}
+
+
+def mistimed_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Median estimate and share found, per true window (planted OR 6)."""
+    return pd.DataFrame([{
+        "true effect on days": days, "runners": len(part),
+        "median estimate (planted 6)": f"{part['estimate'].median():.2g}",
+        "lead finds it": _share(part["finding"].astype(bool))}
+        for days, part in rows.groupby("true_days", sort=False)])
+
+
 def _share(x: pd.Series) -> str:
     p, n = float(x.mean()), len(x)
     return f"{100 * p:.1f} ± {100 * np.sqrt(p * (1 - p) / n):.1f}"
@@ -202,7 +225,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--odds-ratios", type=float, nargs="+", default=list(ODDS_RATIOS))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--mistimed", type=int, default=0, metavar="REPS",
+                        help="instead: the lead's spike estimate for a planted OR 6 on days "
+                             "1-7 vs 2-4 after a spike (the analysis window stays 7 days)")
     args = parser.parse_args()
+    if args.mistimed:
+        jobs3 = [(a, b, rep) for a, b in ((1, 7), (2, 4), (4, 7)) for rep in range(args.mistimed)]
+        with ProcessPoolExecutor(max(1, args.workers)) as pool:
+            found = pd.DataFrame(list(pool.map(mistimed, jobs3, chunksize=4)))
+        found.to_csv(args.out.with_name("null_report_mistimed.csv"), index=False)
+        print(markdown(mistimed_summary(found)))
+        return
     jobs = [(i, odds, rep) for i, odds in enumerate(args.odds_ratios) for rep in range(args.reps)]
     t0 = time.perf_counter()
     if args.workers > 1:

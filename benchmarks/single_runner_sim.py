@@ -56,6 +56,9 @@ class Scenario:
     run_days_per_week: float = 4.5
     big_run_week_prob: float = 0.10
     slow_or: float = 1.0
+    #: Days after a spike on which the hazard is raised (first, last); the truth of the
+    #: docstring is (1, 7). A mistimed window, e.g. (2, 4), tests a fixed 7-day analysis.
+    effect_days: tuple[int, int] = (1, TRUE_WINDOW_DAYS)
 
 
 def run_distances(rng: np.random.Generator, n_days: int, s: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +129,10 @@ def simulate(s: Scenario, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
     slow = _slow_blocks(rng, n_days)
     logged = _diary_logged(rng, n_days, s.diary)
     # baseline hazard from the planned episode count (exposure prevalence of this draw)
-    exposed0 = _window_any(spikes(km), TRUE_WINDOW_DAYS)  # before episodes change km
+    first, last = s.effect_days
+    exposed0 = _window_any(spikes(km), last)  # before episodes change km
+    if first > 1:
+        exposed0 &= ~_window_any(spikes(km), first - 1)
     refractory_share = min(0.6, s.target_episodes * 22 / n_days)
     mult = 1 + exposed0.mean() * (s.odds_ratio - 1) + slow.mean() * (s.slow_or - 1)
     h0 = s.target_episodes / (n_days * (1 - refractory_share) * mult)
@@ -142,7 +148,7 @@ def simulate(s: Scenario, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
             spike[t - 1] = km[t - 1] > 2 * prev > 0
         if t < free_from:
             continue
-        exposed = bool(spike[max(0, t - TRUE_WINDOW_DAYS):t].any())
+        exposed = bool(spike[max(0, t - last):max(0, t - first + 1)].any())
         odds = h0 / (1 - h0) * (s.odds_ratio if exposed else 1.0) * (
             s.slow_or if slow[t] else 1.0)
         if u[t] < odds / (1 + odds):

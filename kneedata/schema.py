@@ -529,6 +529,40 @@ def all_columns() -> dict[str, Column]:
     return merged
 
 
+# --- the report's statements and what the data could show (owner: kneedata/findings.py) --
+# docs/findings.md: only the lead makes findings; the whole report's false findings measured.
+FINDINGS: dict[str, Column] = {
+    "section": Column("", "str", "Where the report says it: lead (the main analysis), sensitivity: case-crossover, sensitivity: daily model (report_findings, findings.csv)."),
+    "model": Column("", "str", "The model behind the row: primary_analysis, case_crossover, daily_model (report_findings)."),
+    "term": Column("", "str", "Model term, the exposure and its window, e.g. spike_large_7d (report_findings)."),
+    "exposure": Column("", "str", "Analysis-frame column the term summarises (report_findings)."),
+    "direction": Column("", "str", "harmful or protective (only for a finding), unclear (estimated, not a finding), not_estimable (report_findings)."),
+    "estimate": Column("", "float64", "Odds (or rate) ratio per unit of the window summary; NaN when not estimable (report_findings).", 0, None),
+    "ci_low": Column("", "float64", "Lower 95 % limit of the ratio; NaN when not estimable (report_findings).", 0, None),
+    "ci_high": Column("", "float64", "Upper 95 % limit of the ratio; NaN when not estimable (report_findings).", 0, None),
+    "p_adjusted": Column("", "float64", "Benjamini-Hochberg adjusted p-value within the model (report_findings).", 0, 1),
+    "finding": Column("", "bool", "The report states an association in words: a lead row that is estimable with p_adjusted < 0.05 and an interval excluding 1 (report_findings)."),
+    "agrees_with_lead": Column("", "boolean", "Sensitivity rows: the estimate points the same way as the lead's; <NA> without a lead estimate (report_findings)."),
+    "n_episodes": Column("", "int64", "Pain episodes this row's fit used (report_findings).", 0, None),
+    "episodes_note": Column("", "str", "Which episodes the row used and why any were left out, e.g. 'used 4 of 12 episodes: the routines log covers only ...' (report_findings)."),
+    "statement": Column("", "str", "The sentence the report prints for this row (report_findings)."),
+}
+
+DETECTABLE: dict[str, Column] = {
+    "exposure": Column("", "str", "Analysis-frame column (detectable_odds_ratio)."),
+    "term": Column("", "str", "Term of the main analysis, e.g. spike_large_7d (detectable_odds_ratio)."),
+    "direction": Column("", "str", "harmful (pain more often after the exposure) or protective (less often) (detectable_odds_ratio)."),
+    "n_episodes": Column("", "int64", "This runner's episodes at risk in the main analysis (detectable_odds_ratio).", 0, None),
+    "detectable_odds_ratio": Column("", "float64", "Harmful: smallest odds ratio of the grid detected with the target power (inf: none); protective: largest 1/OR (0: none) (detectable_odds_ratio).", 0, None),
+    "power_at_2": Column("", "float64", "Share of simulated histories in which a twofold effect in this direction (OR 2 or 1/2) is detected (detectable_odds_ratio).", 0, 1),
+    "power_at_3": Column("", "float64", "As power_at_2 for a threefold effect (OR 3 or 1/3) (detectable_odds_ratio).", 0, 1),
+    "power_at_2_se": Column("", "float64", "Simulation error of power_at_2: sqrt(p (1 - p) / n_sim) (detectable_odds_ratio).", 0, 0.5),
+    "power_at_3_se": Column("", "float64", "Simulation error of power_at_3 (detectable_odds_ratio).", 0, 0.5),
+    "episodes_for_or_2": Column("", "int64", "Episodes needed for the target power at a twofold effect in this direction (standard errors scaled as 1/sqrt(episodes)); -1 when unknown (detectable_odds_ratio).", -1, None),
+    "episodes_for_or_3": Column("", "int64", "As episodes_for_or_2 for a threefold effect (detectable_odds_ratio).", -1, None),
+}
+
+
 TABLES: dict[str, dict[str, Column]] = {
     "records": RECORDS,
     "activities": ACTIVITIES,
@@ -554,6 +588,8 @@ TABLES: dict[str, dict[str, Column]] = {
     "run_responses": RUN_RESPONSES,
     "weekly_pain": WEEKLY_PAIN,
     "run_features": RUN_FEATURES,
+    "findings": FINDINGS,
+    "detectable": DETECTABLE,
 }
 
 

@@ -105,3 +105,12 @@ def test_sensitivity_rows_are_checks_not_findings():
     assert len(checks) and not checks["finding"].any()
     assert checks["statement"].str.contains("check").all()
     assert checks["direction"].isin(["unclear", "not_estimable"]).all()
+
+
+def test_findings_and_detectable_columns_are_in_the_glossary():
+    from kneedata import schema
+
+    assert list(schema.FINDINGS) == list(FINDING_COLUMNS)
+    frame = _runner(seed=5)
+    got = kd.detectable_odds_ratio(frame, ["spike_large"], n_sim=10, seed=0, direction="both")
+    assert list(got.columns) == list(schema.DETECTABLE)
