@@ -174,6 +174,10 @@ DIARY: dict[str, Column] = {
     "timing": Column("", "str", "When it hurt: before (just before a run), during, after, next_morning (on waking, any day; 'morning' is read as this), rest, stairs, other."),
     "activity_id": Column("", "str", "Optional id of the run the entry refers to."),
     "notes": Column("", "str", "Free text."),
+    "sleep_quality_1_5": Column("", "float64", "Optional rating of last night's sleep, 1 = very poor to 5 = very good (NaN: not rated).", 1, 5),
+    "fatigue_0_10": Column("", "float64", "Optional rating of tiredness, 0 = fresh to 10 = exhausted (NaN: not rated).", 0, 10),
+    "soreness_0_10": Column("", "float64", "Optional rating of muscle soreness, 0 = none to 10 = worst (NaN: not rated).", 0, 10),
+    "stress_0_10": Column("", "float64", "Optional rating of life stress, 0 = none to 10 = worst (NaN: not rated).", 0, 10),
     "source_line": Column("", "int64", "Line (CSV) or row (xlsx) of the entry in the file; header is 1."),
 }
 #: What :func:`kneedata.io.diary.link_entries` adds to the diary's columns.

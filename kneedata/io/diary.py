@@ -38,6 +38,7 @@ from kneedata.errors import DataQualityWarning, FileFormatError, SchemaError
 
 __all__ = [
     "HEADERS",
+    "RATINGS",
     "KINDS",
     "SIDES",
     "SITES",
@@ -113,10 +114,18 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "other": ("anything else: describe it in exercises", ("other",)),
 }
 
+#: Optional "how you felt" ratings of a diary line (column -> lowest, highest, what it means).
+RATINGS: dict[str, tuple[float, float, str]] = {
+    "sleep_quality_1_5": (1, 5, "last night's sleep, 1 = very poor to 5 = very good"),
+    "fatigue_0_10": (0, 10, "how tired you feel, 0 = fresh to 10 = exhausted"),
+    "soreness_0_10": (0, 10, "muscle soreness (legs, anywhere), 0 = none to 10 = worst"),
+    "stress_0_10": (0, 10, "life stress (work, family ...), 0 = none to 10 = worst"),
+}
+
 #: The exact header of each template file (kneedata.init writes these).
 HEADERS: dict[str, list[str]] = {
     "pain_diary": ["date", "time", "side", "site", "pain_0_10", "timing", "activity_id",
-                   "notes"],
+                   "notes", *RATINGS],
     "shoes": ["shoe_id", "name", "brand", "model", "drop_mm", "stack_mm", "first_used",
               "retired", "initial_km", "default_for"],
     "routines": ["date", "kind", "minutes", "exercises"],
@@ -945,6 +954,9 @@ def read_pain_diary(path: str | os.PathLike[str], *, dayfirst: bool = False,
         "site": _parse_site,
         "pain_0_10": _parse_pain,
         "timing": _parse_timing,
+        **{col: _number_parser(("/5",) if high == 5 else ("/10",), low, high, what,
+                               "4" if high == 5 else "3")
+           for col, (low, high, what) in RATINGS.items()},
     }
 
     def checks(frame: pd.DataFrame, problems: _Problems) -> None:
@@ -1438,13 +1450,14 @@ def link_entries(diary: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 # --- templates -------------------------------------------------------------------------
 #: The pain diary template is one day around a run and the morning after (the scores
 #: the run-response analysis compares: on waking, before, after, next morning).
-_DIARY_EXAMPLE = [
-    ["2025-03-04", "07:10", "left", "around_kneecap", "2", "morning", "", "on waking"],
-    ["2025-03-04", "17:50", "left", "around_kneecap", "2", "before", "", ""],
+_DIARY_EXAMPLE = [  # the ratings (sleep, fatigue, soreness, stress) on the morning lines
+    ["2025-03-04", "07:10", "left", "around_kneecap", "2", "morning", "", "on waking",
+     "4", "3", "2", "3"],
+    ["2025-03-04", "17:50", "left", "around_kneecap", "2", "before", "", "", "", "", "", ""],
     ["2025-03-04", "19:45", "left", "around_kneecap", "4", "after", "",
-     "14 km hilly run; sore on the last descent"],
+     "14 km hilly run; sore on the last descent", "", "", "", ""],
     ["2025-03-05", "07:30", "left", "around_kneecap", "3", "morning", "",
-     "stiff going downstairs after yesterday's run"],
+     "stiff going downstairs after yesterday's run", "2", "5", "4", "3"],
 ]
 _EXAMPLES: dict[str, list[str]] = {
     "shoes": ["peg40", "Pegasus 40 blue", "Nike", "Pegasus 40", "10", "33",
@@ -1497,6 +1510,11 @@ pain_diary.csv  - one line per pain report; several lines per day are fine
                from these.
   activity_id  optional. The run the pain followed, if you know its id.
   notes        optional. Anything else (put text with commas in "double quotes").
+  sleep_quality_1_5, fatigue_0_10, soreness_0_10, stress_0_10
+               optional ratings of how you felt, best on the morning line:
+               sleep quality 1 (very poor) to 5 (very good); fatigue, muscle
+               soreness and life stress 0 (none) to 10 (worst). Leave them
+               blank when you did not rate them (blank is never read as 0).
 
 shoes.csv  - one line per pair of shoes
   shoe_id      required. A short unique name you choose, e.g. peg40.

@@ -28,7 +28,8 @@ from kneedata.io.diary import (
     write_templates,
 )
 
-DIARY_HEADER = "date,time,side,site,pain_0_10,timing,activity_id,notes"
+DIARY_HEADER = ("date,time,side,site,pain_0_10,timing,activity_id,notes,sleep_quality_1_5,fatigue_0_10,"
+                "soreness_0_10,stress_0_10")
 
 
 def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -250,7 +251,8 @@ def test_missing_required_columns_names_missing_and_found(tmp_path):
         "pain_diary.csv is missing the required columns side, pain_0_10 (rename "
         "'knee side' to side? rename 'pain_level' to pain_0_10?). Found columns: "
         "date, knee side, pain_level. The first line must be the header, e.g. "
-        "date,time,side,site,pain_0_10,timing,activity_id,notes")
+        "date,time,side,site,pain_0_10,timing,activity_id,notes,sleep_quality_1_5,fatigue_0_10,"
+            "soreness_0_10,stress_0_10")
 
 
 def test_two_columns_meaning_the_same(tmp_path):
@@ -283,7 +285,7 @@ def test_unknown_columns_are_kept_and_named_in_a_warning(tmp_path):
     assert str(record[0].message) == (
         "pain_diary.csv: 2 columns are not part of the pain diary format and were kept "
         "as text without checking: 'weather', 'Shoe'. Known columns: date, time, side, "
-        "site, pain_0_10, timing, activity_id, notes.")
+        "site, pain_0_10, timing, activity_id, notes, sleep_quality_1_5, fatigue_0_10, soreness_0_10, stress_0_10.")
     assert list(got.columns) == [*schema.DIARY, "weather", "Shoe"]
     assert got["weather"].tolist()[0] == "rain" and pd.isna(got["weather"].iloc[1])
 
@@ -509,3 +511,21 @@ def test_templates_refuse_to_overwrite(tmp_path):
     assert (tmp_path / "shoes.csv").read_text() == "shoe_id\nmine\n"
     write_templates(tmp_path, overwrite=True)
     assert (tmp_path / "shoes.csv").read_text().startswith(",".join(HEADERS["shoes"]))
+
+
+def test_how_you_felt_ratings_are_read_and_checked(tmp_path):
+    path = write(tmp_path, "pain_diary.csv",
+                 "date,side,pain_0_10,Sleep quality 1-5,fatigue_0_10,soreness_0_10,stress_0_10\n"
+                 "2024-03-05,left,2,4,3/10,2,\n"
+                 "2024-03-06,left,1,2/5,7,0,5\n")
+    diary = read_pain_diary(path)
+    assert diary["sleep_quality_1_5"].tolist() == [4.0, 2.0]
+    assert diary["fatigue_0_10"].tolist() == [3.0, 7.0]
+    assert np.isnan(diary["stress_0_10"].iloc[0])  # blank is not rated, never 0
+    bad = write(tmp_path, "bad.csv", "date,side,pain_0_10,sleep_quality_1_5,soreness_0_10\n"
+                "2024-03-05,left,2,0,11\n")
+    with pytest.raises(SchemaError) as err:
+        read_pain_diary(bad)
+    text = str(err.value)
+    assert "line 2, column sleep_quality_1_5: '0' is outside 1–5" in text
+    assert "column soreness_0_10: '11' is outside 0–10" in text
