@@ -12,7 +12,7 @@ Paths are relative to the manifest's folder. :func:`import_cohort` imports each
 runner into its own part of one store and :func:`derive_cohort` writes each runner's
 analysis frame as one partition of a Parquet dataset. Both run one task per runner
 on any :class:`concurrent.futures.Executor`: a process pool on one machine, or a
-Dask ``distributed.Client(...).get_executor()`` on a cluster (DESIGN.md section 6; no
+Dask ``distributed.Client(...).get_executor()`` on a cluster (docs/design.md section 6; no
 home-made scheduler). A task holds one runner's data, so the memory of a worker is
 bounded by the largest runner, not by the cohort. One runner that fails (a bad
 diary, no runs) is reported with its reason and never stops the others.

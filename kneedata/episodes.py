@@ -1,6 +1,6 @@
 """Pain days, pain episodes and the day-by-day diary status used by the models.
 
-Definitions (``threshold`` = 3, ``washout_days`` = 14 by default; DESIGN.md §5):
+Definitions (``threshold`` = 3, ``washout_days`` = 14 by default; docs/design.md section 5):
 
 *Pain day*
     A local day whose highest ``pain_0_10`` entry is ``>= threshold``. Several

@@ -588,7 +588,7 @@ def analysis_frame(
     -----
     Exposures are same-day values; models build windows and lags from them with
     :func:`window_aggregate` (see the module docstring for the rules). The
-    ``onset`` and ``at_risk`` definitions are those of DESIGN.md section 5 and of
+    ``onset`` and ``at_risk`` definitions are those of docs/design.md section 5 and of
     :func:`kneedata.pain_episodes`. A day's date is the runner's local date as
     stored in ``activities.local_date`` (the timezone of the watch at the run).
     Several runners: pass dicts keyed by runner_id, or concatenate single-runner

@@ -60,7 +60,7 @@ __all__ = [
     "timeline",
 ]
 
-#: Printed with every acute:chronic ratio (DESIGN.md section 4).
+#: Printed with every acute:chronic ratio (docs/design.md section 4).
 ACWR_CAVEAT = (
     "Caveat: the ratio is mathematically coupled (the acute week is part of the "
     "chronic window unless uncoupled) and hides its numerator and denominator - "

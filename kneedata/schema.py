@@ -219,7 +219,7 @@ EPISODES: dict[str, Column] = {
 
 
 # --- METRICS: derived tables (owner: kneedata/metrics/load.py, gait.py, shoes.py) ----
-# Formulas and references are in each function's docstring and DESIGN.md section 4.
+# Formulas and references are in each function's docstring and docs/design.md section 4.
 DAILY_LOAD: dict[str, Column] = {
     "distance_km": Column("km", "float64", "Sum of run distances that local day; 0 = rest, NaN if a run lacks distance (daily_load).", 0, 500),
     "duration_min": Column("min", "float64", "Sum of timer time (pauses excluded) that day (daily_load).", 0, 2000),

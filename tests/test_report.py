@@ -152,7 +152,7 @@ def test_report_sections_and_caveats(full_report, tiny):
     # counts match the store
     n_acts = len(Store(tiny["store"]).activities())
     assert f"{n_acts} activities" in plain
-    # the honest caveats (issue 7, DESIGN.md section 5)
+    # the honest caveats (issue 7, docs/design.md section 5)
     assert "not causes" in plain
     assert "not medical advice" in plain
     assert "transient" in plain and "Slow exposures" in plain

@@ -232,7 +232,7 @@ def test_planted_spikes_are_in_the_files(truth, read_back):
 def test_running_dynamics_step_length(runs, read_back):
     rd = runs["running_dynamics"].to_numpy()
     sl = read_back.loc[rd, "avg_step_length_m"]
-    # step length ~ v * 60 / spm (DESIGN.md section 3): ratio 1 within 2 %
+    # step length ~ v * 60 / spm (docs/design.md section 3): ratio 1 within 2 %
     ratio = sl * read_back.loc[rd, "avg_cadence_spm"] / 60 / read_back.loc[rd, "avg_speed_m_s"]
     assert ratio.between(0.98, 1.02).all()
 

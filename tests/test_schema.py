@@ -19,7 +19,7 @@ def test_every_column_has_a_description_and_a_dtype():
 
 
 def test_label_carries_the_unit_from_the_glossary():
-    # cadence_spm is steps/min in the records table (DESIGN.md section 2)
+    # cadence_spm is steps/min in the records table (docs/design.md section 2)
     assert schema.label("cadence_spm") == "cadence (steps/min)"
     assert schema.label("distance_m") == "distance (m)"
     assert schema.label("no_such_column") == "no such column"

@@ -556,7 +556,7 @@ def load_metrics(
 
     Examples
     --------
-    Foster's worked week (DESIGN.md section 4):
+    Foster's worked week (docs/design.md section 4):
 
     >>> import pandas as pd
     >>> days = pd.date_range("2024-01-01", periods=7, name="date")

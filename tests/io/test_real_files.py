@@ -86,7 +86,7 @@ def test_every_foot_session_matches_the_watch_totals(real_data):
 
 
 def test_sample_cadence_reproduces_the_watch_on_garmin_files(real_data):
-    # DESIGN 3: Garmin's avg_running_cadence is the timer-time mean of record
+    # docs/design.md section 3: Garmin's avg_running_cadence is the timer-time mean of record
     # cadence, zeros included. Checked on Garmin runs with 1 s or smart recording.
     # (2067489619 is excluded: wrist cadence on a vivoactive, off by 3 spm.)
     files = ["2019-09-07-11-22-19.fit", "3386684871.fit", "4077461142.fit", "6782987395.fit",

@@ -247,7 +247,7 @@ def test_step_length_agrees_with_watch_on_steady_segments(real_data, name):
     assert all(len(r) > 100 for r in steady.values())
     out = gait_metrics(steady, runs.activities)
     ratio = out["step_length_m"] / out["watch_step_length_m"]
-    # DESIGN.md section 3: speed ~ step_length x spm / 60 (ratio 1.00); 3 % allows the
+    # docs/design.md section 3: speed ~ step_length x spm / 60 (ratio 1.00); 3 % allows the
     # watch's 1 mm / 1 spm rounding and GPS-vs-accelerometer speed lag
     np.testing.assert_allclose(ratio.to_numpy(), 1.0, atol=0.03)
 

@@ -42,7 +42,7 @@ def _runs(rows) -> pd.DataFrame:
 
 # --------------------------------------------------------------------- closed forms
 def test_monotony_and_strain_foster_fixture():
-    # DESIGN.md section 4: [300,0,450,300,600,0,900] -> monotony 1.2205, strain 3112.3
+    # docs/design.md section 4: [300,0,450,300,600,0,900] -> monotony 1.2205, strain 3112.3
     # (mean 364.29 / population SD 298.47; strain = 2550 x 1.2205)
     out = load_metrics(_daily([300, 0, 450, 300, 600, 0, 900]))
     last = out.iloc[-1]
@@ -54,7 +54,7 @@ def test_monotony_and_strain_foster_fixture():
 
 @pytest.mark.parametrize(("n_days", "expected"), [(7, 0.25), (28, 0.068966), (42, 0.046512)])
 def test_ewma_lambda_values(n_days, expected):
-    # DESIGN.md section 4: lambda = 2/(N+1): 7 -> 0.25, 28 -> 0.068966, 42 -> 0.046512
+    # docs/design.md section 4: lambda = 2/(N+1): 7 -> 0.25, 28 -> 0.068966, 42 -> 0.046512
     assert ewma_lambda(n_days) == pytest.approx(expected, abs=1e-6)
 
 
@@ -72,7 +72,7 @@ def test_ewma_impulse_response_uses_lambda():
 
 
 def test_ctl_atl_tsb_constant_load():
-    # DESIGN.md: 42 days of constant 100 -> CTL 63.21 = 100 (1 - e^-1) (exponential
+    # docs/design.md section 4: 42 days of constant 100 -> CTL 63.21 = 100 (1 - e^-1) (exponential
     # form, starting from 0); ATL = 100 (1 - e^-6) = 99.7521
     out = load_metrics(_daily([100.0] * 42))
     assert out["ctl"].iloc[-1] == pytest.approx(63.2121, abs=1e-4)
@@ -84,7 +84,7 @@ def test_ctl_atl_tsb_constant_load():
 
 
 def test_coupled_is_4r_over_r_plus_3(rng):
-    # DESIGN.md: coupled = 4R/(R+3) of the uncoupled ratio R (algebraic identity)
+    # docs/design.md section 4: coupled = 4R/(R+3) of the uncoupled ratio R (algebraic identity)
     values = rng.gamma(2.0, 4.0, size=200) * (rng.random(200) > 0.3)
     # (with complete windows; partial windows at the start are scaled separately)
     out = load_metrics(_daily(values), min_coverage=1.0)
