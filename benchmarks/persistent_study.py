@@ -78,19 +78,23 @@ def cells() -> list[Scenario]:
     ]
 
 
-def planted(term: str, s: Scenario) -> float:
-    """The true value of a run-response term in its own unit (points; descent per 100 m).
+def planted(term: str, s: Scenario, per: str = "") -> float:
+    """The true value of a run-response term in the unit of its estimate (``per``).
 
-    Every term other than the spike and the descent has no planted effect (0): with
-    the spike and the descent in the same model, distance, trail and cadence add
+    The spike's truth is ``flare_spike`` points; the descent's is
+    ``flare_per_100m`` scaled to the metres its estimate is per (the table's ``per``,
+    e.g. "100 m of descent"). Every other term has no planted effect (0): with the
+    spike and the descent in the same model, distance, trail and cadence add
     nothing in the generator.
     """
     name = term.lower()
     if "spike" in name:
         return s.flare_spike
     if "descent" in name:
-        scale = 1.0 if "100" in name else (10.0 if "km" in name or "1000" in name else 0.01)
-        return s.flare_per_100m * scale
+        metres = re.search(r"(\d+(?:\.\d+)?)\s*m\b", per)
+        if metres is None:
+            raise ValueError(f"descent term {term!r}: no metres in its unit {per!r}")
+        return s.flare_per_100m * float(metres.group(1)) / 100
     return 0.0
 
 
@@ -99,12 +103,13 @@ def _rows(result: Any, model: str, value_col: str, lo: str, hi: str,
     out = []
     for _, row in result.table.iterrows():
         term = str(row["term"])
+        per = str(row["per"]) if "per" in row else ""
         rec: dict[str, Any] = {
             "model": model, "term": term, "estimate": float(row[value_col]),
             "ci_low": float(row[lo]), "ci_high": float(row[hi]),
             "estimable": bool(row["estimable"]), "status": str(row["status"]),
             "p_adjusted": float(row["p_adjusted"]) if "p_adjusted" in row else np.nan,
-            "truth": truth(term),
+            "truth": truth(term, per),
         }
         out.append(rec)
     return out
@@ -127,7 +132,7 @@ def one_runner(args: tuple[int, Scenario, int]) -> list[dict[str, Any]]:
         try:
             res = kd.primary_analysis(frame)
             out += _rows(res, "onset", "ratio", "ci_low", "ci_high",
-                         lambda term: onset_truth)
+                         lambda term, per: onset_truth)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
             out.append({"model": "onset", "term": "spike_large_7d", "estimate": np.nan,
                         "ci_low": np.nan, "ci_high": np.nan, "estimable": False,
@@ -139,8 +144,9 @@ def one_runner(args: tuple[int, Scenario, int]) -> list[dict[str, Any]]:
             t0 = time.perf_counter()
             try:
                 res = fit(derived)
-                truth = ((lambda term: planted(term, scenario)) if scenario.mode == "persistent"
-                         else (lambda term: np.nan if "spike" in term.lower() else 0.0))
+                truth = ((lambda term, per: planted(term, scenario, per))
+                         if scenario.mode == "persistent"
+                         else (lambda term, per: np.nan if "spike" in term.lower() else 0.0))
                 out += _rows(res, "run_response", "estimate", "ci_low", "ci_high", truth)
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 out.append({"model": "run_response", "term": "(none)", "estimate": np.nan,
