@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +48,7 @@ from kneedata.io.track import (
 )
 from kneedata.io.xmlsafe import (
     LocalNameMap,
+    PointSink,
     child_text,
     children,
     local_name,
@@ -89,34 +90,38 @@ class _GpxTrack:
     segments: list[ET.Element]
 
 
-def _read_points(segments: list[ET.Element], notes: list[str]) -> Track:
-    cols: dict[str, list[float]] = {c: [] for c in _GPX_COLUMNS}
-    times: list[str | None] = []
-    seg_ids: list[int] = []
-    bad_values = 0
+def _gpx_point(lookup: LocalNameMap) -> Callable[[ET.Element], tuple[dict[str, float], str | None, int]]:
+    """The values of one ``trkpt``: its children and extensions, and ``lat``/``lon``."""
+    def read(pt: ET.Element) -> tuple[dict[str, float], str | None, int]:
+        values, time_text, n_bad = point_values(pt, lookup)
+        for column, attribute in (("latitude_deg", "lat"), ("longitude_deg", "lon")):
+            text = pt.get(attribute)
+            values[column] = number(text)
+            n_bad += text is not None and math.isnan(values[column])
+        return values, time_text, n_bad
+    return read
+
+
+def _point_sink() -> PointSink:
+    """Track points read as they are parsed (a file of a million points never holds their elements)."""
     lookup = LocalNameMap({**_GPX_FIELDS, "time": "time"}, lower=True)  # per file: bounded
-    for seg_no, seg in enumerate(segments):
-        for pt in seg:
-            if local_name(pt.tag) != "trkpt":
-                continue
-            values, time_text, n_bad = point_values(pt, lookup)
-            bad_values += n_bad
-            for column, attribute in (("latitude_deg", "lat"), ("longitude_deg", "lon")):
-                text = pt.get(attribute)
-                values[column] = number(text)
-                bad_values += text is not None and math.isnan(values[column])
-            for c in _GPX_COLUMNS:
-                cols[c].append(values.get(c, math.nan))
-            times.append(time_text)
-            seg_ids.append(seg_no)
+    return PointSink("trkpt", _gpx_point(lookup), _GPX_COLUMNS)
+
+
+def _read_points(segments: list[ET.Element], sink: PointSink, notes: list[str]) -> Track:
+    parts = [sink.points(seg) for seg in segments]
+    bad_values = sum(part.n_bad for part in parts)
     if bad_values:
         notes.append(f"{bad_values} track point values were not numbers (e.g. 'null') or not finite ('inf') "
                      "and were left out")
-    arrays = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
+    arrays = {c: np.concatenate([np.frombuffer(part.values[c], dtype=float) for part in parts])
+              if parts else np.empty(0) for c in _GPX_COLUMNS}
     # positions outside the WGS84 range: dropped by track_records (kneedata.io.plausible)
     if np.isnan(arrays["speed_m_s"]).all():
         del arrays["speed_m_s"]
-    return Track(time=parse_times(times, notes), segment=np.asarray(seg_ids, dtype=np.int64), columns=arrays)
+    times = [t for part in parts for t in part.times]
+    seg_ids = np.repeat(np.arange(len(parts), dtype=np.int64), [len(part) for part in parts])
+    return Track(time=parse_times(times, notes), segment=seg_ids, columns=arrays)
 
 
 def _segment_pauses(track: Track) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -209,7 +214,8 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     See the module docstring for how each column is obtained. Timer pauses are the
     gaps between segments; a single segment has none (GPX has no timer).
     """
-    parsed = parse_xml(data, source_file, kind="GPX")
+    sink = _point_sink()
+    parsed = parse_xml(data, source_file, kind="GPX", points=sink)
     root = parsed.root
     if local_name(root.tag).lower() != "gpx":
         raise FileFormatError(
@@ -218,7 +224,7 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
         )
     creator = (root.get("creator") or "").strip() or None
     tracks = _gpx_tracks(root)
-    n_points = sum(1 for trk in tracks for seg in trk.segments for pt in seg if local_name(pt.tag) == "trkpt")
+    n_points = sum(len(sink.points(seg)) for trk in tracks for seg in trk.segments)
     if n_points == 0:
         routes = len(children(root, "rte"))
         waypoints = len(children(root, "wpt"))
@@ -232,7 +238,7 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     for index, group in enumerate(groups):
         notes: list[str] = parsed.damage_notes("points")
         segments = [seg for trk in group for seg in trk.segments]
-        track = _read_points(segments, notes)
+        track = _read_points(segments, sink, notes)
         if np.isnat(track.time).all():
             if len(groups) == 1:
                 raise FileFormatError(

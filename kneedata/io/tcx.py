@@ -51,6 +51,7 @@ from kneedata.io.activity import (
 from kneedata.io.track import Track, map_sport, parse_times, track_records
 from kneedata.io.xmlsafe import (
     LocalNameMap,
+    PointSink,
     child,
     child_text,
     children,
@@ -140,49 +141,48 @@ def _lap_summary(lap: ET.Element) -> _Lap:
     )
 
 
-def _read_activity(act: ET.Element, notes: list[str]) -> _TcxActivity:
+def _point_sink() -> PointSink:
+    """Trackpoints read as they are parsed (a file of a million points never holds their elements)."""
+    # a Trackpoint's only <Value> is the one inside <HeartRateBpm>
+    lookup = LocalNameMap({**_TP_FIELDS, "Time": "time", "Value": "heart_rate_bpm"})
+    return PointSink("Trackpoint", lambda tp: point_values(tp, lookup), _TP_COLUMNS)
+
+
+def _read_activity(act: ET.Element, sink: PointSink, notes: list[str]) -> _TcxActivity:
     creator = child(act, "Creator")
     device = child_text(creator, "Name") if creator is not None else None
     out = _TcxActivity(sport_raw=act.get("Sport"), device=device)
-    cols: dict[str, list[float]] = {c: [] for c in _TP_COLUMNS}
-    times: list[str | None] = []
+    parts = []
     track_no: list[int] = []
     lap_no: list[int] = []
-    bad_values = 0
-    n_track = 0
-    # a Trackpoint's only <Value> is the one inside <HeartRateBpm>
-    lookup = LocalNameMap({**_TP_FIELDS, "Time": "time", "Value": "heart_rate_bpm"})
     for lap_index, lap_el in enumerate(children(act, "Lap")):
-        lap = _lap_summary(lap_el)
+        out.laps.append(_lap_summary(lap_el))
         for track_el in children(lap_el, "Track"):
-            for tp in track_el:
-                if local_name(tp.tag) != "Trackpoint":
-                    continue
-                values, time_text, n_bad = point_values(tp, lookup)
-                bad_values += n_bad
-                for c in _TP_COLUMNS:
-                    cols[c].append(values.get(c, math.nan))
-                times.append(time_text)
-                track_no.append(n_track)
-                lap_no.append(lap_index)
-            n_track += 1
-        out.laps.append(lap)
+            part = sink.points(track_el)
+            parts.append(part)
+            track_no.append(len(parts) - 1)
+            lap_no.append(lap_index)
+    sizes = [len(part) for part in parts]
+    bad_values = sum(part.n_bad for part in parts)
+    times = [t for part in parts for t in part.times]
+    cols = {c: np.concatenate([np.frombuffer(part.values[c], dtype=float) for part in parts])
+            if parts else np.empty(0) for c in _TP_COLUMNS}
     bad_lap_values = sum(lap.n_bad for lap in out.laps)
     if bad_lap_values:
         notes.append(f"{bad_lap_values} lap totals were not finite numbers (e.g. 'inf') and were left out")
     if bad_values:
         notes.append(f"{bad_values} trackpoint values were not numbers (e.g. 'null') or not finite ('inf') "
                      "and were left out")
-    arrays = {c: np.asarray(v, dtype=float) for c, v in cols.items()}
+    arrays = dict(cols)
     run_cad = arrays.pop("run_cadence")
     core_cad = arrays.pop("cadence_core")
     arrays["cadence"] = np.where(np.isnan(run_cad), core_cad, run_cad)
     for name in ("speed_m_s", "distance_m"):
         if np.isnan(arrays[name]).all():
             del arrays[name]
-    out.track = Track(time=parse_times(times, notes), segment=np.asarray(track_no, dtype=np.int64),
+    out.track = Track(time=parse_times(times, notes), segment=np.repeat(np.asarray(track_no, dtype=np.int64), sizes),
                       columns=arrays)
-    out.lap_of_point = np.asarray(lap_no, dtype=np.int64)
+    out.lap_of_point = np.repeat(np.asarray(lap_no, dtype=np.int64), sizes)
     return out
 
 
@@ -401,7 +401,8 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     See the module docstring. An ``<Activity>`` without trackpoints inside a file
     that has others is skipped with a :class:`~kneedata.DataQualityWarning`.
     """
-    parsed = parse_xml(data, source_file, kind="TCX")
+    sink = _point_sink()
+    parsed = parse_xml(data, source_file, kind="TCX", points=sink)
     root = parsed.root
     if local_name(root.tag) != "TrainingCenterDatabase":
         raise FileFormatError(
@@ -418,7 +419,7 @@ def read_tcx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     activities: list[Activity] = []
     for index, element in enumerate(elements):
         notes = parsed.damage_notes("trackpoints")
-        tcx = _read_activity(element, notes)
+        tcx = _read_activity(element, sink, notes)
         track = tcx.track
         assert track is not None
         if np.isnat(track.time).all():
