@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from kneedata.errors import FileFormatError
-from kneedata.io.xmlsafe import child, child_text, children, local_name, parse_xml
+from kneedata.io.xmlsafe import (
+    LocalNameMap,
+    PointSink,
+    child,
+    child_text,
+    children,
+    local_name,
+    parse_xml,
+    point_values,
+)
 
 DOC = b'<?xml version="1.0" encoding="UTF-8"?><gpx xmlns="http://www.topografix.com/GPX/1/1"><trk><name> A </name></trk></gpx>'
 
@@ -172,3 +182,42 @@ def test_utf16_without_a_byte_order_mark_is_read(encoding):
     trk = child(parsed.root, "trk")
     assert trk is not None and child_text(trk, "name") == "A"
     assert any("no byte-order mark" in r for r in parsed.repairs)
+
+
+def _points_doc(n: int) -> str:
+    pts = "".join(f'<trkpt lat="51.{i:04d}" lon="-0.1"><ele>{i}</ele><time>2024-05-01T06:{i // 60:02d}:'
+                  f'{i % 60:02d}Z</time><extensions><hr>{100 + i}</hr></extensions></trkpt>'
+                  for i in range(n))
+    return (f'<?xml version="1.0"?><gpx version="1.1" creator="t"><trk><type>running</type>'
+            f"<trkseg>{pts}</trkseg><trkseg>{pts}</trkseg></trk></gpx>")
+
+
+def _sink() -> PointSink:
+    lookup = LocalNameMap({"ele": "altitude_m", "hr": "heart_rate_bpm", "time": "time"})
+    return PointSink("trkpt", lambda pt: point_values(pt, lookup), ("altitude_m", "heart_rate_bpm"))
+
+
+def test_a_point_sink_keeps_the_numbers_and_drops_the_point_elements():
+    sink = _sink()
+    parsed = parse_xml(_points_doc(5).encode(), "p.gpx", points=sink)
+    segments = children(child(parsed.root, "trk"), "trkseg")
+    assert [len(list(seg)) for seg in segments] == [0, 0]  # no point element left in the tree
+    for seg in segments:
+        got = sink.points(seg)
+        assert list(got.values["altitude_m"]) == [0, 1, 2, 3, 4]
+        assert list(got.values["heart_rate_bpm"]) == [100, 101, 102, 103, 104]
+        assert got.times[-1] == "2024-05-01T06:00:04Z"
+
+
+def test_a_point_sink_keeps_the_point_a_damaged_file_breaks_off_in():
+    doc = _points_doc(4)
+    cut = doc[: doc.index("<extensions>", doc.index("06:00:03Z"))]  # inside the 4th point, after its time
+    whole_tree = parse_xml(cut.encode(), "cut.gpx")
+    sink = _sink()
+    parsed = parse_xml(cut.encode(), "cut.gpx", points=sink)
+    assert not parsed.complete and not whole_tree.complete
+    seg = child(child(parsed.root, "trk"), "trkseg")
+    got = sink.points(seg)
+    # the same points as the whole tree holds, the broken-off one (time, no heart rate) included
+    assert len(got) == len(children(child(child(whole_tree.root, "trk"), "trkseg"), "trkpt")) == 4
+    assert got.times[-1] == "2024-05-01T06:00:03Z" and math.isnan(got.values["heart_rate_bpm"][-1])
