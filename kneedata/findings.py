@@ -178,11 +178,6 @@ def fit_by_coverage(fit: Callable[..., Any], frame: pd.DataFrame, exposures: Seq
     for exposure in partial:
         n_known = int((known[exposure] & onset).sum())
         why = _missing_reason(frame, exposure)
-        note = (f"used all {n_all} episodes (fitted on the days it is known: {why})"
-                if n_known >= n_all else
-                f"used {n_known} of {n_all} episodes: {why}; the other "
-                f"{n_all - n_known} {'is' if n_all - n_known == 1 else 'are'} left out of "
-                "this answer only")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -193,6 +188,7 @@ def fit_by_coverage(fit: Callable[..., Any], frame: pd.DataFrame, exposures: Seq
                 term=f"{exposure}_{known_days}d", exposure=exposure, window="",
                 ratio_kind=base.ratio_kind, n_episodes=n_known, n_informative=0,
                 estimable=False, status=err.status)
+        note = _partial_note(int(row["n_episodes"].iloc[0]), n_known, n_all, why)
         tables.append(row.assign(episodes_note=note))
         notes[str(row["term"].iloc[0])] = note
     table = pd.concat(tables, ignore_index=True)
@@ -208,6 +204,20 @@ def fit_by_coverage(fit: Callable[..., Any], frame: pd.DataFrame, exposures: Seq
     settings = {**base.settings, "episodes_notes": {
         **dict(zip(base.table["term"], tables[0]["episodes_note"], strict=True)), **notes}}
     return replace(base, table=table.reset_index(drop=True), settings=settings)
+
+
+def _partial_note(n_used: int, n_known: int, n_all: int, why: str) -> str:
+    """Which episodes a term known on some days used, and why the others were left out."""
+    if n_known >= n_all and n_used >= n_all:
+        return f"used all {n_all} episodes (fitted on the days it is known: {why})"
+    out = n_all - min(n_known, n_all)
+    note = f"used {n_used} of {n_all} episodes: {why}"
+    if out:
+        note += f"; the other {out} {'is' if out == 1 else 'are'} left out of this answer only"
+    if n_used < min(n_known, n_all):
+        note += (f"; {n_known - n_used} more had no comparable days with it known "
+                 "(too soon after the record or the log began)")
+    return note
 
 
 def _all_note(table: pd.DataFrame, n_all: int) -> list[str]:
@@ -463,12 +473,17 @@ def report_findings(derived: Any, *, fits: ReportFits | None = None) -> pd.DataF
         report's :class:`kneedata.report.ReportTables` (models already fitted).
     fits
         Models already fitted (:func:`fit_report_models`); fitted here when ``None``.
+        From a :class:`kneedata.Derived` the rows are the whole report's: the onset
+        models and the run-response answer the report shows
+        (:func:`kneedata.physio.analyse_report`; a finding only when it leads); an
+        analysis frame has no runs, so it gives the onset models' rows only.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`FINDING_COLUMNS`: ``section`` (``"lead"``, ``"sensitivity:
-        case-crossover"``, ``"sensitivity: daily model"``), ``model``, ``term``,
+        case-crossover"``, ``"sensitivity: daily model"``, ``"beside the lead: run
+        response"``), ``model``, ``term``,
         ``exposure``, ``direction`` (:data:`DIRECTIONS`: ``harmful``/``protective``
         only for a finding), ``estimate``, ``ci_low``, ``ci_high`` (the ratio and its
         95 % interval; NaN when not estimable), ``p_adjusted`` (Benjamini-Hochberg
@@ -489,13 +504,20 @@ def report_findings(derived: Any, *, fits: ReportFits | None = None) -> pd.DataF
                           run_response=getattr(derived, "run_response", None))
     if fits is None:
         if isinstance(derived, pd.DataFrame):
-            frame = derived
+            fits = fit_report_models(derived)
         elif isinstance(derived, Derived):
             if derived.diary is None:
                 return pd.DataFrame(columns=list(FINDING_COLUMNS))
-            frame = analysis_frame(derived)
+            fits = fit_report_models(analysis_frame(derived))
+            fits.run_response = _run_response_rows(derived)
         else:
             raise TypeError("report_findings: give a kneedata.Derived, an analysis frame or "
                             f"the report's ReportTables, got {type(derived).__name__}")
-        fits = fit_report_models(frame)
     return findings_table(fits)
+
+
+def _run_response_rows(derived: Any) -> pd.DataFrame | None:
+    """The run-response rows the report shows for ``derived`` (``None`` when it shows none)."""
+    from kneedata import physio
+
+    return physio.analyse_report(derived)[1]

@@ -114,3 +114,38 @@ def test_findings_and_detectable_columns_are_in_the_glossary():
     frame = _runner(seed=5)
     got = kd.detectable_odds_ratio(frame, ["spike_large"], n_sim=10, seed=0, direction="both")
     assert list(got.columns) == list(schema.DETECTABLE)
+
+
+def _persistent():
+    spec = importlib.util.spec_from_file_location(
+        "persistent_generator", REPO / "benchmarks" / "persistent_generator.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("persistent_generator", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_a_derived_runner_gives_the_whole_reports_rows_run_response_included(tmp_path):
+    """From a Derived, report_findings holds the run-response rows the report shows too:
+    for a mostly painful diary they are the lead's (findings possible), and they are
+    the physio section's own rows, word for word."""
+    import warnings
+
+    from kneedata import physio
+
+    gen = _persistent()
+    runner = gen.simulate(gen.Scenario(mode="persistent", years=1.5, flare_spike=2.0), 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = kd.derive(runner.activities, runner.write_diary(tmp_path / "diary.csv"))
+        rows = kd.report_findings(derived)
+        view, shown = physio.analyse_report(derived)
+    assert view.lead == "run_response" and shown is not None
+    rr = rows.loc[rows["model"].eq("run_response_model")].reset_index(drop=True)
+    assert rr["statement"].tolist() == shown["statement"].tolist()
+    assert rr["section"].eq("lead").all() and rr["finding"].tolist() == shown["finding"].tolist()
+    spike = rr.loc[rr["term"].eq("spike_large")].iloc[0]  # planted +2 points the morning after
+    assert spike["finding"] and spike["direction"] == "harmful"
+    onset_only = kd.report_findings(kd.analysis_frame(derived))  # a frame has no runs
+    assert not onset_only["model"].eq("run_response_model").any()
