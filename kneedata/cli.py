@@ -4,14 +4,21 @@ Usage::
 
     kneedata import PATH... [--store DIR] [--runner ID] [--workers N] [--force] [--report-csv FILE]
     kneedata import --manifest runners.csv [--store DIR] [--force]
-    kneedata activities [--store DIR] [--csv FILE]
+    kneedata activities [--store DIR] [--csv FILE] [--units km|mi]
     kneedata init FOLDER [--force]
     kneedata report [--store DIR] [--diary F] [--shoes F] [--routines F] --out DIR
                     [--shoe-periods F] [--dayfirst] [--complete-diary] [--experiment F]
+                    [--units km|mi] [--height-m X] [--leg-length-m X] [--hr-rest X]
+                    [--hr-max X] [--threshold X] [--washout-days N]
     kneedata experiment plan --change C [--target T] --start DAY --out FILE
                     [--block-days N] [--pairs N] [--seed N] [--diary F]
     kneedata experiment analyse FILE --diary F [--store DIR] [--routines F] [--shoes F]
     kneedata report --manifest runners.csv [--store DIR] --out DIR [--complete-diary]
+                    [--threshold X] [--washout-days N]
+
+The report's flags build the one :class:`kneedata.DeriveOptions` the Python API
+uses (:func:`derive_options`); their plausible ranges are those of
+:data:`kneedata.schema.OPTIONS`. Distances are shown in ``--units``; the store stays SI.
 
 The store defaults to ``$KNEEDATA_STORE``, else ``~/.kneedata/store``. The exit code
 is 0 when the command ran (files that failed to import are listed, not fatal), 2 for
@@ -42,6 +49,69 @@ def _store_arg(parser: argparse.ArgumentParser) -> None:
         "--store", metavar="DIR", default=None,
         help="store folder (default: $KNEEDATA_STORE or ~/.kneedata/store)",
     )
+
+
+def _units_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--units", choices=("km", "mi"), default="km",
+                        help="show distances, paces, weekly load and rates per distance in "
+                        "kilometres or miles (default km; the store stays in metres)")
+
+
+#: The flags that set :class:`kneedata.DeriveOptions` fields: field -> (flag, type, help).
+#: Their plausible ranges come from :data:`kneedata.schema.OPTIONS`, as in Python.
+DERIVE_FLAGS: dict[str, tuple[str, type, str]] = {
+    "height_m": ("--height-m", float, "your height in metres (step length / height)"),
+    "leg_length_m": ("--leg-length-m", float,
+                     "your leg length in metres (default 0.53 x height)"),
+    "hr_rest_bpm": ("--hr-rest", float, "resting heart rate, beats/min (TRIMP; default 60)"),
+    "hr_max_bpm": ("--hr-max", float,
+                   "maximum heart rate, beats/min (TRIMP; default: estimated from the runs)"),
+    "threshold": ("--threshold", float, "pain score 0-10 that makes a pain day (default 3)"),
+    "washout_days": ("--washout-days", int,
+                     "pain-free days that end an episode (default 14)"),
+}
+
+
+def _derive_args(parser: argparse.ArgumentParser) -> None:
+    from kneedata.schema import OPTIONS
+
+    for name, (flag, kind, text) in DERIVE_FLAGS.items():
+        col = OPTIONS[name]
+        parser.add_argument(flag, type=kind, default=None, dest=name,
+                            metavar="N" if kind is int else "X",
+                            help=f"{text}; {col.low:g}-{col.high:g} {col.unit}")
+
+
+def derive_options(args: argparse.Namespace) -> Any:
+    """The :class:`kneedata.DeriveOptions` of the command's flags (the one the Python API uses).
+
+    Raises
+    ------
+    ValueError
+        A usage error (exit code 2): one line naming the flag, the value given and
+        the allowed range.
+    """
+    from kneedata.pipeline import DeriveOptions
+    from kneedata.schema import check_option
+
+    given = {name: getattr(args, name) for name in DERIVE_FLAGS
+             if getattr(args, name, None) is not None}
+    for name, value in given.items():
+        problem = check_option(name, value)
+        if problem:
+            raise _UsageError(f"{DERIVE_FLAGS[name][0]} {value:g} {problem}")
+    rest, top = given.get("hr_rest_bpm"), given.get("hr_max_bpm")
+    if rest is not None and top is not None and not top > rest:
+        raise _UsageError(f"--hr-max {top:g} must be above --hr-rest {rest:g} (beats/min)")
+    return DeriveOptions(complete=bool(getattr(args, "complete_diary", False)), **given)
+
+
+#: DeriveOptions fields that belong to one runner (a cohort manifest gives them per runner).
+_PER_RUNNER_FIELDS = ("height_m", "leg_length_m", "hr_rest_bpm", "hr_max_bpm")
+
+
+class _UsageError(ValueError):
+    """A bad option value: printed as one line, exit code 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
     _store_arg(act)
     act.add_argument("--csv", metavar="FILE", default=None,
                      help="write every column of every activity to this CSV instead of printing")
+    _units_arg(act)
 
     init = sub.add_parser("init", help="write pain diary, shoes and routines templates to fill in")
     init.add_argument("path", metavar="FOLDER", help="folder for the templates (created if missing)")
@@ -95,8 +166,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="read slashed dates in the logs as day/month/year (04/03/2025 = 4 March)")
     rep.add_argument("--complete-diary", action="store_true",
                      help="the diary is complete: a day without an entry was pain-free")
-    rep.add_argument("--pace", choices=("min/km", "min/mi"), default="min/km",
-                     help="pace unit of the figures (default min/km)")
+    rep.add_argument("--pace", choices=("min/km", "min/mi"), default=None,
+                     help="pace unit of the figures (default: that of --units)")
+    _units_arg(rep)
+    _derive_args(rep)
     rep.add_argument("--manifest", metavar="CSV", default=None,
                      help="a cohort report over the manifest's runners (instead of --diary etc.)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -248,13 +321,17 @@ def _cmd_activities(args: argparse.Namespace) -> int:
     if frame.empty:
         print(f"no activities in the store {store.path}; run `kneedata import PATH --store {store.path}`")
         return 0
+    from kneedata.present import units_of
+
+    units = units_of(args.units)
     view = frame.assign(
-        distance_km=(frame["distance_m"] / 1000).round(2),
+        distance_km=units.distance(frame["distance_m"] / 1000).round(2),
         timer_min=(frame["timer_time_s"] / 60).round(1),
         avg_cadence_spm=frame["avg_cadence_spm"].round(1),
         avg_heart_rate_bpm=frame["avg_heart_rate_bpm"].round(0),
     )
-    view = view[[c for c in _ACTIVITY_COLUMNS if c in view.columns]]
+    view = view[[c for c in _ACTIVITY_COLUMNS if c in view.columns]].rename(
+        columns={"distance_km": "distance" + units.suffix})
     with pd.option_context("display.max_rows", None, "display.width", 200,
                            "display.max_colwidth", 30):
         print(view.to_string(index=False))
@@ -306,18 +383,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"kneedata report: error: {problem}", file=sys.stderr)
             return 2
 
+    options = derive_options(args)
     store = _open_store(args.store)
     if args.manifest:
         from kneedata.cohort_report import write_cohort_report
 
+        own = [DERIVE_FLAGS[n][0] for n in _PER_RUNNER_FIELDS if getattr(args, n) is not None]
+        if own:
+            raise _UsageError(f"{', '.join(own)}: one runner's measure, not the cohort's; with "
+                              "--manifest give height_m and leg_length_m per runner in the "
+                              "manifest (heart-rate bounds are estimated per runner)")
+        shared = {n: getattr(args, n) for n in ("threshold", "washout_days")
+                  if getattr(args, n) is not None}
         path = write_cohort_report(store, args.manifest, out=args.out, complete=args.complete_diary,
-                                   dayfirst=args.dayfirst, progress=not args.no_progress)
+                                   dayfirst=args.dayfirst, progress=not args.no_progress,
+                                   options=shared)
         print(f"cohort report written to {path}")
         return 0
     path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
                         out=args.out, shoe_periods=args.shoe_periods,
                         dayfirst=args.dayfirst, complete=args.complete_diary,
-                        progress=not args.no_progress, pace=args.pace,
+                        progress=not args.no_progress, pace=args.pace, units=args.units,
+                        options=options,
                         **({"experiment": args.experiment} if args.experiment else {}))
     print(f"report written to {path}")
     return 0
@@ -388,6 +475,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "experiment":
             return _cmd_experiment(args, parser)
         return _cmd_report(args)
+    except _UsageError as err:
+        print(f"kneedata {args.command}: error: {err}", file=sys.stderr)
+        return 2
     except (KneedataError, FileExistsError, FileNotFoundError, PermissionError) as err:
         print(f"kneedata {args.command}: error: {err}", file=sys.stderr)
         return 1

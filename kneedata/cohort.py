@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from kneedata.errors import KneedataError, SchemaError
 from kneedata.runners import check_runner_id
+from kneedata.schema import check_option
 
 __all__ = [
     "MANIFEST_COLUMNS",
@@ -56,7 +57,7 @@ MANIFEST_COLUMNS = ("runner_id", "path", "diary", "shoes", "routines", "height_m
 _REQUIRED = ("runner_id", "path")
 _PER_RUNNER = ("diary", "shoes", "routines", "height_m", "leg_length_m")
 _PATHS = ("path", "diary", "shoes", "routines")
-_MEASURES = {"height_m": (1.0, 2.5), "leg_length_m": (0.5, 1.4)}
+_MEASURES = ("height_m", "leg_length_m")  # ranges: kneedata.schema.OPTIONS, as DeriveOptions
 
 
 # ------------------------------------------------------------------ the manifest
@@ -96,7 +97,7 @@ def _row_problems(row: pd.Series, line: int, base: Path) -> tuple[dict[str, Any]
         problems.append(f"line {line}: path is empty; give the runner's watch file, folder or export")
     for col in _PATHS:
         out[col] = str((base / row[col]).resolve()) if row[col] else None
-    for col, (low, high) in _MEASURES.items():
+    for col in _MEASURES:
         text = row[col]
         value = float("nan")
         if text:
@@ -104,9 +105,9 @@ def _row_problems(row: pd.Series, line: int, base: Path) -> tuple[dict[str, Any]
                 value = float(text.replace(",", "."))
             except ValueError:
                 value = float("nan")
-            if not low <= value <= high:
-                problems.append(f"line {line}: {col} {text!r} is not a length in metres "
-                                f"between {low} and {high}; write e.g. {(low + high) / 2:.2f}")
+            problem = check_option(col, value)
+            if problem:
+                problems.append(f"line {line}: {col} {text!r} {problem}")
         out[col] = value
     return out, problems
 

@@ -13,6 +13,7 @@ import html
 import io
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ def write_cohort_report(
     complete: bool = False,
     dayfirst: bool = False,
     progress: bool = True,
+    options: Mapping[str, Any] | None = None,
 ) -> Path:
     """Derive the manifest's runners and write ``out/report.html`` with the cohort section.
 
@@ -100,6 +102,9 @@ def write_cohort_report(
         As for :func:`kneedata.write_report`, for every runner's diary.
     progress
         A progress bar over runners on stderr.
+    options
+        :class:`kneedata.DeriveOptions` fields for every runner (``threshold``,
+        ``washout_days`` ...; the CLI's ``--threshold``, ``--washout-days``).
 
     Returns
     -------
@@ -109,7 +114,7 @@ def write_cohort_report(
     out = Path(out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     derived = derive_cohort(store, manifest, out=out / "cohort_frame", progress=progress,
-                            complete=complete, dayfirst=dayfirst)
+                            complete=complete, dayfirst=dayfirst, **dict(options or {}))
     runners = derived.runners[["runner_id", "status", "n_days", "n_onsets", "n_at_risk", "reason"]]
     parts = ["<h2>The cohort</h2>",
              f"<p>{int((runners['status'] == 'ok').sum())} of {len(runners)} runners derived; "

@@ -47,6 +47,8 @@ class DeriveOptions:
         Pain score that makes a pain day [0-10].
     washout_days
         Pain-free days that end an episode and must precede an onset [d].
+        This and the body-size and heart-rate fields are checked against the
+        plausible ranges of :data:`kneedata.schema.OPTIONS` (the CLI's flags too).
     complete
         The diary is complete: a day without an entry between the first and the
         last entry was pain-free (otherwise it is unknown).
@@ -90,15 +92,21 @@ class DeriveOptions:
     attribution_days: int = 7
 
     def __post_init__(self) -> None:
+        from kneedata.schema import OPTIONS, check_option
+
         object.__setattr__(self, "include", check_include(self.include))
-        for name, value in (("height_m", self.height_m), ("leg_length_m", self.leg_length_m)):
-            if value is not None and not 0.5 <= float(value) <= 2.6:
-                raise ValueError(f"DeriveOptions: {name}={value} is not a plausible "
-                                 "length in metres (0.5-2.6 m).")
-        if self.washout_days < 0 or self.spike_window_days < 1:
-            raise ValueError(
-                f"DeriveOptions: washout_days must be >= 0 and spike_window_days >= 1, "
-                f"got {self.washout_days} and {self.spike_window_days}.")
+        for name in OPTIONS:  # the ranges of kneedata.schema.OPTIONS, as the CLI checks them
+            value = getattr(self, name)
+            problem = None if value is None else check_option(name, value)
+            if problem:
+                raise ValueError(f"DeriveOptions: {name}={value!r} {problem}.")
+        if (self.hr_rest_bpm is not None and self.hr_max_bpm is not None
+                and not self.hr_max_bpm > self.hr_rest_bpm):
+            raise ValueError(f"DeriveOptions: hr_max_bpm={self.hr_max_bpm!r} must be above "
+                             f"hr_rest_bpm={self.hr_rest_bpm!r} (beats/min).")
+        if self.spike_window_days < 1:
+            raise ValueError(f"DeriveOptions: spike_window_days must be >= 1, got "
+                             f"{self.spike_window_days}.")
 
     @classmethod
     def from_kwargs(cls, base: DeriveOptions | None = None, **fields: Any) -> DeriveOptions:

@@ -856,8 +856,10 @@ def write_report(
     dayfirst: bool = False,
     complete: bool = False,
     progress: bool = True,
-    pace: str = "min/km",
+    pace: str | None = None,
     experiment: str | os.PathLike[str] | pd.DataFrame | None = None,
+    options: DeriveOptions | None = None,
+    units: str = "km",
 ) -> Path:
     """Write the HTML report, its figures and the model tables into ``out``.
 
@@ -877,12 +879,20 @@ def write_report(
     progress
         Print one line per step to stderr.
     pace
-        The runner's pace unit in figures: ``"min/km"`` or ``"min/mi"``.
+        The runner's pace unit in figures: ``"min/km"`` or ``"min/mi"``
+        (default: that of ``units``).
     experiment
         An experiment schedule (path or frame, see
         :func:`kneedata.read_experiment`): adds its analysis
         (:func:`kneedata.analyse_experiment` with the diary, store, routines and
         shoes given) and ``model_experiment.csv``. Needs ``diary``.
+    options
+        :class:`kneedata.DeriveOptions` (height, heart-rate bounds, pain threshold,
+        washout ...) for :func:`kneedata.derive`, as for :func:`build_tables`; the
+        CLI builds it from ``--height-m``, ``--hr-rest`` ... .
+    units
+        Distances shown in ``"km"`` or ``"mi"`` (:func:`kneedata.present.units_of`;
+        the CLI's ``--units``); stored data and the model tables stay SI.
 
     Returns
     -------
@@ -902,14 +912,16 @@ def write_report(
         The store folder does not exist or holds no activities.
     """
     from kneedata.models import TABLE_COLUMNS
+    from kneedata.present import units_of
 
+    pace = pace or units_of(units).pace
     if pace not in ("min/km", "min/mi"):
         raise ValueError(f"write_report: pace={pace!r}; use 'min/km' or 'min/mi'.")
     say = _Progress(progress)
     out_dir = Path(out).expanduser()
     tables = build_tables(store, diary=diary, shoes=shoes, routines=routines,
                           shoe_periods=shoe_periods, dayfirst=dayfirst, complete=complete,
-                          progress=progress)
+                          options=options, progress=progress)
     if tables.frame is not None:
         say(f"fitting the case-crossover and the daily model on {_n(tables.derived.episodes)} "
             "episodes")

@@ -567,6 +567,66 @@ DETECTABLE: dict[str, Column] = {
 }
 
 
+# --- a runner's settings: DeriveOptions fields, CLI flags, manifest columns (owner: kneedata/pipeline.py)
+# One plausible range each, checked by DeriveOptions, the CLI and read_manifest (check_option).
+OPTIONS: dict[str, Column] = {
+    "height_m": Column("m", "float64", "Body height for step_length_height_ratio (DeriveOptions.height_m, kneedata report --height-m, manifest height_m).", 1.0, 2.5),
+    "leg_length_m": Column("m", "float64", "Leg length (greater trochanter to floor) for step_length_leg_ratio; 0.53 x height when not given (DeriveOptions.leg_length_m, --leg-length-m, manifest leg_length_m).", 0.5, 1.4),
+    "hr_rest_bpm": Column("beats/min", "float64", "Resting heart rate for TRIMP; 60 assumed when not given (DeriveOptions.hr_rest_bpm, --hr-rest).", 25, 120),
+    "hr_max_bpm": Column("beats/min", "float64", "Maximum heart rate for TRIMP; estimated from the runs when not given (DeriveOptions.hr_max_bpm, --hr-max).", 100, 230),
+    "threshold": Column("", "float64", "Pain score that makes a pain day, default 3 (DeriveOptions.threshold, --threshold).", 0.5, 10),
+    "washout_days": Column("d", "int64", "Pain-free days that end an episode and must precede an onset, default 14 (DeriveOptions.washout_days, --washout-days).", 1, 365),
+}
+
+
+def check_option(name: str, value: float) -> str | None:
+    """What is wrong with a setting's value (its range from :data:`OPTIONS`), or ``None``.
+
+    The text reads after the name and the value as the caller spells them
+    (``height_m=180`` in Python, ``--height-m 180`` on the command line).
+
+    Parameters
+    ----------
+    name
+        A key of :data:`OPTIONS`.
+    value
+        The value given, in the unit of :data:`OPTIONS` (metres, beats/min, days).
+
+    Returns
+    -------
+    str or None
+        ``"is outside the plausible range 1-2.5 m (body height ...)"`` or ``None``.
+
+    Examples
+    --------
+    >>> check_option("height_m", 180)
+    'is outside the plausible range 1-2.5 m (body height in metres, e.g. 1.75)'
+    >>> check_option("height_m", 1.8) is None
+    True
+    """
+    col = OPTIONS[name]
+    low, high = col.low if col.low is not None else -np.inf, col.high if col.high is not None else np.inf
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = np.nan
+    whole = col.dtype.startswith("int")
+    if low <= x <= high and (not whole or x.is_integer()):
+        return None
+    span = f"{_fmt(col.low)}-{_fmt(col.high)} {col.unit}".strip()
+    what = f"is not a whole number in {span}" if whole else f"is outside the plausible range {span}"
+    return f"{what} ({_OPTION_HINTS[name]})"
+
+
+_OPTION_HINTS = {
+    "height_m": "body height in metres, e.g. 1.75",
+    "leg_length_m": "leg length in metres, e.g. 0.92",
+    "hr_rest_bpm": "resting heart rate in beats/min, e.g. 52",
+    "hr_max_bpm": "maximum heart rate in beats/min, e.g. 188",
+    "threshold": "the pain score 0-10 that makes a pain day, default 3",
+    "washout_days": "pain-free days between episodes, default 14",
+}
+
 TABLES: dict[str, dict[str, Column]] = {
     "records": RECORDS,
     "activities": ACTIVITIES,
@@ -594,6 +654,7 @@ TABLES: dict[str, dict[str, Column]] = {
     "run_features": RUN_FEATURES,
     "findings": FINDINGS,
     "detectable": DETECTABLE,
+    "options": OPTIONS,
 }
 
 

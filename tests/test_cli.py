@@ -107,7 +107,7 @@ def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
 
     def fake_write_report(store, *, diary=None, shoes=None, routines=None, out,
                           shoe_periods=None, dayfirst=False, complete=False, progress=True,
-                          pace="min/km"):
+                          pace=None, units="km", options=None):
         calls.append((store, diary, shoes, routines, out, dayfirst, complete, progress, pace))
         return Path(out) / "report.html"
 
@@ -179,3 +179,130 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"kneedata {__version__}"
+
+
+# --- issue 25: the runner's own measures and units, through the one DeriveOptions ----------
+
+
+def _fake_report(monkeypatch):
+    """Replace kneedata.report.write_report; returns the list of keyword dicts it got."""
+    calls: list[dict] = []
+
+    def fake_write_report(store, **kwargs):
+        calls.append(kwargs)
+        return Path(kwargs["out"]) / "report.html"
+
+    module = types.ModuleType("kneedata.report")
+    module.write_report = fake_write_report  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kneedata.report", module)
+    return calls
+
+
+def test_report_flags_build_the_one_derive_options(tmp_path, monkeypatch):
+    import kneedata as kd
+
+    calls = _fake_report(monkeypatch)
+    assert main(["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"),
+                 "--no-progress", "--height-m", "1.81", "--leg-length-m", "0.95",
+                 "--hr-rest", "48", "--hr-max", "191", "--threshold", "4",
+                 "--washout-days", "10", "--complete-diary", "--units", "mi"]) == 0
+    (kwargs,) = calls
+    assert kwargs["options"] == kd.DeriveOptions(height_m=1.81, leg_length_m=0.95,
+                                                 hr_rest_bpm=48.0, hr_max_bpm=191.0,
+                                                 threshold=4.0, washout_days=10, complete=True)
+    assert kwargs["units"] == "mi" and kwargs["pace"] is None  # the pace follows the units
+    assert main(["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 0
+    assert calls[1]["options"] == kd.DeriveOptions() and calls[1]["units"] == "km"
+
+
+@pytest.mark.parametrize(("flags", "needle"), [
+    (["--height-m", "180"], "--height-m 180 is outside the plausible range 1-2.5 m"),
+    (["--leg-length-m", "0.2"], "--leg-length-m 0.2 is outside the plausible range 0.5-1.4 m"),
+    (["--hr-rest", "5"], "--hr-rest 5 is outside the plausible range 25-120 beats/min"),
+    (["--hr-max", "300"], "--hr-max 300 is outside the plausible range 100-230 beats/min"),
+    (["--threshold", "11"], "--threshold 11 is outside the plausible range 0.5-10 (the pain score"),
+    (["--washout-days", "0"], "--washout-days 0 is not a whole number in 1-365 d"),
+    (["--hr-rest", "110", "--hr-max", "105", "--height-m", "1.7"],
+     "--hr-max 105 must be above --hr-rest 110"),
+])
+def test_out_of_range_flag_is_one_line_naming_flag_value_and_range(tmp_path, capsys, flags,
+                                                                   needle):
+    code = main(["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert needle in err and "height_m" not in err and "DeriveOptions" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_one_range_table_for_flags_python_and_manifest(tmp_path):
+    """The CLI, DeriveOptions, gait_metrics and the manifest share kneedata.schema.OPTIONS."""
+    import kneedata as kd
+    from kneedata.cohort import read_manifest
+    from kneedata.errors import SchemaError
+
+    # pipeline.py allowed 0.5-2.6 m, cohort.py 1.0-2.5 m: 0.7 m passed one and not the other
+    with pytest.raises(ValueError, match=r"height_m=0\.7 is outside the plausible range 1-2\.5 m"):
+        kd.DeriveOptions(height_m=0.7)
+    with pytest.raises(ValueError, match=r"hr_max_bpm=105.0 must be above hr_rest_bpm=110"):
+        kd.DeriveOptions(hr_rest_bpm=110.0, hr_max_bpm=105.0)
+    (tmp_path / "m.csv").write_text("runner_id,path,height_m\nann,a,0.7\n")
+    with pytest.raises(SchemaError, match=r"height_m '0\.7' is outside the plausible range 1-2\.5"):
+        read_manifest(tmp_path / "m.csv")
+
+
+@pytest.mark.slow
+def test_report_options_reach_every_metric_end_to_end(inputs, tmp_path, monkeypatch):
+    """--height-m fills step_length_height_ratio, --hr-rest/--hr-max are TRIMP's bounds."""
+    import kneedata as kd
+    import kneedata.report as report
+
+    seen = []
+    real = report.derive
+
+    def spy(*args, **kwargs):
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(report, "derive", spy)
+    store = str(tmp_path / "s")
+    assert main(["import", str(inputs / "a.fit"), str(inputs / "b.fit"), "--store", store,
+                 "--workers", "1", "--no-progress"]) == 0
+    assert main(["report", "--store", store, "--no-progress", "--out", str(tmp_path / "own"),
+                 "--height-m", "1.80", "--hr-rest", "50", "--hr-max", "190", "--units", "mi"]) == 0
+    (own,) = seen
+    with pytest.warns(UserWarning, match="HR rest assumed 60"):
+        plain = real(kd.Store(store))  # what the report used before: the defaults
+    assert plain.gait["step_length_height_ratio"].isna().all()  # no height: NaN (issue 25)
+    # 3 m/s x 60 / 170 steps/min = 1.059 m per step, / 1.80 m
+    assert own.gait["step_length_height_ratio"].to_numpy() == pytest.approx(3 * 60 / 170 / 1.8,
+                                                                              rel=0.01)
+    assert (own.daily.attrs["hr_rest_bpm"], own.daily.attrs["hr_max_bpm"]) == (50.0, 190.0)
+    assert plain.daily.attrs["hr_rest_bpm"] == 60.0  # the assumed default
+    day = own.daily["trimp"].to_numpy()[0]
+    assert day != pytest.approx(plain.daily["trimp"].to_numpy()[0])
+    hr_reserve = (150 - 50) / (190 - 50)  # Banister TRIMP (kneedata.metrics.load.daily_load)
+    assert day == pytest.approx(5 * hr_reserve * 0.64 * np.exp(1.92 * hr_reserve), rel=0.02)
+    assert "HR rest given" in own.daily.attrs["hr_source"]
+
+
+def test_manifest_report_refuses_one_runners_measures(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("runner_id,path\nann,a\n")
+    code = main(["report", "--manifest", str(tmp_path / "m.csv"), "--store", str(tmp_path),
+                 "--out", str(tmp_path / "o"), "--height-m", "1.8"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "--height-m" in err and "height_m" in err and "manifest" in err
+
+
+def test_activities_in_miles(inputs, tmp_path, capsys):
+    store = str(tmp_path / "s")
+    main(["import", str(inputs / "a.fit"), "--store", store, "--workers", "1", "--no-progress"])
+    capsys.readouterr()
+    assert main(["activities", "--store", store, "--units", "mi"]) == 0
+    out = capsys.readouterr().out
+    header, row = out.splitlines()[:2]
+    assert "distance_mi" in header and "distance_km" not in header
+    assert "0.56" in row.split()  # 900 m = 0.559 mi
+    assert main(["activities", "--store", store]) == 0
+    assert "0.9" in capsys.readouterr().out.splitlines()[1].split()

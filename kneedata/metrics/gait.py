@@ -569,9 +569,12 @@ def gait_metrics(
     in female runners with and without patellofemoral pain. Clin Biomech
     29:243-247. doi:10.1016/j.clinbiomech.2013.12.016
     """
+    from kneedata.schema import check_option
+
     for name, value in (("height_m", height_m), ("leg_length_m", leg_length_m)):
-        if value is not None and not (0.5 <= float(value) <= 2.6):
-            raise ValueError(f"{name}={value} is not a plausible length in metres (0.5-2.6 m).")
+        problem = None if value is None else check_option(name, value)
+        if problem:
+            raise ValueError(f"{name}={value} {problem}.")
     order = runs_in_order(activities, include=include)
     meta = activities.loc[order.index]
     if len(meta) and "activity_id" not in meta:
