@@ -23,11 +23,9 @@ import pandas as pd
 from kneedata.cohort import derive_cohort
 from kneedata.cohort_models import compare_designs
 from kneedata.models import CAVEAT
+from kneedata.settings import COHORT_EXPOSURES  # re-exported
 
 __all__ = ["COHORT_EXPOSURES", "write_cohort_report"]
-
-#: Exposures the cohort report compares across designs (those present and non-zero).
-COHORT_EXPOSURES = ("spike_large", "spike_moderate", "weekly_change_gt30")
 
 
 def _png(fig: Any) -> str:

@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kneedata.notebook import CASE_CROSSOVER_EXPOSURES, DAILY_EXPOSURES, HAZARD_DAYS
+from kneedata.settings import (
+    CASE_CROSSOVER_EXPOSURES,
+    DAILY_EXPOSURES,
+    HAZARD_DAYS,
+    PRIMARY_EXPOSURES,
+    REPORT_MODELS,
+    STRATUM_DAYS,
+)
 from kneedata.text import format_p, format_ratio
 
 __all__ = [
@@ -43,11 +50,6 @@ __all__ = [
     "report_findings",
 ]
 
-#: Calendar strata of the report's case-crossover [d]: 84 rather than 28, because after
-#: each onset the runner is out of the risk set for weeks and 28-day strata keep 1-3
-#: referents (single-runner study, README: coverage 89-93 % at 84 days, 41-71 % at 28).
-STRATUM_DAYS = 84
-
 #: A lead term is a finding when its adjusted p-value is below this (and it is estimable).
 FINDING_ALPHA = 0.05
 
@@ -61,8 +63,7 @@ FINDING_COLUMNS = (
 )
 
 #: Section names of :func:`report_findings` (as the report titles them).
-SECTIONS = {"primary_analysis": "lead", "case_crossover": "sensitivity: case-crossover",
-            "daily_model": "sensitivity: daily model"}
+SECTIONS = {name: model.section for name, model in REPORT_MODELS.items()}
 
 #: Plain words for the report's exposures (per unit of the window summary).
 PLAIN_TERMS = {
@@ -261,12 +262,13 @@ def fit_sensitivity(
     *,
     case_crossover_exposures: Iterable[str] = CASE_CROSSOVER_EXPOSURES,
     daily_exposures: Iterable[str] = DAILY_EXPOSURES,
-    hazard_days: int = HAZARD_DAYS,
+    hazard_days: int | None = None,
 ) -> tuple[Any, Any, Any, list[str]]:
     """Fit the case-crossover and the daily model the report shows as sensitivity analyses.
 
     The case-crossover is fitted by maximum likelihood; when that reports
-    separation it is refitted with the log-F(2,2) penalty (shown). The daily model
+    separation it is refitted with the log-F(2,2) penalty (shown); options from
+    :data:`kneedata.settings.REPORT_MODELS`. The daily model
     is fitted like the lead: log-F(2,2) penalised with model-based errors (the
     unpenalised fit with HAC errors gave 14.5 % false positives for cadence alone,
     docs/findings.md). Each uses every episode for the exposures with complete
@@ -284,6 +286,11 @@ def fit_sensitivity(
     if not bool(frame["onset"].any()):
         return None, None, None, ["no pain episode starts inside the period with data"]
     cc = cc_ml = dm = None
+    cc_options = dict(REPORT_MODELS["case_crossover"].options)
+    dm_options = dict(REPORT_MODELS["daily_model"].options)
+    if hazard_days is not None:  # else the windows of the settings
+        cc_options["hazard_days"], dm_options["lags"] = hazard_days, (hazard_days,)
+    hazard_days = int(cc_options["hazard_days"])
     failures = (ValueError, RuntimeError, np.linalg.LinAlgError)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the caveats are kept in ModelResult.warnings
@@ -294,12 +301,12 @@ def fit_sensitivity(
         else:
             try:
                 cc_ml = fit_by_coverage(case_crossover, frame, cc_names, known_days=hazard_days,
-                                        hazard_days=hazard_days, stratum_days=STRATUM_DAYS)
+                                        **cc_options)
                 cc = cc_ml
                 if cc_ml.separated or cc_ml.table["status"].eq("separated").any():
-                    cc = fit_by_coverage(case_crossover, frame, cc_names,
-                                         known_days=hazard_days, hazard_days=hazard_days,
-                                         stratum_days=STRATUM_DAYS, penalty="logF")
+                    cc = fit_by_coverage(case_crossover, frame, cc_names, known_days=hazard_days,
+                                         **cc_options,
+                                         **REPORT_MODELS["case_crossover"].separated_refit)
             except failures as err:
                 errors.append(f"case-crossover not fitted: {err}")
         dm_names = _usable(frame, daily_exposures)
@@ -308,8 +315,8 @@ def fit_sensitivity(
                           "occurs in the data")
         else:
             try:
-                dm = fit_by_coverage(daily_model, frame, dm_names, known_days=hazard_days,
-                                     lags=(hazard_days,), penalty="logF", cov_type="nonrobust")
+                dm = fit_by_coverage(daily_model, frame, dm_names,
+                                     known_days=max(dm_options["lags"]), **dm_options)
             except failures as err:
                 errors.append(f"daily model not fitted: {err}")
     return cc, cc_ml, dm, errors
@@ -324,7 +331,7 @@ def fit_lead(frame: pd.DataFrame, exposures: Sequence[str] | None = None) -> tup
         The result (``None`` if nothing could be fitted), why not, and that reason
         as a status (``""`` when fitted; ``"too_few_episodes"`` or ``"no_variation"``).
     """
-    from kneedata.models import PRIMARY_EXPOSURES, ModelFitError, primary_analysis
+    from kneedata.models import ModelFitError, primary_analysis
 
     if not bool(frame["onset"].any()):
         return None, ["no pain episode starts inside the period with data"], "too_few_episodes"
@@ -335,8 +342,9 @@ def fit_lead(frame: pd.DataFrame, exposures: Sequence[str] | None = None) -> tup
             if not names:
                 raise ModelFitError(f"primary_analysis: none of {list(PRIMARY_EXPOSURES)} "
                                     "occurs in the frame")
-            primary = fit_by_coverage(primary_analysis, frame, names, known_days=HAZARD_DAYS,
-                                      window_days=HAZARD_DAYS)
+            options = REPORT_MODELS["primary_analysis"].options
+            primary = fit_by_coverage(primary_analysis, frame, names,
+                                      known_days=options["window_days"], **options)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
             status = err.status if isinstance(err, ModelFitError) else "too_few_episodes"
             return None, [f"main analysis not fitted: {err}"], status

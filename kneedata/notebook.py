@@ -5,7 +5,8 @@ opens (and if needed fills) the store, reads the runner's logs and runs
 :func:`kneedata.derive` once; every table the notebook shows comes from the
 returned :class:`NotebookData`. The exposure lists, the hazard window and the
 plain-words caveats are the ones :mod:`kneedata.report` uses, so a notebook and
-the report answer the same question the same way.
+the report answer the same question the same way (they live in
+:mod:`kneedata.settings`, re-exported here).
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ import pandas as pd
 
 from kneedata.errors import KneedataError
 from kneedata.pipeline import Derived, DeriveOptions, derive
+from kneedata.settings import (  # re-exported: the notebooks' settings are the report's
+    CASE_CROSSOVER_EXPOSURES,
+    CAVEATS,
+    DAILY_EXPOSURES,
+    HAZARD_DAYS,
+    HIGHLIGHT_DAYS,
+)
 
 __all__ = [
     "CASE_CROSSOVER_EXPOSURES",
@@ -32,45 +40,6 @@ __all__ = [
     "notebook_paths",
     "open_notebook_data",
 ]
-
-#: Exposures of the report's case-crossover (same-day frame columns; the models
-#: build the windows): transient ones that can differ between a hazard window and
-#: referent windows a few weeks away - a large single-run spike, and strength
-#: sessions (a logged routine that comes and goes week to week).
-CASE_CROSSOVER_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength")
-
-#: Exposures of the report's daily model: the same plus a slow one (cadence), which
-#: the case-crossover cannot place; shown so the reader sees what each design can
-#: and cannot do. Exposures absent from the frame are skipped.
-DAILY_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength", "cadence_moving_spm")
-
-#: Hazard window of the case-crossover and lag of the daily model [d].
-HAZARD_DAYS = 7
-
-#: Runs this many days before an episode are highlighted in cadence vs speed [d].
-HIGHLIGHT_DAYS = 14
-
-#: The honest caveats printed under every model result (plain words).
-CAVEATS: tuple[str, ...] = (
-    "These are associations in one person's records, not causes: something that "
-    "changed at the same time (a busy week, a new route, an illness) can produce the "
-    "same pattern.",
-    "One runner's data can show transient exposures - things that come and go within "
-    "weeks, like a single run much longer than usual - because each episode is "
-    "compared with the same runner's own time just before and after. Slow exposures "
-    "(months of strength work, a cadence that drifts over a season, body weight) "
-    "barely change inside those comparison windows, so this design cannot place "
-    "them, and a daily model on a handful of episodes cannot either.",
-    "Few episodes mean wide intervals: with under about 10 episodes per exposure an "
-    "odds ratio can look large by chance, and an interval that spans 1 means the data "
-    "cannot tell the direction.",
-    "Early pain changes running (shorter runs, rest): exposures are taken from the "
-    "days before the first pain day, which guards only partly against this.",
-    "Several exposures are tested at once; the adjusted p-values "
-    "(Benjamini-Hochberg) account for that, the raw ones do not.",
-    "This is not medical advice. Persistent or worsening knee pain deserves a visit "
-    "to a physiotherapist or doctor.",
-)
 
 
 def _holds_files_from(store: Path, folder: Path) -> bool:

@@ -41,7 +41,6 @@ from kneedata import physio
 from kneedata.errors import DataQualityWarning, KneedataError
 from kneedata.findings import (
     FINDING_COLUMNS,
-    STRATUM_DAYS,
     ReportFits,
     findings_table,
     fit_lead,
@@ -49,14 +48,18 @@ from kneedata.findings import (
     is_finding,
     plain,
 )
-from kneedata.notebook import (
+from kneedata.pipeline import Derived, DeriveOptions, derive
+from kneedata.settings import (
     CASE_CROSSOVER_EXPOSURES,
     CAVEATS,
     DAILY_EXPOSURES,
+    DETECTABLE_SIMS,
     HAZARD_DAYS,
     HIGHLIGHT_DAYS,
+    PRIMARY_EXPOSURES,
+    REPORT_MODELS,
+    STRATUM_DAYS,
 )
-from kneedata.pipeline import Derived, DeriveOptions, derive
 from kneedata.text import format_number, format_p, format_ratio
 
 __all__ = [
@@ -218,10 +221,6 @@ def build_tables(
 fit_models = fit_sensitivity
 
 
-#: Simulated histories per odds ratio when the report says what the data could show.
-DETECTABLE_SIMS = 100
-
-
 def fit_primary(frame: pd.DataFrame) -> tuple[Any, pd.DataFrame | None, list[str], str]:
     """The primary single-runner analysis and, where it cannot estimate, what could be seen.
 
@@ -253,7 +252,7 @@ def unfitted_primary_table(frame: pd.DataFrame | None, status: str = "too_few_ep
     """``model_primary.csv`` when the main analysis could not be fitted: one row per
     exposure it would have used, no numbers, ``estimable=False`` and ``status`` (why:
     ``"too_few_episodes"`` or ``"no_variation"``), so the file says so itself."""
-    from kneedata.models import PRIMARY_EXPOSURES, TABLE_COLUMNS
+    from kneedata.models import TABLE_COLUMNS
 
     present = [e for e in PRIMARY_EXPOSURES if frame is not None and e in frame.columns]
     n_onsets = int(frame["onset"].sum()) if frame is not None and "onset" in frame else 0
@@ -942,12 +941,13 @@ def write_report(
     images = _draw_figures(tables, out_dir / "figures", say, pace=pace)
     images.update(physio.draw(tables.physio, out_dir / "figures", _save))
     physio.model_csv_table(tables.physio).to_csv(out_dir / "model_run_response.csv", index=False)
-    for name, result in (("model_primary.csv", tables.primary),
-                         ("model_case_crossover.csv", tables.case_crossover),
-                         ("model_daily.csv", tables.daily_model)):
+    fitted = {"primary_analysis": tables.primary, "case_crossover": tables.case_crossover,
+              "daily_model": tables.daily_model}
+    for model, result in fitted.items():
+        name = REPORT_MODELS[model].csv
         if result is not None:  # the per-row episodes notes are in findings.csv
             table = result.table.reindex(columns=list(TABLE_COLUMNS))
-        elif name == "model_primary.csv":
+        elif model == "primary_analysis":
             table = unfitted_primary_table(tables.frame, tables.primary_status)
         else:
             table = pd.DataFrame(columns=list(TABLE_COLUMNS))

@@ -32,7 +32,8 @@ import json
 
 import kneedata as kd
 from kneedata import plots
-from kneedata.notebook import CAVEATS, open_notebook_data
+from kneedata.notebook import open_notebook_data
+from kneedata.settings import CAVEATS
 
 # imports DATA first if the store is empty, then derives every table once
 inputs = open_notebook_data(DATA, STORE)

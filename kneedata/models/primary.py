@@ -1,9 +1,12 @@
-"""The primary single-runner analysis: the design chosen by simulation."""
+"""The primary single-runner analysis: the design chosen by simulation.
+
+Its default exposures and design are :data:`kneedata.settings.PRIMARY_EXPOSURES` and
+:data:`kneedata.settings.PRIMARY_DESIGN` (re-exported here).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,19 +14,9 @@ import pandas as pd
 from kneedata.models.daily import daily_model
 from kneedata.models.design import _exposure_list
 from kneedata.models.results import ModelFitError, ModelResult
+from kneedata.settings import HAZARD_DAYS, PRIMARY_DESIGN, PRIMARY_EXPOSURES
 
 __all__ = ["PRIMARY_EXPOSURES", "PRIMARY_DESIGN", "primary_analysis"]
-
-
-#: Exposures of the primary analysis when none are given: transient ones that
-#: come and go within weeks (a large single-run spike, strength sessions).
-PRIMARY_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength")
-
-
-#: The design of :func:`primary_analysis`, chosen by the single-runner simulation
-#: study (README; ``benchmarks/single_runner_study.py``).
-PRIMARY_DESIGN: dict[str, Any] = {"link": "logit", "penalty": "logF", "cov_type": "nonrobust",
-                                  "calendar_df": 0}
 
 
 def _present(frame: pd.DataFrame, names: Iterable[str]) -> list[str]:
@@ -41,7 +34,7 @@ def primary_analysis(
     frame: pd.DataFrame,
     exposures: str | Iterable[str] | None = None,
     *,
-    window_days: int = 7,
+    window_days: int = HAZARD_DAYS,
     gap_days: int = 0,
     penalty: str | float | None = "logF",
     agg: Mapping[str, str] | None = None,

@@ -10,17 +10,14 @@ from typing import Any
 import pandas as pd
 
 from kneedata.errors import KneedataError
+from kneedata.settings import MODEL_CAVEAT
 from kneedata.text import format_p, format_ratio
 
 __all__ = ["CAVEAT", "TABLE_COLUMNS", "RATIO_KINDS", "STATUSES", "MIN_EPISODES_PER_EXPOSURE", "MIN_EPISODES", "MIN_INFORMATIVE", "ModelFitError", "ModelResult"]
 
 
-#: Printed with every result.
-CAVEAT = (
-    "Associations in observational data, not causes and not medical advice: a ratio "
-    "above 1 means pain started more often after the exposure than at other times, "
-    "which can also come from things that change together with it."
-)
+#: Printed with every result (:data:`kneedata.settings.MODEL_CAVEAT`).
+CAVEAT = MODEL_CAVEAT
 
 
 #: Columns of :attr:`ModelResult.table`, in order.
