@@ -2,6 +2,7 @@
 #   make demo  - set up, import sample_data/, derive, model, plot, write the report
 #   make test  - set up, lint (ruff), type-check (mypy), run every test and notebook
 #   make test-fast - the unit tests only (no slow or real-file tests): the inner loop
+#   make docs  - the HTML docs in docs/_build/html (Sphinx, warnings are errors)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,12 +10,12 @@ STAMP  := $(VENV)/.kneedata-installed
 DEMO   ?= .kneedata-demo
 OUT    ?= report
 
-.PHONY: setup demo test test-fast lint lab clean
+.PHONY: setup demo test test-fast lint docs lab clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -36,6 +37,10 @@ test: lint
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow and not real_data" --durations=5
 
+# the tests build them too (tests/test_docs.py), into a temporary folder
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 # JupyterLab reads overrides.json from its application settings folder: double-clicking a
 # notebooks/NN-topic.py file then opens it as a notebook (jupytext), not as text
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
@@ -48,4 +53,4 @@ lab: $(STAMP) $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) $(DEMO) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) $(OUT) docs/_build .pytest_cache .mypy_cache .ruff_cache

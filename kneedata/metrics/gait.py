@@ -540,7 +540,7 @@ def gait_metrics(
       grade < -5 %.
     - Speed-matched form: each run's ``form_speed_m_s`` and ``form_cadence_spm``
       are time-weighted means over its steady flat running samples (speed CV < 5 %
-      over +-15 s, wider at sparse sampling; |grade| < 2 %; >= 1.8 m/s;
+      over +-15 s, wider at sparse sampling; ``|grade| < 2 %``; >= 1.8 m/s;
       130-250 steps/min) when it has >= 60 s of them (``form_basis`` "steady"),
       else over all its running samples when it has >= 120 s ("whole_run": hills
       and pace changes included). ``cadence_deviation_pct`` and

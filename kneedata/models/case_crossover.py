@@ -248,7 +248,7 @@ def case_crossover(
     *Fit*: ``ConditionalLogit(case, exposures, groups=stratum)``; exposures that
     never differ within a stratum or are collinear are dropped (status
     ``no_variation``). Separation (case window always the most or least exposed,
-    or |log OR| > 7) gives status ``separated``: infinity with the finite
+    or ``|log OR| > 7``) gives status ``separated``: infinity with the finite
     profile-likelihood bound, or with ``penalty="logF"`` the shrunken estimate.
 
     References

@@ -1,0 +1,77 @@
+"""The documentation: the Sphinx site builds offline with warnings as errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+
+
+def _sphinx_or_skip() -> None:
+    # CI installs the docs extra (make setup): there a missing Sphinx is a failure
+    if os.environ.get("CI"):
+        import sphinx  # noqa: F401
+    else:
+        pytest.importorskip("sphinx", reason="pip install -e '.[docs]' builds the docs")
+
+
+def test_the_docs_fetch_nothing_while_building():
+    extensions = runpy.run_path(str(DOCS / "conf.py"))["extensions"]
+    assert "sphinx.ext.intersphinx" not in extensions  # the stock extension that downloads
+    assert {"myst_parser", "sphinx.ext.autodoc", "numpydoc"} <= set(extensions)
+
+
+@pytest.mark.slow
+def test_the_docs_build_with_warnings_as_errors(tmp_path):
+    _sphinx_or_skip()
+    out = tmp_path / "html"
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-d", str(tmp_path / "doctrees"), str(DOCS), str(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    api = (out / "api.html").read_text(encoding="utf-8")
+    # the API page is generated from the docstrings of the public surface
+    import kneedata
+
+    documented = [n for n in kneedata.__all__ if not n.startswith("_") and n != "plots"]
+    missing = [n for n in documented if f'id="kneedata.{n}"' not in api]
+    assert not missing, f"not in the API reference: {missing}"
+    assert "Parameters" in api  # numpydoc sections rendered, not raw text
+    for page in ("guide", "methods", "validation", "design", "CHANGELOG", "contributing"):
+        assert (out / f"{page}.html").is_file(), page
+
+
+def _readme_example() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## In Python\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1, "the README's 'In Python' section has one example"
+    return blocks[0]
+
+
+def test_the_readme_example_is_short():
+    assert len(_readme_example().strip().splitlines()) <= 10
+    assert len((REPO / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+@pytest.mark.slow
+def test_the_readme_example_runs_on_the_sample_runner(tmp_path):
+    # run as written, from a folder that has sample_data/ where the repository has it
+    (tmp_path / "sample_data").symlink_to(REPO / "sample_data", target_is_directory=True)
+    (tmp_path / "example.py").write_text(_readme_example(), encoding="utf-8")
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert "failed                0" in done.stdout  # every sample file read
+    spike = re.search(r"spike_large_7d\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+ok", done.stdout)
+    assert spike, done.stdout  # the planted large-spike effect: estimated, above 1
+    assert float(spike.group(2)) > 1
