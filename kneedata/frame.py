@@ -40,6 +40,15 @@ A routines log is taken as complete between its first and last entry: a day
 without a logged strength session there had none (0); before the first and after
 the last entry the counts are unknown (NaN).
 
+Recovery
+--------
+With wellness data (:meth:`kneedata.Store.wellness`, carried by
+:class:`kneedata.Derived`) or the diary's how-you-felt ratings, the frame holds the
+recovery family of :func:`kneedata.metrics.recovery.recovery_daily`: short sleep
+the night before, sleep and ratings against the runner's own past 28 days, HRV
+below and resting HR above the runner's own past 60 days' band (past days only;
+unknown without enough history). Without such data the columns are absent.
+
 Outcome columns
 ---------------
 ``max_pain_0_10`` is the highest pain score logged that day (NaN: no entry);
@@ -64,6 +73,7 @@ import pandas as pd
 
 from kneedata._dates import local_days
 from kneedata.errors import SchemaError
+from kneedata.metrics.recovery import recovery_daily
 from kneedata.pipeline import Derived, DeriveOptions, derive
 from kneedata.schema import (
     DAILY_LOAD,
@@ -508,6 +518,9 @@ def frame_of(derived: Derived, *, runner_id: str = "runner") -> pd.DataFrame:
         rd = rd.reindex(days).fillna(0.0)
         for c in rd.columns:
             frame[c] = np.where(inside, rd[c].to_numpy(dtype=float), np.nan)
+    recovery = recovery_daily(derived.wellness, diary, days=days)
+    for c in recovery.columns:  # the recovery family, where the runner has the data
+        frame[c] = recovery[c].array
     frame = frame.join(_diary_outcomes(days, derived))
     frame = frame.reset_index()
     frame.insert(0, "runner_id", pd.Series(runner_id, index=frame.index, dtype="str"))

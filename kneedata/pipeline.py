@@ -153,6 +153,9 @@ class Derived:
         :func:`kneedata.shoe_summary`.
     routines
         The routines log.
+    wellness
+        :meth:`kneedata.Store.wellness` (sleep, resting HR, HRV by local wake
+        date); ``None`` when the source is not a store and none was given.
     """
 
     options: DeriveOptions
@@ -168,6 +171,7 @@ class Derived:
     shoe_usage: pd.DataFrame | None = None
     shoe_summary: pd.DataFrame | None = None
     routines: pd.DataFrame | None = None
+    wellness: pd.DataFrame | None = None
 
 
 _TABLE_KEYS = ("activities", "records", "gait")
@@ -214,6 +218,7 @@ def derive(
     shoe_periods: Any = None,
     dayfirst: bool = False,
     options: DeriveOptions | None = None,
+    wellness: pd.DataFrame | None = None,
 ) -> Derived:
     """Derive every table of one runner, each once, with one set of options.
 
@@ -234,6 +239,9 @@ def derive(
         Read slashed dates in the given files as day/month/year.
     options
         :class:`DeriveOptions` (default options when ``None``).
+    wellness
+        :meth:`kneedata.Store.wellness` of the runner; read from the store when
+        ``source`` is one and this is ``None``.
 
     Returns
     -------
@@ -283,8 +291,11 @@ def derive(
     tables: dict[str, Any] = {}
     if len(runs):
         tables = _watch_tables(activities, records, given_gait, shoes, episodes, opts)
+    if wellness is None and hasattr(source, "wellness") and hasattr(source, "records_map"):
+        wellness = source.wellness()
     return Derived(options=opts, activities=activities, runs=runs, diary=diary,
-                   episodes=episodes, shoes=shoes, routines=routines, **tables)
+                   episodes=episodes, shoes=shoes, routines=routines, wellness=wellness,
+                   **tables)
 
 
 def _watch_tables(

@@ -386,4 +386,18 @@ def run_features(derived: Any, *, usual_days: int = USUAL_DAYS,
         "treadmill": pd.array([k == "treadmill" if k else pd.NA for k in kinds],
                               dtype="boolean"),
     })
+    rows = _with_recovery(rows, derived)
     return _typed(rows.to_dict("records"), schema.RUN_FEATURES)
+
+
+def _with_recovery(rows: pd.DataFrame, derived: Any) -> pd.DataFrame:
+    """The recovery exposures of each run's day (the night before it; that morning's ratings)."""
+    from kneedata.metrics.recovery import recovery_daily
+
+    recovery = recovery_daily(getattr(derived, "wellness", None),
+                              getattr(derived, "diary", None))
+    if recovery.empty:
+        return rows
+    on_day = recovery.reindex(pd.DatetimeIndex(rows["date"]).normalize())
+    extra = {c: on_day[c].array for c in recovery.columns if c in schema.RUN_FEATURES}
+    return rows.assign(**extra)
