@@ -7,6 +7,9 @@ no extension here fetches anything (no intersphinx), and the API page documents
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import kneedata
 
 project = "kneedata"
@@ -35,4 +38,27 @@ numpydoc_xref_param_type = False
 
 html_theme = "alabaster"
 html_title = f"kneedata {release}"
+html_theme_options = {"page_width": "1180px", "body_max_width": "none"}
 html_static_path: list[str] = []
+
+
+def _list_every_page(app, docname: str, source: list[str]) -> None:
+    """Add the pages that index.md's table of contents does not name to its end.
+
+    A page someone adds to docs/ then joins the site (and the build, run with -W, does
+    not fail on a page outside every table of contents) until it is listed by hand.
+    """
+    if docname != root_doc:
+        return
+    text = source[0]
+    block = re.search(r"```\{toctree\}\n(.*?)```", text, re.S)
+    if block is None:
+        return
+    listed = {line.strip() for line in block.group(1).splitlines()}
+    pages = sorted(p.stem for p in Path(app.srcdir).glob("*.md") if p.stem != root_doc)
+    missing = "".join(f"{page}\n" for page in pages if page not in listed)
+    source[0] = text[:block.end(1)] + missing + text[block.end(1):]
+
+
+def setup(app):
+    app.connect("source-read", _list_every_page)
