@@ -407,10 +407,16 @@ def section_html(view: PhysioView | None, image_html: str = "") -> str:
         shown = too_much[cols].copy()
         shown["date"] = pd.to_datetime(shown["date"]).dt.strftime("%Y-%m-%d")
         out.append("<h3>The runs that were too much</h3>")
-        out.append(shown.to_html(index=False, na_rep="-", float_format=lambda v: f"{v:g}",
-                                 border=0))
+        out.append(_table_html(shown))
     if view.weekly is not None and len(view.weekly):
         out.append("<h3>Week to week</h3>")
-        out.append(view.weekly.tail(12).to_html(index=False, na_rep="-",
-                                                float_format=lambda v: f"{v:.1f}", border=0))
+        out.append(_table_html(view.weekly.tail(12), digits=2))
     return "\n".join(out)
+
+
+def _table_html(frame: pd.DataFrame, digits: int = 3) -> str:
+    """Plain headers and numbers for a person (kneedata.present), fitted to the page."""
+    from kneedata.present import display_frame
+
+    return ('<div class="table">' + display_frame(frame, digits=digits).to_html(
+        index=False, border=0) + "</div>")

@@ -279,6 +279,7 @@ def timeline(
     episodes: pd.DataFrame | None = None,
     diary: pd.DataFrame | None = None,
     column: str = "distance_km",
+    units: str = "km",
     ax: Axes | None = None,
 ) -> Axes:
     """Distance as bars, pain entries on a 0-10 twin axis, episodes shaded.
@@ -297,6 +298,9 @@ def timeline(
         every entry is a point on the right-hand axis (0-10).
     column
         Daily column drawn as bars [km].
+    units
+        ``"km"`` or ``"mi"``: the distance unit shown (:func:`kneedata.present.units_of`;
+        the data stay in km).
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -317,14 +321,18 @@ def timeline(
     """
     _require(daily, [column], what="timeline daily frame",
              fix="Pass kneedata.daily_load(activities).")
+    from kneedata.present import plain_label, units_of
+
+    u = units_of(units)
     dates = _daily_dates(daily)
     colors = _palette()
-    values = pd.to_numeric(daily[column], errors="coerce").to_numpy(dtype=float)
+    values = u.column(column, pd.to_numeric(daily[column], errors="coerce").to_numpy(dtype=float))
+    bar_label = plain_label(column, u)
     focus = _focus_of(dates, diary_period(diary, episodes)) if ax is None else None
     if focus is not None:
         context, ax = _focus_layout((11, 3.8))
         context_label, _ = _draw_bars(context, dates, values, color=colors[0],
-                                      label=axis_label(column))
+                                      label=bar_label)
         context.set_ylabel(context_label, fontsize="small")
         _shade_episodes(context, episodes, dates, color=colors[3])
         _mark_focus(context, focus, title="whole history (grey: the period below)")
@@ -332,7 +340,7 @@ def timeline(
         dates, values = dates[keep], values[keep]
     else:
         ax = _new_ax(ax, (11, 3.8))
-    ylabel, word = _draw_bars(ax, dates, values, color=colors[0], label=axis_label(column))
+    ylabel, word = _draw_bars(ax, dates, values, color=colors[0], label=bar_label)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("date (local)")
     ax.set_ylim(bottom=0)
@@ -415,6 +423,7 @@ def acute_chronic(
     *,
     ratio: str = "acwr_uncoupled",
     diary: pd.DataFrame | None = None,
+    units: str = "km",
     ax: Axes | None = None,
 ) -> Axes:
     """Acute and chronic load as lines, their ratio on a second axis, and its caveat.
@@ -433,6 +442,8 @@ def acute_chronic(
         long history (and ``ax`` is omitted), the main panel shows the diary period
         (:func:`diary_period`) and a short panel above it the whole history as weekly
         means of the two loads, the diary period greyed.
+    units
+        ``"km"`` or ``"mi"``: a distance load is shown in this unit (data stay in km).
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -462,17 +473,21 @@ def acute_chronic(
     acute, chronic, per, acute_text, chronic_text = _RATIO_PARTS[ratio]
     _require(load, [acute, chronic, ratio], what="acute_chronic load frame",
              fix="Pass kneedata.load_metrics(kneedata.daily_load(activities)).")
+    from kneedata.present import plain_label, units_of
+
+    u = units_of(units)
     dates = _daily_dates(load)
     load_column = str(load.attrs.get("load_column", "distance_km"))
-    base = axis_label(load_column)
+    base = plain_label(load_column, u)
     unit = base[base.rfind("(") + 1:-1] if base.endswith(")") else load_column
+    scale = float(u.column(load_column, 1.0))  # the ratio itself has no unit
     colors = _palette()
     focus = _focus_of(dates, diary_period(diary)) if ax is None else None
     rows = np.ones(len(dates), dtype=bool)
     if focus is not None:
         context, ax = _focus_layout((11, 4.2))
-        weekly = pd.DataFrame({"a": load[acute].to_numpy(dtype=float),
-                               "c": load[chronic].to_numpy(dtype=float)},
+        weekly = pd.DataFrame({"a": load[acute].to_numpy(dtype=float) * scale,
+                               "c": load[chronic].to_numpy(dtype=float) * scale},
                               index=dates).resample("W-MON").mean()
         context.plot(weekly.index, weekly["a"], color=colors[0], linewidth=0.8)
         context.plot(weekly.index, weekly["c"], color=colors[2], linewidth=0.8)
@@ -485,8 +500,10 @@ def acute_chronic(
     if focus is not None:
         _set_focus_xlim(ax, focus)
     shown = dates[rows]
-    ax.plot(shown, load[acute].to_numpy(dtype=float)[rows], color=colors[0], label=acute_text)
-    ax.plot(shown, load[chronic].to_numpy(dtype=float)[rows], color=colors[2], label=chronic_text)
+    ax.plot(shown, load[acute].to_numpy(dtype=float)[rows] * scale, color=colors[0],
+            label=acute_text)
+    ax.plot(shown, load[chronic].to_numpy(dtype=float)[rows] * scale, color=colors[2],
+            label=chronic_text)
     ax.set_ylabel(f"load ({unit}/{per})")
     ax.set_xlabel("date (local)")
     ax.set_ylim(bottom=0)
@@ -739,6 +756,7 @@ def shoe_km(
     rate: str = "episodes_per_100km",
     ci: tuple[str, str] = ("episodes_per_100km_low", "episodes_per_100km_high"),
     name: str | None = None,
+    units: str = "km",
     ax: Axes | None = None,
 ) -> Axes:
     """Kilometres per shoe (bars) and pain episodes per 100 km per shoe (points + CI).
@@ -756,6 +774,8 @@ def shoe_km(
         Columns with the lower and upper confidence limits of ``rate``.
     name
         Column naming the shoe (default ``name`` if present, else ``shoe_id``).
+    units
+        ``"km"`` or ``"mi"``: distances and rates shown per km or per mile (data stay in km).
     ax
         Axes to draw on; a new figure when omitted.
 
@@ -765,6 +785,9 @@ def shoe_km(
         Horizontal bars for km (bottom axis); the rate is drawn on a twin
         (``twiny``) Axes sharing the shoe rows.
     """
+    from kneedata.present import plain_label, units_of
+
+    u = units_of(units)
     _require(summary, [km], what="shoe_km summary", fix="Pass kneedata.shoe_summary(...).")
     if name is None:
         name = "name" if "name" in summary.columns else "shoe_id"
@@ -773,24 +796,24 @@ def shoe_km(
     rows = np.arange(len(summary))
     ax = _new_ax(ax, (8, 0.45 * len(summary) + 1.6))
     colors = _palette()
-    ax.barh(rows, summary[km].to_numpy(dtype=float), color=colors[0], alpha=0.8,
-            height=0.6, label=axis_label(km))
+    ax.barh(rows, u.column(km, summary[km].to_numpy(dtype=float)), color=colors[0], alpha=0.8,
+            height=0.6, label=plain_label(km, u))
     ax.set_yticks(rows, labels)
     ax.invert_yaxis()
-    ax.set_xlabel(axis_label(km))
-    ax.set_title("Kilometres and pain episodes per shoe")
+    ax.set_xlabel(plain_label(km, u))
+    ax.set_title(f"{u.long_word.capitalize()} and pain episodes per shoe")
     if rate in summary.columns:
-        r = summary[rate].to_numpy(dtype=float)
+        r = u.column(rate, summary[rate].to_numpy(dtype=float))
         rate_ax = ax.twiny()
         if ci[0] in summary.columns and ci[1] in summary.columns:
-            lo = summary[ci[0]].to_numpy(dtype=float)
-            hi = summary[ci[1]].to_numpy(dtype=float)
+            lo = u.column(ci[0], summary[ci[0]].to_numpy(dtype=float))
+            hi = u.column(ci[1], summary[ci[1]].to_numpy(dtype=float))
             err = np.vstack([np.clip(r - lo, 0, None), np.clip(hi - r, 0, None)])
         else:
             err = None
         rate_ax.errorbar(r, rows, xerr=err, fmt="o", color=colors[3], capsize=3,
-                         label="episodes per 100 km (95% CI)")
-        rate_ax.set_xlabel("pain episodes per 100 km (95% CI)", color=colors[3])
+                         label=f"episodes {u.per_100} (95% CI)")
+        rate_ax.set_xlabel(f"pain episodes {u.per_100} (95% CI)", color=colors[3])
         rate_ax.set_xlim(left=0)
         rate_ax.tick_params(axis="x", colors=colors[3])
     return ax

@@ -9,7 +9,13 @@ CLI's ``--units``).
 - :func:`plain_notes` shows warnings in a notebook as one plain line each
   (``note: ...``) instead of a stderr box naming the internal line that raised it.
 - :func:`format_duration`, :func:`format_pace` write h:mm and m:ss.
-- :func:`plain_label` gives a column's header in words with its unit.
+- :func:`plain_label` gives a column's header in words with its unit,
+  :func:`term_label` a model term (``spike_large_7d``) in words.
+- :func:`display_frame` turns a table into what a person reads: distances in the
+  chosen unit (:meth:`Units.column`, the one conversion), plain headers, 2-3
+  significant figures.
+- :func:`runs_table` lists the runs (date, distance, h:mm, pace, shoe, pain).
+- :func:`diary_use_text` says how much of the diary the analysis could use.
 """
 
 from __future__ import annotations
@@ -31,8 +37,12 @@ __all__ = [
     "Units",
     "format_duration",
     "format_pace",
+    "display_frame",
+    "diary_use_text",
     "plain_label",
     "plain_notes",
+    "runs_table",
+    "term_label",
     "units_of",
 ]
 
@@ -95,6 +105,19 @@ class Units:
     def rate_per_100(self, per_100km: Any) -> Any:
         """A rate per 100 km converted to a rate per 100 of this unit."""
         return per_100km * self.km_per_unit
+
+    def column(self, name: str, values: Any) -> Any:
+        """A stored column's values as shown: ``*_km`` distances and ``*per_100km*``
+        rates in this unit, anything else unchanged (stored data stay SI/km).
+
+        >>> units_of("mi").column("distance_km", 16.09344), units_of("mi").column("drop_mm", 8)
+        (10.0, 8)
+        """
+        if "per_100km" in name:
+            return self.rate_per_100(values)
+        if name.endswith("_km") or "_km_" in name:
+            return self.distance(values)
+        return values
 
 
 def units_of(units: str | Units | None) -> Units:
@@ -173,7 +196,9 @@ def format_value(value: Any, digits: int = 3) -> str:
         return ""
     if x.is_integer() and abs(x) < 1e6:
         return f"{int(x):,}"
-    return format_number(x, digits)
+    text = format_number(x, digits)
+    # 2.50 -> 2.5: no trailing zeros a person has to read past
+    return text.rstrip("0").rstrip(".") if "." in text and text[-1].isdigit() else text
 
 
 def format_frame(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
@@ -183,6 +208,11 @@ def format_frame(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         values = frame[col]
         if pd.api.types.is_datetime64_any_dtype(values):
             out[col] = values.dt.strftime("%Y-%m-%d").fillna("")
+        elif pd.api.types.is_bool_dtype(values):
+            out[col] = [format_value(v) if not pd.isna(v) else "" for v in values]
+        elif str(col).endswith("_pct") or "%)" in str(col):  # a percentage: one decimal
+            out[col] = [f"{round(float(v), 1) + 0.0:,.1f}" if pd.notna(v) else ""
+                        for v in pd.to_numeric(values, errors="coerce")]
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             out[col] = [format_value(v, digits) for v in values]
         else:
@@ -218,6 +248,29 @@ _LABELS = {
     "n_strength": "strength sessions",
     "local_date": "date",
     "date": "date",
+    "spike_category": "spike",
+    "path": "file",
+    "reason": "why",
+    "term": "what was compared",
+    "pain_before": "pain before",
+    "pain_during": "pain during",
+    "pain_after": "pain after",
+    "pain_next_morning": "pain next morning",
+    "change_24h": "next morning minus before (points)",
+    "weekly_change_gt30": "a week over 30 % longer than the week before",
+    "cadence_moving_spm_7d": "cadence of the 7 days before (steps/min)",
+    "activity_id": "run",
+    "week_start": "week from",
+    "n_mornings": "mornings logged",
+    "morning_pain_0_10": "morning pain (0-10)",
+    "max_pain_0_10": "highest pain (0-10)",
+    "change_0_10": "morning pain vs the week before (points)",
+    "creeping_up": "creeping up",
+    "n_acceptable": "runs acceptable",
+    "n_too_much": "runs too much",
+    "n_unknown": "runs not known",
+    "month": "month",
+    "runs": "runs",
 }
 
 
@@ -232,7 +285,46 @@ def plain_label(name: str, units: str | Units = "km") -> str:
         return _LABELS[name].format(d=u.word)
     from kneedata.schema import label
 
-    return label(name)
+    text = label(name)
+    return text.replace("100km", "100 km").replace("km", u.word) if u.name != "km" else text
+
+
+def term_label(term: str, units: str | Units = "km") -> str:
+    """A model term in words: ``spike_large_7d`` -> "run over twice ..., in the 7 days before".
+
+    >>> term_label("n_strength_7d")
+    'strength sessions, in the 7 days before'
+    """
+    import re
+
+    if term in _LABELS:
+        return plain_label(term, units)
+    found = re.fullmatch(r"(.+)_(\d+)d", term)
+    if found and found.group(1) in _LABELS:
+        return f"{plain_label(found.group(1), units)}, in the {found.group(2)} days before"
+    return plain_label(term, units)
+
+
+def display_frame(frame: pd.DataFrame, units: str | Units = "km", *,
+                  digits: int = 3) -> pd.DataFrame:
+    """A table as a person reads it: values in ``units`` (:meth:`Units.column`), every
+    number as text (:func:`format_value`), column names as plain headers
+    (:func:`plain_label`; headers that already have spaces are kept)."""
+    u = units_of(units)
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_numeric_dtype(shown[col]) and not pd.api.types.is_bool_dtype(shown[col]):
+            shown[col] = u.column(str(col), shown[col])
+    pairs = [str(c) for c in shown.columns
+             if f"{c}_low" in shown.columns and f"{c}_high" in shown.columns]
+    shown = format_frame(shown, digits)
+    for col in pairs:  # one "0.056 to 1.7" column instead of two: narrower tables
+        lo, hi = shown.pop(f"{col}_low"), shown.pop(f"{col}_high")
+        where = list(shown.columns).index(col) + 1
+        shown.insert(where, "95 % interval",
+                     [f"{a} to {b}" if a and b else "" for a, b in zip(lo, hi, strict=True)])
+    return shown.rename(columns={c: plain_label(str(c), u) if " " not in str(c) else c
+                                 for c in shown.columns})
 
 
 # --- notes in notebooks --------------------------------------------------------------
@@ -340,3 +432,108 @@ def monthly_form(gait: pd.DataFrame, diary: pd.DataFrame | None = None) -> pd.Da
     ).reset_index()
     return out.rename(columns={"cadence": "cadence (steps/min)", "step": "step length (m)",
                                "dev": "cadence vs your usual (%)"})
+
+
+# --- runs and the diary ---------------------------------------------------------------
+
+#: Runs the "Your runs" table lists at most (the most recent ones).
+RUNS_SHOWN = 40
+
+
+def _runs_to_show(runs: pd.DataFrame, diary: pd.DataFrame | None,
+                  most: int) -> tuple[pd.DataFrame, str]:
+    """The runs of the diary's span (else all), the most recent ``most``; and a note."""
+    dates = pd.to_datetime(runs["local_date"].astype(str), errors="coerce")
+    keep = pd.Series(True, index=runs.index)
+    span = ""
+    if diary is not None and len(diary):
+        d = pd.to_datetime(diary["date"])
+        keep = (dates >= d.min()) & (dates <= d.max())
+        span = f" of your diary's span ({_day(d.min())} to {_day(d.max())})"
+        if not keep.any():
+            keep[:] = True
+            span = ""
+    chosen = runs.loc[keep].assign(_date=dates[keep]).sort_values("_date")
+    total = len(chosen)
+    note = f"All {total} runs{span}." if total <= most else (
+        f"The most recent {most} of the {total:,} runs{span}; every run is in the store "
+        "(kneedata.select_runs(store.activities()) lists them).")
+    return chosen.tail(most), note
+
+
+def runs_table(runs: pd.DataFrame, responses: pd.DataFrame | None = None,
+               units: str | Units = "km", *, diary: pd.DataFrame | None = None,
+               most: int = RUNS_SHOWN) -> tuple[pd.DataFrame, str]:
+    """The runner's runs as a person reads them, and which runs are listed.
+
+    Parameters
+    ----------
+    runs
+        :attr:`kneedata.Derived.runs` (``local_date``, ``distance_m``,
+        ``moving_time_s`` or ``timer_time_s``, optional ``shoe_id``).
+    responses
+        :func:`kneedata.run_responses` (``activity_id``, ``pain_before``,
+        ``pain_after``, ``pain_next_morning``), optional.
+    units
+        ``"km"`` or ``"mi"`` for the distance and the pace.
+    diary
+        With a diary, only its span is listed.
+    most
+        At most this many runs, the most recent.
+
+    Returns
+    -------
+    (table, note)
+        Columns date, distance, time (h:mm), pace (m:ss per km or mile), shoe
+        (with shoes), pain before/after/next morning (with a diary); the note
+        says which runs are listed.
+    """
+    u = units_of(units)
+    shown, note = _runs_to_show(runs, diary, most)
+    seconds = shown.get("moving_time_s", pd.Series(np.nan, index=shown.index))
+    if "timer_time_s" in shown:
+        seconds = seconds.fillna(shown["timer_time_s"])
+    metres = pd.to_numeric(shown["distance_m"], errors="coerce")
+    out = pd.DataFrame({
+        "date": shown["_date"].dt.strftime("%Y-%m-%d").to_numpy(),
+        f"distance ({u.word})": [format_value(v, 3) for v in u.distance(metres / 1000.0)],
+        "time (h:mm)": [format_duration(s) for s in seconds],
+        f"pace (min/{u.word})": [format_pace(d, s, u) for d, s in zip(metres, seconds,
+                                                                       strict=True)],
+    })
+    if "shoe_id" in shown:
+        out["shoe"] = shown["shoe_id"].map(lambda v: "" if pd.isna(v) else str(v)).to_numpy()
+    if responses is not None and len(responses) and "activity_id" in shown:
+        pain = responses.drop_duplicates("activity_id").set_index("activity_id")
+        for col in ("pain_before", "pain_after", "pain_next_morning"):
+            if col in pain:
+                values = shown["activity_id"].map(pain[col])
+                out[plain_label(col)] = [format_value(v, 2) for v in values]
+    return out, note
+
+
+def diary_use_text(frame: pd.DataFrame, *, n_analysed: int | None = None,
+                   complete: bool = False) -> str:
+    """How much of the diary the analysis could use, and what would help.
+
+    ``frame`` is :func:`kneedata.analysis_frame` (``date``, ``diary_known``);
+    ``n_analysed`` the days the main analysis compared (its ``settings['n_days']``).
+
+    >>> f = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=100),
+    ...                   "diary_known": [i % 4 == 0 for i in range(100)]})
+    >>> diary_use_text(f, n_analysed=20)[:60]
+    'Your diary gave a known pain status on 25 of the 100 days fr'
+    """
+    dates = pd.to_datetime(frame["date"])
+    known = int(frame["diary_known"].fillna(False).astype(bool).sum()) \
+        if "diary_known" in frame else 0
+    text = (f"Your diary gave a known pain status on {known:,} of the {len(frame):,} days "
+            f"from {_day(dates.min())} to {_day(dates.max())} (a day counts when it has an "
+            "entry" + (", or lies inside your complete diary" if complete else "") + ")")
+    text += (f"; the main analysis compared {n_analysed:,} of them." if n_analysed
+             else ".")
+    if len(frame) and known < 0.5 * len(frame):
+        text += (" What would help: a line a day, with 0 on pain-free days too (a runner's "
+                 "diary is mostly zeros), or --complete-diary (complete=True) if every day "
+                 "you did not write down was free of pain.")
+    return text

@@ -60,6 +60,17 @@ from kneedata.settings import (
     REPORT_MODELS,
     STRATUM_DAYS,
 )
+from kneedata.present import (
+    Units,
+    deviation_blank_reason,
+    diary_use_text,
+    display_frame,
+    monthly_form,
+    runs_table,
+    term_label,
+    units_of,
+    usual_cadence_text,
+)
 from kneedata.text import format_number, format_p, format_ratio
 
 __all__ = [
@@ -117,6 +128,7 @@ class ReportTables:
     findings: pd.DataFrame | None = None  # kneedata.report_findings: every statement made
     physio: Any = None  # kneedata.physio.PhysioView: the lead by the diary's shape, run responses
     run_response: pd.DataFrame | None = None  # finding rows of the run-response model
+    units: Units = field(default_factory=Units)  # distances shown in km or mi (data stay SI)
 
 
 def _open_store(store: Any) -> Any:
@@ -280,6 +292,7 @@ def _save(fig: Any, path: Path) -> str:
 
 def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
                   pace: str = "min/km") -> dict[str, str]:
+    units = tables.units.name
     import matplotlib
 
     from kneedata import plots
@@ -290,9 +303,10 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
         if tables.derived.daily is not None and tables.derived.load is not None:
             say("drawing the timeline and the load figure")
-            ax = plots.timeline(tables.derived.daily, episodes=tables.derived.episodes, diary=tables.derived.diary)
+            ax = plots.timeline(tables.derived.daily, episodes=tables.derived.episodes,
+                                diary=tables.derived.diary, units=units)
             images["timeline"] = _save(ax.figure, folder / "timeline.png")
-            ax = plots.acute_chronic(tables.derived.load, diary=tables.derived.diary)
+            ax = plots.acute_chronic(tables.derived.load, diary=tables.derived.diary, units=units)
             images["acute_chronic"] = _save(ax.figure, folder / "acute_chronic.png")
         gait = tables.derived.gait
         if gait is not None and gait["cadence_moving_spm"].notna().sum() >= 3:
@@ -303,7 +317,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
             images["cadence_speed"] = _save(ax.figure, folder / "cadence_speed.png")
         if tables.derived.shoe_summary is not None and len(tables.derived.shoe_summary):
             say("drawing shoes")
-            ax = plots.shoe_km(tables.derived.shoe_summary)
+            ax = plots.shoe_km(tables.derived.shoe_summary, units=units)
             images["shoe_km"] = _save(ax.figure, folder / "shoe_km.png")
         images.update(_draw_model_figures(tables, folder))
         if tables.experiment is not None:
@@ -321,8 +335,10 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60
 margin:2rem auto;padding:0 1rem;color:#222;line-height:1.5}
 h1{font-size:1.7rem}h2{margin-top:2.5rem;border-bottom:1px solid #ddd}
 img{max-width:100%;height:auto;margin:.5rem 0}
+.table{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;font-size:.88rem;margin:.6rem 0}
-th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:right;overflow-wrap:anywhere}
+th{max-width:12rem;vertical-align:bottom}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5rem 1rem}
 .caveat{background:#eef4fb;border-left:4px solid #3b7dd8;padding:.5rem 1rem}
@@ -352,15 +368,14 @@ def _img(images: dict[str, str], key: str, alt: str) -> str:
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{images[key]}">'
 
 
-def _table(frame: pd.DataFrame, *, digits: int = 3) -> str:
+def _table(frame: pd.DataFrame, *, digits: int = 3, units: str | Units = "km") -> str:
+    """A table as a person reads it (:func:`kneedata.present.display_frame`: plain
+    headers, distances in ``units``, 2-3 significant figures), wrapped to fit the page."""
     if frame is None or frame.empty:
         return "<p class='small'>(nothing to show)</p>"
-
-    def fmt(value: Any) -> str:
-        return f"{value:.{digits}g}"
-
-    return frame.to_html(index=False, escape=True, float_format=fmt, na_rep="",
-                         border=0)
+    shown = display_frame(frame, units, digits=digits)
+    return ('<div class="table">'
+            + shown.to_html(index=False, escape=True, na_rep="", border=0) + "</div>")
 
 
 def _n(frame: pd.DataFrame | None) -> int:
@@ -372,13 +387,24 @@ def _date_text(value: Any) -> str:
     return "?" if pd.isna(stamp) else stamp.strftime("%d %b %Y")
 
 
+def _files_by_format(acts: pd.DataFrame) -> pd.Series:
+    """Files (not activities: a multisport FIT holds several) the activities came from,
+    per format, most first."""
+    if "source_format" not in acts.columns:
+        return pd.Series(dtype=int)
+    fmt = acts["source_format"].astype(str)
+    if "source_file" not in acts.columns:
+        return fmt.value_counts()
+    return acts.groupby(fmt)["source_file"].nunique().sort_values(ascending=False,
+                                                                 kind="stable")
+
+
 def _section_import(t: ReportTables) -> str:
     acts = t.derived.activities
     dates = pd.to_datetime(acts["local_date"].astype(str), errors="coerce")
     out = ["<h2>1. What was imported</h2>"]
     sports = acts["sport"].astype(str).value_counts()
-    formats = acts["source_format"].astype(str).value_counts() \
-        if "source_format" in acts.columns else pd.Series(dtype=int)
+    formats = _files_by_format(acts)
     out.append(_p(
         f"{len(acts)} activities from {_date_text(dates.min())} to {_date_text(dates.max())}: "
         + ", ".join(f"{n} {s}" for s, n in sports.items())
@@ -430,6 +456,11 @@ def _section_import(t: ReportTables) -> str:
         out.append(_p(f"Pain diary: {len(d)} entries from {_date_text(d['date'].min())} to "
                       f"{_date_text(d['date'].max())}; {_n(t.derived.episodes)} pain episodes "
                       "(a pain score of 3 or more after 14 pain-free days)."))
+        if t.frame is not None and len(t.frame):
+            analysed = (int(t.primary.settings.get("n_days", 0)) or None
+                        if t.primary is not None else None)
+            out.append(_p(diary_use_text(t.frame, n_analysed=analysed,
+                                         complete=t.derived.options.complete)))
     else:
         out.append(_p("No pain diary was given, so nothing can be said about pain. Start "
                       "one with `kneedata init FOLDER` and pass it with --diary.", "note"))
@@ -479,12 +510,12 @@ def _section_load(t: ReportTables, images: dict[str, str]) -> str:
         if len(large):
             show = pd.DataFrame({
                 "date": pd.to_datetime(large["date"]).dt.strftime("%Y-%m-%d"),
-                "run (km)": large["distance_km"].to_numpy(dtype=float),
-                "longest of the 30 days before (km)": large["longest_prev_30d_km"].to_numpy(dtype=float),
-                "ratio": large["spike_ratio"].to_numpy(dtype=float),
+                "distance_km": large["distance_km"].to_numpy(dtype=float),
+                "longest_prev_30d_km": large["longest_prev_30d_km"].to_numpy(dtype=float),
+                "spike_ratio": large["spike_ratio"].to_numpy(dtype=float),
             })
             out.append(_p(f"The {len(large)} large spikes:"))
-            out.append(_table(show))
+            out.append(_table(show, units=t.units))
     out.append(_p("Acute load (the last 7 days) against chronic load (the weekly average "
                   "of the weeks before), and their ratio:"))
     out.append(_img(images, "acute_chronic", "acute and chronic load and their ratio"))
@@ -506,11 +537,12 @@ def _section_form(t: ReportTables, images: dict[str, str]) -> str:
     text = (f"Across {int(cad.notna().sum())} runs with cadence, the median cadence while "
             f"moving was {cad.median():.0f} steps/min and the median step length "
             f"{sl.median():.2f} m.")
+    diary = t.derived.diary
+    text += " " + usual_cadence_text(
+        line, min_runs=getattr(t.derived.options, "min_baseline_runs", None),
+        diary_start=None if diary is None or not len(diary) else diary["date"].min())
     if np.isfinite(line.get("slope_spm_per_m_s", np.nan)):
-        text += (f" Your own cadence rises with speed: about "
-                 f"{line['intercept_spm']:.0f} + {line['slope_spm_per_m_s']:.1f} x speed "
-                 f"(m/s) steps/min over your runs of the last {line.get('window_days', '?')} "
-                 "days (the black line, drawn only over the paces you ran).")
+        text += " It is the black line in the figure, drawn only over the paces you ran."
     out.append(_p(text))
     out.append(_img(images, "cadence_speed", "cadence against speed"))
     out.append(_p("Points above the line are runs with quicker, shorter steps than usual "
@@ -523,16 +555,30 @@ def _section_form(t: ReportTables, images: dict[str, str]) -> str:
                   "overstriding (the foot ahead of the body) needs video. Vertical ratio and "
                   "ground contact time are descriptions only: they depend on the sensor and "
                   "no evidence links them to knee pain."))
-    by_month = gait.assign(month=pd.to_datetime(gait["date"]).dt.strftime("%Y-%m"))
-    monthly = by_month.groupby("month").agg(
-        runs=("cadence_moving_spm", "size"),
-        cadence_steps_per_min=("cadence_moving_spm", "median"),
-        step_length_m=("step_length_m", "median"),
-        cadence_vs_usual_pct=("cadence_deviation_pct", "median"),
-    ).reset_index()
-    out.append(_p("Month by month (medians of the runs):"))
+    monthly = monthly_form(gait, diary)
+    span = " over your diary's span" if diary is not None and len(diary) else ""
+    out.append(_p(f"Month by month{span} (medians of the runs):"))
     out.append(_table(monthly))
+    blank = deviation_blank_reason(gait)
+    vs_usual = monthly.get("cadence vs your usual (%)", pd.Series(dtype=float))
+    if blank is None and vs_usual.isna().any():
+        blank = (f"'vs usual' is blank in {int(vs_usual.isna().sum())} month(s): no run there "
+                 f"had the {t.derived.options.min_baseline_runs} earlier runs with cadence in "
+                 f"the {t.derived.options.baseline_days} days before it that a comparison with "
+                 "your usual needs.")
+    if blank:
+        out.append(_p(blank, "small"))
     return "\n".join(out)
+
+
+def _section_runs(t: ReportTables) -> str:
+    """"Your runs": date, distance, time, pace, shoe and the pain logged around each."""
+    runs = t.derived.runs
+    if runs is None or not len(runs):
+        return ""
+    responses = getattr(t.physio, "responses", None)
+    table, note = runs_table(runs, responses, t.units, diary=t.derived.diary)
+    return "\n".join(["<h2>Your runs</h2>", _p(note, "small"), _table(table, units=t.units)])
 
 
 def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
@@ -540,18 +586,18 @@ def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
     if t.derived.shoe_summary is None:
         out.append(_p("No shoes list was given (pass --shoes)."))
         return "\n".join(out)
-    out.append(_img(images, "shoe_km", "km and pain episodes per shoe"))
+    out.append(_img(images, "shoe_km", f"{t.units.word} and pain episodes per shoe"))
     s = t.derived.shoe_summary
     cols = [c for c in ("shoe_id", "name", "drop_mm", "n_runs", "distance_km",
                         "n_episodes", "episodes_per_100km", "episodes_per_100km_low",
                         "episodes_per_100km_high") if c in s.columns]
-    out.append(_table(s[cols]))
+    out.append(_table(s[cols], units=t.units))
     unassigned = s.attrs.get("n_episodes_unattributed")
     days = s.attrs.get("attribution_days", "?")
     if unassigned:
         out.append(_p(f"{unassigned} episode(s) followed no run within {days} days and are "
                       "not attributed to a shoe."))
-    out.append(_p("Episodes per 100 km count an episode against the shoe of the last run "
+    out.append(_p(f"Episodes {t.units.per_100} count an episode against the shoe of the last run "
                   f"before it (within {days} days), with exact Poisson 95 % intervals. They are "
                   "crude: a shoe worn in heavy weeks, on trails or while already sore "
                   "collects episodes for reasons that are not the shoe. Overlapping "
@@ -564,7 +610,7 @@ def _model_table(result: Any) -> pd.DataFrame:
     tab = result.table
     est = tab["estimable"].to_numpy(dtype=bool)
     return pd.DataFrame({
-        "term": tab["term"],
+        "term": [term_label(str(v)) for v in tab["term"]],
         "window": tab["window"].str.split(" (", regex=False).str[0],
         f"{result.ratio_kind} ratio": [format_ratio(v) if e else "-"
                                        for v, e in zip(tab["ratio"], est, strict=True)],
@@ -737,12 +783,28 @@ def _draw_model_figures(tables: ReportTables, folder: Path) -> dict[str, str]:
         ax = plots.forest(primary.table, title=f"Main analysis: {primary.ratio_kind} ratios")
         images["forest_primary"] = _save(ax.figure, folder / "forest_primary.png")
     for key, result in (("forest", tables.case_crossover), ("forest_daily", tables.daily_model)):
-        if result is not None and len(result.table):
+        if result is not None and _any_estimable(result):
             name = ("Case-crossover" if key == "forest"
                     else f"Daily model, exposures of the {HAZARD_DAYS} days before")
             ax = plots.forest(result.table, title=f"{name}: {result.ratio_kind} ratios")
             images[key] = _save(ax.figure, folder / f"{key}.png")
     return images
+
+
+def _any_estimable(result: Any) -> bool:
+    """Whether a model has a term with a number to draw (no empty forest plots)."""
+    tab = result.table
+    return bool(len(tab)) and bool(tab["estimable"].astype(bool).any()
+                                   if "estimable" in tab.columns else True)
+
+
+def _figure_or_why(images: dict[str, str], key: str, alt: str, result: Any) -> str:
+    """The model's forest plot, or in words why there is none."""
+    if key in images:
+        return _img(images, key, alt)
+    return _p(f"No figure: none of the {len(result.table)} comparisons could be estimated "
+              "from your data so far (the table says why for each), so there is nothing to "
+              "draw.", "small")
 
 
 def _section_models(t: ReportTables, images: dict[str, str]) -> str:
@@ -767,7 +829,7 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
         out.append(_p(msg, "note"))
     cc = t.case_crossover
     if cc is not None:
-        out.append(_img(images, "forest", "case-crossover odds ratios"))
+        out.append(_figure_or_why(images, "forest", "case-crossover odds ratios", cc))
         out.append(_p(f"Case-crossover: {cc.n_episodes} of {n_ep} episodes had comparable "
                       "windows and entered the fit."))
         out.append(_ul(_rows(t, "case_crossover")["statement"]))
@@ -783,7 +845,7 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
                       "every episode and can include slow exposures such as cadence, but "
                       "it compares the runner with herself across the whole record, so "
                       "seasons and other slow changes can mix in."))
-        out.append(_img(images, "forest_daily", "daily model odds ratios"))
+        out.append(_figure_or_why(images, "forest_daily", "daily model odds ratios", dm))
         out.append(_ul(_rows(t, "daily_model")["statement"]))
         out.append(_table(_model_table(dm)))
         if dm.warnings:
@@ -829,6 +891,7 @@ def _html(t: ReportTables, images: dict[str, str]) -> str:
         physio.lead_html(t.physio, _section_primary(t, images)),
         _section_import(t),
         _section_load(t, images),
+        _section_runs(t),
         _section_form(t, images),
         _section_shoes(t, images),
         _section_models(t, images),
@@ -858,7 +921,7 @@ def write_report(
     pace: str | None = None,
     experiment: str | os.PathLike[str] | pd.DataFrame | None = None,
     options: DeriveOptions | None = None,
-    units: str = "km",
+    units: str | None = None,
 ) -> Path:
     """Write the HTML report, its figures and the model tables into ``out``.
 
@@ -878,8 +941,8 @@ def write_report(
     progress
         Print one line per step to stderr.
     pace
-        The runner's pace unit in figures: ``"min/km"`` or ``"min/mi"``
-        (default: that of ``units``).
+        The runner's pace unit in figures: ``"min/km"`` or ``"min/mi"`` (default:
+        that of ``units``).
     experiment
         An experiment schedule (path or frame, see
         :func:`kneedata.read_experiment`): adds its analysis
@@ -890,8 +953,10 @@ def write_report(
         washout ...) for :func:`kneedata.derive`, as for :func:`build_tables`; the
         CLI builds it from ``--height-m``, ``--hr-rest`` ... .
     units
-        Distances shown in ``"km"`` or ``"mi"`` (:func:`kneedata.present.units_of`;
-        the CLI's ``--units``); stored data and the model tables stay SI.
+        ``"km"`` (default) or ``"mi"`` (:func:`kneedata.present.units_of`; the CLI's
+        ``--units``): every distance, pace, weekly load, shoe distance and
+        per-distance rate in the report and its figures; the store and the CSV
+        tables stay SI/km. Without it, the unit of ``pace``.
 
     Returns
     -------
@@ -911,16 +976,17 @@ def write_report(
         The store folder does not exist or holds no activities.
     """
     from kneedata.models import TABLE_COLUMNS
-    from kneedata.present import units_of
 
-    pace = pace or units_of(units).pace
-    if pace not in ("min/km", "min/mi"):
+    if pace not in (None, "min/km", "min/mi"):
         raise ValueError(f"write_report: pace={pace!r}; use 'min/km' or 'min/mi'.")
+    shown_units = units_of(units if units is not None else pace)
+    pace = pace or shown_units.pace
     say = _Progress(progress)
     out_dir = Path(out).expanduser()
     tables = build_tables(store, diary=diary, shoes=shoes, routines=routines,
                           shoe_periods=shoe_periods, dayfirst=dayfirst, complete=complete,
                           options=options, progress=progress)
+    tables.units = shown_units
     if tables.frame is not None:
         say(f"fitting the case-crossover and the daily model on {_n(tables.derived.episodes)} "
             "episodes")
