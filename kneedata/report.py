@@ -49,17 +49,6 @@ from kneedata.findings import (
     plain,
 )
 from kneedata.pipeline import Derived, DeriveOptions, derive
-from kneedata.settings import (
-    CASE_CROSSOVER_EXPOSURES,
-    CAVEATS,
-    DAILY_EXPOSURES,
-    DETECTABLE_SIMS,
-    HAZARD_DAYS,
-    HIGHLIGHT_DAYS,
-    PRIMARY_EXPOSURES,
-    REPORT_MODELS,
-    STRATUM_DAYS,
-)
 from kneedata.present import (
     Units,
     deviation_blank_reason,
@@ -70,6 +59,17 @@ from kneedata.present import (
     term_label,
     units_of,
     usual_cadence_text,
+)
+from kneedata.settings import (
+    CASE_CROSSOVER_EXPOSURES,
+    CAVEATS,
+    DAILY_EXPOSURES,
+    DETECTABLE_SIMS,
+    HAZARD_DAYS,
+    HIGHLIGHT_DAYS,
+    PRIMARY_EXPOSURES,
+    REPORT_MODELS,
+    STRATUM_DAYS,
 )
 from kneedata.text import format_number, format_p, format_ratio
 
