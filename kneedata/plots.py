@@ -183,9 +183,10 @@ def diary_period(
 
     Returns
     -------
-    (start, end) local days, or None without diary entries:
-    ``FOCUS_BEFORE_DAYS`` (56) days before the first entry to ``FOCUS_AFTER_DAYS``
-    (14) days after the last entry or episode end.
+    tuple of pandas.Timestamp, or None
+        ``(start, end)`` local days, or None without diary entries:
+        ``FOCUS_BEFORE_DAYS`` (56) days before the first entry to
+        ``FOCUS_AFTER_DAYS`` (14) days after the last entry or episode end.
     """
     if diary is None or not len(diary) or "date" not in diary.columns:
         return None
