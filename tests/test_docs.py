@@ -84,7 +84,7 @@ def test_the_readme_example_runs_on_the_sample_runner(tmp_path):
 
 SOURCES = ("kneedata", "tests", "benchmarks", "sample_data", "notebooks")
 CITATION = re.compile(r"docs/([\w.-]+\.md)(?: section (\d+))?")
-# cited before it was written: strict, so the marker must go once the page exists
+# cited before it was written: expected to fail only while the page is missing
 PENDING = {"findings.md": "docs/findings.md (the findings rule and its null study) is not written yet"}
 
 
@@ -104,12 +104,11 @@ def _citations() -> dict[str, list[str]]:
 CITED = _citations()
 
 
-@pytest.mark.parametrize("page", [
-    pytest.param(page, marks=pytest.mark.xfail(strict=True, reason=PENDING[page]))
-    if page in PENDING else page
-    for page in sorted(CITED)])
+@pytest.mark.parametrize("page", sorted(CITED))
 def test_every_docs_page_the_code_cites_exists_with_its_section(page):
     target = DOCS / page
+    if page in PENDING and not target.exists():
+        pytest.xfail(PENDING[page])
     assert target.is_file(), f"docs/{page} is cited by {CITED[page]} but does not exist"
     sections = set(re.findall(r"^## (\d+)\. ", target.read_text(encoding="utf-8"), re.M))
     for where in CITED[page]:
