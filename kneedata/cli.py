@@ -11,8 +11,9 @@ Usage::
                     [--units km|mi] [--height-m X] [--leg-length-m X] [--hr-rest X]
                     [--hr-max X] [--threshold X] [--washout-days N]
     kneedata experiment plan --change C [--target T] --start DAY --out FILE
-                    [--block-days N] [--pairs N] [--seed N] [--diary F]
+                    [--block-days N] [--pairs N] [--seed N] [--diary F] [--dayfirst]
     kneedata experiment analyse FILE --diary F [--store DIR] [--routines F] [--shoes F]
+                    [--dayfirst]
     kneedata report --manifest runners.csv [--store DIR] --out DIR [--complete-diary]
                     [--threshold X] [--washout-days N]
 
@@ -52,9 +53,10 @@ def _store_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _units_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--units", choices=("km", "mi"), default="km",
+    parser.add_argument("--units", choices=("km", "mi"), default=None,
                         help="show distances, paces, weekly load and rates per distance in "
-                        "kilometres or miles (default km; the store stays in metres)")
+                        "kilometres or miles (default: that of --pace, else km; the store "
+                        "stays in metres)")
 
 
 #: The flags that set :class:`kneedata.DeriveOptions` fields: field -> (flag, type, help).
@@ -196,12 +198,16 @@ def _experiment_parser(sub: Any) -> None:
                       help="seed of the randomisation (default: a fresh one, printed)")
     plan.add_argument("--diary", metavar="FILE", default=None,
                       help="your pain diary: simulate which effects each plan could detect")
+    plan.add_argument("--dayfirst", action="store_true",
+                      help="read slashed dates in the diary as day/month/year")
     ana = verbs.add_parser("analyse", help="analyse a finished experiment")
     ana.add_argument("schedule", metavar="FILE", help="the schedule CSV")
     ana.add_argument("--diary", metavar="FILE", required=True, help="pain diary")
     _store_arg(ana)
     ana.add_argument("--routines", metavar="FILE", default=None, help="routines log")
     ana.add_argument("--shoes", metavar="FILE", default=None, help="shoes table")
+    ana.add_argument("--dayfirst", action="store_true",
+                     help="read slashed dates in the files as day/month/year")
 
 
 def _open_store(path: str | None, file_seconds: float | None = None) -> Any:
@@ -400,12 +406,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                    options=shared)
         print(f"cohort report written to {path}")
         return 0
-    path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
-                        out=args.out, shoe_periods=args.shoe_periods,
-                        dayfirst=args.dayfirst, complete=args.complete_diary,
-                        progress=not args.no_progress, pace=args.pace, units=args.units,
-                        options=options,
-                        **({"experiment": args.experiment} if args.experiment else {}))
+    out = os.path.expanduser(args.out)
+    created = os.path.isdir(store.path) and not os.path.exists(out)
+    if created:  # an unwritable --out is said now, not after the models
+        os.makedirs(out)
+    try:
+        path = write_report(store, diary=args.diary, shoes=args.shoes, routines=args.routines,
+                            out=args.out, shoe_periods=args.shoe_periods,
+                            dayfirst=args.dayfirst, complete=args.complete_diary,
+                            progress=not args.no_progress, pace=args.pace, units=args.units,
+                            options=options, words=cli_words,
+                            **({"experiment": args.experiment} if args.experiment else {}))
+    except BaseException:
+        if created:  # a diary error leaves no empty --out behind
+            with contextlib.suppress(OSError):
+                os.rmdir(out)
+        raise
     print(f"report written to {path}")
     return 0
 
@@ -425,14 +441,22 @@ def _cmd_experiment(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         print(experiment.plan_text(plan))
         print(f"seed {plan.attrs['seed']}; schedule written to {args.out}")
         if args.diary:
-            table = experiment.detectable_effects(args.diary, carryover_days=3)
+            from kneedata.io.diary import read_pain_diary
+
+            table = experiment.detectable_effects(
+                read_pain_diary(args.diary, dayfirst=args.dayfirst), carryover_days=3)
             print("Smallest drop in mean daily pain each plan could detect (80 % power), "
                   "simulated on your diary:")
             print(table.round(2).to_string(index=False))
         return 0
+    from kneedata.io import diary as logs
+
     store = _open_store(args.store) if args.store or args.shoes else None
-    result = experiment.analyse_experiment(args.schedule, args.diary, store=store,
-                                           routines=args.routines, shoes=args.shoes)
+    day = {"dayfirst": args.dayfirst}
+    result = experiment.analyse_experiment(
+        logs.read_experiment(args.schedule, **day), logs.read_pain_diary(args.diary, **day),
+        store=store, routines=logs.read_routines(args.routines, **day) if args.routines else None,
+        shoes=logs.read_shoes(args.shoes, **day) if args.shoes else None)
     print(result.settings["verdict"])
     print(result.table.round(3).to_string(index=False))
     for note in result.warnings:
@@ -447,12 +471,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     name from a file (Strava activity or gear, zip member, path) holding an escape
     sequence is shown escaped, never obeyed by the terminal.
     """
+    import warnings
+
     from kneedata.text import TerminalSafeStream
 
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = TerminalSafeStream(out), TerminalSafeStream(err, keep="\r")  # \r: the bar
     try:
-        return _main(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_note
+            return _main(argv)
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
@@ -478,17 +506,14 @@ def _main(argv: Sequence[str] | None) -> int:
     except _UsageError as err:
         print(f"kneedata {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except (KneedataError, FileExistsError, FileNotFoundError, PermissionError) as err:
-        print(f"kneedata {args.command}: error: {err}", file=sys.stderr)
+    except (KneedataError, FileExistsError) as err:
+        print(f"kneedata {args.command}: error: {cli_words(str(err))}", file=sys.stderr)
         return 1
     except OSError as err:  # read-only or full disk, I/O error: one line, no traceback
-        store = getattr(args, "store", None) or "the default store"
-        unchanged = (f"; the store ({store}) keeps its last complete state (every table is "
-                     "replaced atomically)" if args.command == "import" else "")
-        where = " with --store" if args.command == "import" else ""
-        print(f"kneedata {args.command}: error: cannot read or write a file ({_os_error_text(err)})"
-              f"{unchanged}. {_os_error_advice(err, where)}, then run the command again.",
-              file=sys.stderr)
+        if err.errno is None:  # raised by kneedata with its own message
+            print(f"kneedata {args.command}: error: {cli_words(str(err))}", file=sys.stderr)
+        else:
+            print(f"kneedata {args.command}: error: {_os_error_line(args, err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C: one line, no traceback
         kept = (" The store keeps every file read before the interrupt (its tables are written "
@@ -498,15 +523,88 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
 
 
-def _os_error_advice(err: OSError, where: str) -> str:
-    """What to do about a failed read or write, by its cause."""
+def _flag_of(args: argparse.Namespace, path: str) -> str:
+    """The option that named the folder of ``path`` (``--out``, ``--store``, FOLDER), or ``""``."""
+    where = os.path.realpath(os.path.expanduser(path))
+    for attr, flag in (("out", "--out"), ("store", "--store"), ("path", "FOLDER"),
+                       ("report_csv", "--report-csv"), ("csv", "--csv")):
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            given = os.path.realpath(os.path.expanduser(value))
+            if where == given or where.startswith(given.rstrip(os.sep) + os.sep):
+                return flag
+    return "--store" if args.command == "import" else ""
+
+
+def _os_error_line(args: argparse.Namespace, err: OSError) -> str:
+    """A failed read or write as one plain sentence: the folder, the cause, what to do."""
     import errno
 
+    path = str(err.filename) if err.filename else ""
+    folder = path if not path or os.path.isdir(path) else os.path.dirname(path) or path
+    flag = _flag_of(args, path) if path else ""
+    where = f" with {flag}" if flag.startswith("--") else " (the FOLDER argument)" if flag else ""
+    why = (err.strerror or str(err)).lower()
     if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return f"Free some disk space, or choose a folder on another disk{where}"
-    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"The folder cannot be written (read-only or not yours): choose a writable folder{where}"
-    return f"Check the disk, or choose another folder{where}"
+        text = (f"the disk of {folder or 'the output'} is full ({why}). Free some disk space, "
+                f"or choose a folder on another disk{where}")
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        text = (f"the folder {folder} cannot be written (read-only or not yours: {why}). "
+                f"Choose a folder you can write to{where}, e.g. one in your home folder")
+    elif err.errno == errno.ENOENT:
+        text = (f"{path} cannot be found or created ({why}). Check the path{where}, or "
+                "choose a folder in your home folder")
+    else:
+        text = f"cannot read or write {path or 'a file'} ({why}). Check the disk, or choose another folder{where}"
+    store = getattr(args, "store", None)
+    if args.command == "import" and (store is None or os.path.isdir(os.path.expanduser(store))):
+        store = store or "the default store"
+        text += (f"; the store ({store}) keeps its last complete state (every table is "
+                 "replaced atomically)")
+    return text + ", then run the command again."
+
+
+#: Python words in messages -> what a command-line user types instead. The Python
+#: API keeps its words; the CLI shows every error, note and report page through
+#: :func:`cli_words`.
+_CLI_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\b[Pp]ass dayfirst=True\b", "add --dayfirst"),
+    (r"\bpass overwrite=True \(kneedata init --force\)", "add --force"),
+    (r"\bpass overwrite=True\b", "add --force"),
+    (r"\bPass hr_rest_bpm= and hr_max_bpm=", "Give --hr-rest and --hr-max"),
+    (r"\bhr_max_bpm \(([^)]*)\) must be greater than hr_rest_bpm \(([^)]*)\)",
+     r"--hr-max (\1) must be greater than --hr-rest (\2)"),
+    (r" \(or Store\([^)]*\)\.import_paths\(\[\.\.\.\]\)\)", ""),
+    (r"Store\([^)]*\)\.activities\(\)\['activity_id'\] or ", ""),
+    (r"\(kneedata\.quality_notes\(store\.activities\(\)\) lists them all\)",
+     "(`kneedata activities --csv FILE` lists them all, in its warnings column)"),
+    (r"derive: shoe_periods need the shoes table \(pass shoes=\.\.\.\)",
+     "--shoe-periods needs the shoes table: add --shoes FILE"),
+)
+
+
+def cli_words(text: str) -> str:
+    """A message with the Python arguments it names replaced by the CLI's flags.
+
+    Examples
+    --------
+    >>> cli_words("'13/03/2024' looks like day/month/year. Pass dayfirst=True if ...")
+    "'13/03/2024' looks like day/month/year. add --dayfirst if ..."
+    >>> cli_words("Pass hr_rest_bpm= and hr_max_bpm= for TRIMP on your own scale")
+    'Give --hr-rest and --hr-max for TRIMP on your own scale'
+    """
+    import re
+
+    for python, cli in _CLI_WORDS:
+        text = re.sub(python, cli, text)
+    return text
+
+
+def _show_note(message: Any, category: type[Warning], filename: str, lineno: int,
+               file: Any = None, line: str | None = None) -> None:
+    """A warning during a command as one plain line in CLI words (no source line)."""
+    del category, filename, lineno, file, line
+    print(f"kneedata: note: {cli_words(str(message))}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

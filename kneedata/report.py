@@ -29,7 +29,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -922,6 +922,7 @@ def write_report(
     experiment: str | os.PathLike[str] | pd.DataFrame | None = None,
     options: DeriveOptions | None = None,
     units: str | None = None,
+    words: Callable[[str], str] | None = None,
 ) -> Path:
     """Write the HTML report, its figures and the model tables into ``out``.
 
@@ -957,6 +958,10 @@ def write_report(
         ``--units``): every distance, pace, weekly load, shoe distance and
         per-distance rate in the report and its figures; the store and the CSV
         tables stay SI/km. Without it, the unit of ``pace``.
+    words
+        Rewrites the page's text before it is written; the CLI passes
+        :func:`kneedata.cli.cli_words`, so its notes name flags (``--hr-rest``), not
+        Python arguments (``hr_rest_bpm=``).
 
     Returns
     -------
@@ -1024,7 +1029,8 @@ def write_report(
     if tables.experiment is not None:
         tables.experiment.table.to_csv(out_dir / "model_experiment.csv", index=False)
     path = out_dir / "report.html"
-    path.write_text(_html(tables, images), encoding="utf-8")
+    page = _html(tables, images)
+    path.write_text(words(page) if words is not None else page, encoding="utf-8")
     say(f"done: report.html, {len(images)} figures and the model tables in {out_dir}")
     return path
 

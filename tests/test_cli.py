@@ -107,7 +107,7 @@ def test_report_passes_its_arguments(tmp_path, monkeypatch, capsys):
 
     def fake_write_report(store, *, diary=None, shoes=None, routines=None, out,
                           shoe_periods=None, dayfirst=False, complete=False, progress=True,
-                          pace=None, units="km", options=None):
+                          pace=None, units="km", options=None, words=None):
         calls.append((store, diary, shoes, routines, out, dayfirst, complete, progress, pace))
         return Path(out) / "report.html"
 
@@ -213,7 +213,7 @@ def test_report_flags_build_the_one_derive_options(tmp_path, monkeypatch):
     assert kwargs["units"] == "mi" and kwargs["pace"] is None  # the pace follows the units
     assert main(["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"),
                  "--no-progress"]) == 0
-    assert calls[1]["options"] == kd.DeriveOptions() and calls[1]["units"] == "km"
+    assert calls[1]["options"] == kd.DeriveOptions() and calls[1]["units"] is None  # km
 
 
 @pytest.mark.parametrize(("flags", "needle"), [
@@ -254,7 +254,6 @@ def test_one_range_table_for_flags_python_and_manifest(tmp_path):
 @pytest.mark.slow
 def test_report_options_reach_every_metric_end_to_end(inputs, tmp_path, monkeypatch):
     """--height-m fills step_length_height_ratio, --hr-rest/--hr-max are TRIMP's bounds."""
-    import kneedata as kd
     import kneedata.report as report
 
     seen = []
@@ -268,11 +267,15 @@ def test_report_options_reach_every_metric_end_to_end(inputs, tmp_path, monkeypa
     store = str(tmp_path / "s")
     assert main(["import", str(inputs / "a.fit"), str(inputs / "b.fit"), "--store", store,
                  "--workers", "1", "--no-progress"]) == 0
-    assert main(["report", "--store", store, "--no-progress", "--out", str(tmp_path / "own"),
-                 "--height-m", "1.80", "--hr-rest", "50", "--hr-max", "190", "--units", "mi"]) == 0
-    (own,) = seen
-    with pytest.warns(UserWarning, match="HR rest assumed 60"):
-        plain = real(kd.Store(store))  # what the report used before: the defaults
+    base = ["report", "--store", store, "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*base, "--out", str(tmp_path / "own"), "--height-m", "1.80",
+                 "--hr-rest", "50", "--hr-max", "190", "--units", "mi"]) == 0
+    plain, own = seen
+    page = (tmp_path / "plain" / "report.html").read_text(encoding="utf-8")
+    assert "Give --hr-rest and --hr-max for TRIMP" in page  # the CLI's words on its page
+    assert "hr_rest_bpm=" not in page
+    assert "HR rest assumed" not in (tmp_path / "own" / "report.html").read_text(encoding="utf-8")
     assert plain.gait["step_length_height_ratio"].isna().all()  # no height: NaN (issue 25)
     # 3 m/s x 60 / 170 steps/min = 1.059 m per step, / 1.80 m
     assert own.gait["step_length_height_ratio"].to_numpy() == pytest.approx(3 * 60 / 170 / 1.8,
@@ -306,3 +309,59 @@ def test_activities_in_miles(inputs, tmp_path, capsys):
     assert "0.56" in row.split()  # 900 m = 0.559 mi
     assert main(["activities", "--store", store]) == 0
     assert "0.9" in capsys.readouterr().out.splitlines()[1].split()
+
+
+# --- issue 25: messages name the CLI's flags; folders that cannot be written ---------
+
+
+def test_messages_name_flags_not_python_arguments(inputs, tmp_path, capsys):
+    assert main(["init", str(tmp_path / "t")]) == 0
+    assert main(["init", str(tmp_path / "t")]) == 1
+    err = capsys.readouterr().err
+    assert "add --force" in err and "overwrite=True" not in err
+    assert main(["activities", "--store", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert "kneedata import PATH --store" in err and "Store(" not in err
+    days = pd.date_range("2024-03-01", periods=41, freq="D")
+    (tmp_path / "d.csv").write_text("date,side,pain_0_10\n" + "".join(
+        f"{d:%d/%m/%Y},left,1\n" for d in days))
+    main(["import", str(inputs / "a.fit"), "--store", str(tmp_path / "s"), "--no-progress"])
+    capsys.readouterr()
+    assert main(["report", "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"),
+                 "--diary", str(tmp_path / "d.csv"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1  # before: 41 lines, one per row
+    assert "all 41 dates look day/month/year" in err and "add --dayfirst" in err
+    assert "dayfirst=True" not in err
+    assert not (tmp_path / "o").exists()  # the early --out check leaves nothing behind
+
+
+def test_a_warning_during_a_command_is_a_plain_note_in_cli_words(tmp_path, monkeypatch, capsys):
+    import warnings
+
+    import kneedata.io.diary as diary_module
+    from kneedata.errors import DataQualityWarning
+
+    def warn_and_write(folder, overwrite=False):
+        warnings.warn("TRIMP: HR rest assumed. Pass hr_rest_bpm= and hr_max_bpm= for TRIMP",
+                      DataQualityWarning, stacklevel=2)
+        return []
+
+    monkeypatch.setattr(diary_module, "write_templates", warn_and_write)
+    assert main(["init", str(tmp_path / "t")]) == 0
+    err = capsys.readouterr().err
+    assert err == "kneedata: note: TRIMP: HR rest assumed. Give --hr-rest and --hr-max for TRIMP\n"
+
+
+def test_unwritable_folder_is_a_plain_sentence(tmp_path, monkeypatch, capsys):
+    import errno
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["init", str(tmp_path / "locked" / "logs")]) == 1
+    err = capsys.readouterr().err
+    assert "[Errno" not in err and err.count("\n") == 1
+    assert f"the folder {tmp_path / 'locked'} cannot be written" in err
+    assert "the FOLDER argument" in err and "Choose a folder you can write to" in err

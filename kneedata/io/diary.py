@@ -167,6 +167,7 @@ _TABLE_WORDS = {"pain_diary": "pain diary", "shoes": "shoes table",
                 "routines": "routines table", "shoe_periods": "shoe periods table",
                 "experiment": "experiment schedule"}
 _MAX_LISTED = 40  # problems printed in the exception message (all are in .problems)
+_SUMMARY_MIN = 3  # this many day-first dates are said in one line, not one line each
 
 
 # --- raw reading ---------------------------------------------------------------------
@@ -451,7 +452,17 @@ def _norm_token(text: str) -> str:
 
 # --- problem collection --------------------------------------------------------------
 class _Bad(Exception):
-    """One bad cell: the text after 'column X: '."""
+    """One bad cell: the text after 'column X: '.
+
+    ``kind`` names a problem that may repeat on many rows with one fix (a slashed
+    date read the wrong way round): :meth:`_Problems.raise_if_any` says those in one
+    line. ``value`` is the cell as typed.
+    """
+
+    def __init__(self, text: str, kind: str | None = None, value: str = "") -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.value = value
 
 
 def _show(value: Any) -> str:
@@ -468,6 +479,7 @@ class _Problems:
         self.typed = typed          # canonical -> header as typed
         self.items: list[str] = []
         self._lines: list[int] = []
+        self._kinds: list[tuple[str | None, str]] = []  # (kind, value) of each item
         self.bad_cells: set[tuple[int, str | None]] = set()
 
     def where(self, line: int, column: str | None = None) -> str:
@@ -478,19 +490,49 @@ class _Problems:
             text += f", column {shown}"
         return text
 
-    def add(self, line: int, column: str | None, text: str) -> None:
+    def add(self, line: int, column: str | None, text: str, bad: _Bad | None = None) -> None:
         self.items.append(f"{self.where(line, column)}: {text}")
         self._lines.append(line)
+        self._kinds.append((bad.kind, bad.value) if bad is not None else (None, ""))
         self.bad_cells.add((line, column))
+
+    def _date_order(self, order: list[int]) -> tuple[set[int], str] | None:
+        """The slashed dates that all read as day/month/year, said in one line (or None).
+
+        A day-first file without ``dayfirst`` gives a problem per row (issue 25:
+        41 lines for a 41-entry diary); when at least :data:`_SUMMARY_MIN` dates
+        cannot be month/day/year or are ambiguous, and none looks month-first,
+        one line gives the count, an example and the fix.
+        """
+        kinds = [self._kinds[i][0] for i in order]
+        if "dayfirst" not in kinds or "monthfirst" in kinds:
+            return None
+        group = [i for i in order if self._kinds[i][0] in ("dayfirst", "ambiguous")]
+        if len(group) < _SUMMARY_MIN:
+            return None
+        example = next(i for i in group if self._kinds[i][0] == "dayfirst")
+        first, last = self._lines[group[0]], self._lines[group[-1]]
+        every = len(group) == len(order) and len(group) >= len(self.raw.rows)
+        text = (f"{'all ' if every else ''}{len(group)} dates look day/month/year "
+                f"({self.raw.unit}s {first} to {last}; e.g. {self._lines[example]}: "
+                f"'{self._kinds[example][1]}'): pass dayfirst=True to read them as "
+                "day/month/year, or write dates as year-month-day (2024-03-05)")
+        return set(group), text
 
     def raise_if_any(self, what: str) -> None:
         if not self.items:
             return
         # in file order: by line, and within a line cell checks before table checks
         order = sorted(range(len(self.items)), key=lambda i: self._lines[i])
+        summary = self._date_order(order)
+        shown = [self.items[i] for i in order if summary is None or i not in summary[0]]
         self.items = [self.items[i] for i in order]
-        n = len(self.items)
-        listed = "\n".join(f"  - {p}" for p in self.items[:_MAX_LISTED])
+        if summary is not None and not shown:  # one kind, one fix: one line
+            raise SchemaError(f"{self.raw.name}: {summary[1]}; nothing was read.", self.items)
+        if summary is not None:
+            shown.insert(0, f"{self.raw.name}: {summary[1]}")
+        n = len(shown)
+        listed = "\n".join(f"  - {p}" for p in shown[:_MAX_LISTED])
         more = f"\n  ... and {n - _MAX_LISTED} more" if n > _MAX_LISTED else ""
         head = (f"{self.raw.name}: {n} problem{'s' if n != 1 else ''} in the {what}; "
                 "nothing was read. Fix "
@@ -550,17 +592,17 @@ def _parse_date_text(text: str, dayfirst: bool) -> dt.date:
             iso = f"{year:04d}-{b:02d}-{a:02d}"
             raise _Bad(f"'{text}' looks like day/month/year; dates with slashes are read "
                        f"only when you pass dayfirst=True (or write it as {iso}, "
-                       "year-month-day)")
+                       "year-month-day)", "dayfirst", text)
         if b > 12 and a <= 12:
             iso = f"{year:04d}-{a:02d}-{b:02d}"
             raise _Bad(f"'{text}' looks like month/day/year, which kneedata does not "
                        f"read (it could be misread); write it as {iso} "
-                       "(year-month-day)")
+                       "(year-month-day)", "monthfirst", text)
         if a <= 12 and b <= 12:
             raise _Bad(f"'{text}' is ambiguous: it could be {a} {_MONTHS[b - 1]} or "
                        f"{b} {_MONTHS[a - 1]} {year}. Pass dayfirst=True if your dates "
                        "are day/month/year, or write dates as year-month-day "
-                       "(2024-03-05)")
+                       "(2024-03-05)", "ambiguous", text)
         raise _Bad(f"'{text}' is not a date (write dates as 2024-03-05)")
     cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.replace(",", " "))
     cleaned = " ".join(cleaned.split())
@@ -853,7 +895,7 @@ def _read_table(path: str | os.PathLike[str], kind: str, parsers: dict[str, Pars
             try:
                 columns[col].append(parsers.get(col, _text)(value))
             except _Bad as bad:
-                problems.add(line, col, str(bad))
+                problems.add(line, col, str(bad), bad)
                 columns[col].append(None)
         if unknown:  # by position: names can repeat
             extra.append([None if i >= len(cells) or cells[i] is None else _show(cells[i])

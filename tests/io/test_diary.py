@@ -150,6 +150,39 @@ def test_slashed_dates_without_dayfirst_are_refused_with_advice(tmp_path):
     ]
 
 
+def test_a_day_first_diary_without_dayfirst_is_one_line_with_the_fix(tmp_path):
+    # issue 25: a 41-entry day-first diary gave 41 lines, one per row
+    days = pd.date_range("2024-03-01", periods=41, freq="D")
+    rows = "".join(f"{d:%d/%m/%Y},left,{i % 4}\n" for i, d in enumerate(days))
+    path = write(tmp_path, "pain_diary.csv", "date,side,pain_0_10\n" + rows)
+    with pytest.raises(SchemaError) as err:
+        read_pain_diary(path)
+    message = str(err.value)
+    assert message == (
+        "pain_diary.csv: all 41 dates look day/month/year (lines 2 to 42; e.g. 14: "
+        "'13/03/2024'): pass dayfirst=True to read them as day/month/year, or write dates "
+        "as year-month-day (2024-03-05); nothing was read.")
+    assert len(problems_of(err)) == 41  # every row is still in .problems
+    assert read_pain_diary(path, dayfirst=True)["date"].nunique() == 41
+
+
+def test_day_first_summary_keeps_the_other_problems_and_month_first_is_not_summarised(tmp_path):
+    rows = "13/03/2024,left,1\n14/03/2024,left,1\n01/03/2024,left,1\n2024-03-20,up,1\n"
+    path = write(tmp_path, "pain_diary.csv", "date,side,pain_0_10\n" + rows)
+    with pytest.raises(SchemaError) as err:
+        read_pain_diary(path)
+    lines = str(err.value).splitlines()
+    assert lines[0].startswith("pain_diary.csv: 2 problems in the pain diary")
+    assert lines[1].startswith("  - pain_diary.csv: 3 dates look day/month/year (lines 2 to 4")
+    assert "column side: 'up'" in lines[2] and len(lines) == 3
+    mixed = write(tmp_path, "mixed.csv", "date,side,pain_0_10\n" + rows.replace(
+        "2024-03-20,up", "03/25/2024,left"))
+    with pytest.raises(SchemaError) as err:  # a month-first date: the order is not clear
+        read_pain_diary(mixed)
+    assert "dates look day/month/year" not in str(err.value)
+    assert len(str(err.value).splitlines()) == 5
+
+
 def test_side_blank_only_when_pain_free(tmp_path):
     path = write(tmp_path, "pain_diary.csv", "date,side,pain_0_10\n2024-01-01,,0\n"
                  "2024-01-02,,4\n2024-01-03,up,5\n")
