@@ -201,19 +201,21 @@ def _pct(x: float) -> str:
     return "-" if not np.isfinite(x) else f"{100 * x:.0f} %"
 
 
-def markdown(summary: pd.DataFrame, reps: int, seconds: float) -> str:
+def markdown(summary: pd.DataFrame, seconds: float = float("nan")) -> str:
     """The docs table: one row per cell x model x term that carries a planted effect or the spike."""
     keep = summary[summary["term"].str.contains("spike|descent", case=False)
                    | (summary["model"] == "onset")]
+    took = "" if not np.isfinite(seconds) else f", {seconds / 60:.0f} min wall clock"
     lines = [
-        f"{reps} simulated runners per scenario (seeds `cell * 100000 + rep`), "
-        f"{len(summary['cell'].unique())} scenarios, {seconds / 60:.0f} min on 2 cores. "
+        f"{int(summary['runners'].min())}-{int(summary['runners'].max())} simulated runners "
+        f"per scenario (seeds `cell * 100000 + rep`, rep from 0), "
+        f"{len(summary['cell'].unique())} scenarios{took}. "
         "Coverage is over the fits that were estimable; power and false positives are "
         "shares of all runners (a fit that is not estimable detects nothing).",
         "",
-        "| runner | model | term | true value | estimable | median estimate | coverage | "
-        "power (false pos. when 0) | any null term named |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| runner | model | term | runners | true value | estimable | median estimate | "
+        "coverage | power (false pos. when 0) | any null term named |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in keep.iterrows():
         truth = "-" if not np.isfinite(r["truth"]) else (
@@ -223,6 +225,7 @@ def markdown(summary: pd.DataFrame, reps: int, seconds: float) -> str:
             else f"{r['median_estimate']:+.2f}")
         named = _pct(r.get("any_null_named", np.nan)) if r["model"] == "run_response" else ""
         lines.append(f"| {r['scenario']} | {r['model'].replace('_', '-')} | `{r['term']}` | "
+                     f"{int(r['runners'])} | "
                      f"{truth} | {_pct(r['estimable'])} | {med} | {_pct(r['coverage'])} | "
                      f"{_pct(r['power'])} | {named} |")
     return "\n".join(lines)
@@ -242,6 +245,32 @@ def write_docs(table: str, doc: Path = DOC) -> None:
     doc.write_text(text, encoding="utf-8")
 
 
+def _save(records: list[dict[str, Any]], grid: list[Scenario], out: Path
+          ) -> pd.DataFrame:
+    """Write the raw rows and the summary so far; the summary."""
+    raw = pd.DataFrame(records)
+    summary = summarise(raw, grid)
+    raw.to_csv(out / "persistent_study_raw.csv.gz", index=False)
+    summary.to_csv(out / "persistent_study.csv", index=False)
+    return summary
+
+
+def run(tasks: list[tuple[int, Scenario, int]], grid: list[Scenario], out: Path, *,
+        workers: int, save_every: int) -> tuple[pd.DataFrame, float]:
+    """Fit every task's runner; save the results every ``save_every`` runners (a
+    time-boxed run that is stopped keeps what it did). The summary and the seconds."""
+    t0 = time.perf_counter()
+    records: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for done, chunk in enumerate(pool.map(one_runner, tasks, chunksize=2), 1):
+            records.extend(chunk)
+            if done % save_every == 0:
+                _save(records, grid, out)
+                print(f"{done}/{len(tasks)} runners, {time.perf_counter() - t0:.0f} s",
+                      file=sys.stderr, flush=True)
+    return _save(records, grid, out), time.perf_counter() - t0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=200, help="runners per scenario")
@@ -250,29 +279,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated cell indices (default: all)")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/run-response.md")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--save-every", type=int, default=40,
+                        help="write the results so far every N runners")
+    parser.add_argument("--from-raw", type=Path, default=None,
+                        help="no simulation: the table from a saved persistent_study_raw.csv.gz")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     grid = cells()
-    chosen = range(len(grid)) if args.cells is None else [int(c) for c in args.cells.split(",")]
-    tasks = [(i, grid[i], rep) for i in chosen for rep in range(args.reps)]
-    t0 = time.perf_counter()
-    records: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for done, chunk in enumerate(pool.map(one_runner, tasks, chunksize=2), 1):
-            records.extend(chunk)
-            if done % 100 == 0:
-                print(f"{done}/{len(tasks)} runners, {time.perf_counter() - t0:.0f} s",
-                      file=sys.stderr)
-    seconds = time.perf_counter() - t0
-    raw = pd.DataFrame(records)
-    summary = summarise(raw, grid)
-    raw.to_csv(args.out / "persistent_study_raw.csv.gz", index=False)
-    summary.to_csv(args.out / "persistent_study.csv", index=False)
-    table = markdown(summary, args.reps, seconds)
+    if args.from_raw is not None:
+        summary, seconds = summarise(pd.read_csv(args.from_raw), grid), float("nan")
+    else:
+        chosen = (range(len(grid)) if args.cells is None
+                  else [int(c) for c in args.cells.split(",")])
+        # rep-major: a run stopped early has about as many runners in every cell
+        tasks = [(i, grid[i], rep) for rep in range(args.reps) for i in chosen]
+        summary, seconds = run(tasks, grid, args.out, workers=args.workers,
+                               save_every=args.save_every)
+        print(f"\n{len(tasks)} runners in {seconds:.0f} s", file=sys.stderr)
+    table = markdown(summary, seconds)
     print(table)
     if not args.no_docs:
         write_docs(table)
-    print(f"\n{len(tasks)} runners in {seconds:.0f} s", file=sys.stderr)
     return 0
 
 
