@@ -95,6 +95,107 @@ def runner(odds_ratio: float, seed: int, effect_days: tuple[int, int] = (1, 7)) 
     return frame.drop(columns=["low_cadence_block"])
 
 
+# --- the whole report: a runner's files through kd.derive -----------------------------
+
+
+#: Scenarios of the whole-report panel: (label, generator mode, spike odds ratio).
+WHOLE_SCENARIOS = (("null, episodes", "episodic", 1.0), ("spike OR 3, episodes", "episodic", 3.0),
+                   ("null, mostly painful", "persistent", 1.0))
+
+
+def whole_runner(mode: str, odds_ratio: float, seed: int, folder: Path) -> Any:
+    """One runner's own files, through :func:`kneedata.derive` as the report reads them.
+
+    The runs and the pain diary (morning, during and after-run entries, linked to runs
+    by time) come from ``persistent_generator.py`` (an independent generator: never
+    imports kneedata), ``mode="episodic"`` (2-4 years, 8-25 planned episodes) or
+    ``"persistent"`` (pain that never settles, 1-3 years; no flare); at most 3.9 years
+    (the generator's calendar starts on 2 January 2023: no diary day in the future). Drawn here,
+    independent of pain: a routines log of strength sessions (spells of weeks with
+    about 2.5 a week, begun on a day in the first half of the record, so strength is
+    unknown before it) and each run's cadence as the gait table (the generator's
+    average cadence; no effect on pain).
+    """
+    from persistent_generator import Scenario as WholeScenario
+    from persistent_generator import simulate as simulate_whole
+
+    rng = np.random.default_rng([seed, 2023])
+    # the generator starts on 2 Jan 2023 and a diary may not run into the future
+    years = min(float(rng.uniform(2, 4) if mode == "episodic" else rng.uniform(1, 3)), 3.9)
+    s = WholeScenario(mode=mode, years=years, odds_ratio=odds_ratio,
+                      target_episodes=float(rng.uniform(8, 25)))
+    sim = simulate_whole(s, seed)
+    days = pd.DatetimeIndex(pd.to_datetime(sim.days["date"]))
+    n = len(days)
+    active = np.repeat(rng.random(n // 7 + 1) < 0.6, 7)[:n]
+    sessions = (rng.random(n) < 2.5 / 7) & active
+    start = int(rng.integers(0, n // 2))
+    sessions[:start] = False
+    first = days[start]
+    routines = pd.DataFrame({"date": days[sessions].strftime("%Y-%m-%d"), "kind": "strength",
+                             "minutes": "30", "exercises": ""})
+    # the log's first line marks where it begins (a day of stretching, not strength)
+    routines = pd.concat([pd.DataFrame({"date": [first.strftime("%Y-%m-%d")],
+                                        "kind": ["stretching"], "minutes": ["10"],
+                                        "exercises": [""]}), routines], ignore_index=True)
+    routines.to_csv(folder / "routines.csv", index=False)
+    acts = sim.activities
+    gait = pd.DataFrame({"activity_id": acts["activity_id"].astype(str),
+                         "cadence_moving_spm": acts["avg_cadence_spm"].astype(float)})
+    return kd.derive({"activities": acts, "gait": gait}, sim.write_diary(folder / "diary.csv"),
+                     routines=folder / "routines.csv")
+
+
+def whole(args: tuple[int, str, str, float, int]) -> dict[str, Any]:
+    """One runner of the whole-report panel: before and after on the same files."""
+    import tempfile
+
+    from kneedata.findings import ReportFits, findings_table, fit_lead
+
+    index, label, mode, odds_ratio, rep = args
+    seed = 500000 + index * 100000 + rep
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = whole_runner(mode, odds_ratio, seed, Path(tmp))
+        frame = kd.analysis_frame(derived)
+        if odds_ratio == 1:  # the null panel: every section of the whole report
+            b = {"any": np.nan, "spike": np.nan}
+            rows = kd.report_findings(derived)
+        else:  # the power panel: the lead's spike row, the old rule and the findings rule
+            b = before(frame, lead_only=True)
+            rows = findings_table(ReportFits(primary=fit_lead(frame)[0]))
+    a = after_rows(rows)
+    row: dict[str, Any] = {"scenario": label, "odds_ratio": odds_ratio, "seed": seed,
+                           "n_episodes": int(frame["onset"].sum()),
+                           "lead": "run_response" if bool((rows["model"].eq("run_response_model")
+                                                           & rows["section"].eq("lead")).any())
+                           else "onset"}
+    row.update({f"before_{k}": v for k, v in b.items()})
+    row.update({f"after_{k}": v for k, v in a.items()})
+    return row
+
+
+def odds_ratio_of(label: str) -> float:
+    """The planted spike odds ratio of a whole-report scenario."""
+    return next(odds for name, _, odds in WHOLE_SCENARIOS if name == label)
+
+
+def whole_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """One line per whole-report scenario: shares (%, ± binomial SE), before and after."""
+    lines = []
+    for label, part in results.groupby("scenario", sort=False):
+        line: dict[str, Any] = {"runners": label, "n": len(part),
+                                "median episodes": int(part["n_episodes"].median())}
+        line["after: any finding"] = _share(part["after_any"].astype(bool))
+        line["after: onset lead"] = _share(part["after_lead"].astype(bool))
+        line["after: run-response lead"] = _share(part["after_run_response"].astype(bool))
+        if odds_ratio_of(label) > 1:
+            line["lead finds the spike: old rule"] = _share(part["before_spike"].astype(bool))
+            line["findings rule"] = _share(part["after_spike"].astype(bool))
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
 # --- the two rules ------------------------------------------------------------------
 
 
@@ -103,8 +204,8 @@ def _excludes_one(table: pd.DataFrame) -> pd.Series:
     return est & ((table["ci_low"] > 1) | (table["ci_high"] < 1))
 
 
-def before(frame: pd.DataFrame) -> dict[str, Any]:
-    """What the report said before: any interval excluding 1, in any section."""
+def before(frame: pd.DataFrame, *, lead_only: bool = False) -> dict[str, Any]:
+    """What the report said before: any interval excluding 1, in any section (or the lead)."""
     from kneedata.findings import STRATUM_DAYS, _usable
     from kneedata.notebook import CASE_CROSSOVER_EXPOSURES, DAILY_EXPOSURES
 
@@ -119,6 +220,8 @@ def before(frame: pd.DataFrame) -> dict[str, Any]:
                              & (lead["ratio"] > 1)).any())
     except failures:
         pass
+    if lead_only:
+        return {**out, "any": out["lead"]}
     try:
         names = _usable(frame, CASE_CROSSOVER_EXPOSURES)
         cc = kd.case_crossover(frame, names, hazard_days=7, stratum_days=STRATUM_DAYS)
@@ -139,7 +242,11 @@ def before(frame: pd.DataFrame) -> dict[str, Any]:
 
 def after(frame: pd.DataFrame) -> dict[str, Any]:
     """What the report says now: the ``finding`` rows of :func:`kneedata.report_findings`."""
-    rows = kd.report_findings(frame)
+    return after_rows(kd.report_findings(frame))
+
+
+def after_rows(rows: pd.DataFrame) -> dict[str, Any]:
+    """Which sections of :func:`kneedata.report_findings` rows state an association."""
     found = rows["finding"].astype(bool)
     by = {m: bool(found[rows["model"].eq(m)].any())
           for m in ("primary_analysis", "case_crossover", "daily_model")}
@@ -147,6 +254,7 @@ def after(frame: pd.DataFrame) -> dict[str, Any]:
     checks = rows.loc[~rows["model"].eq("primary_analysis")]
     disagree = checks["agrees_with_lead"].astype("boolean").eq(False).fillna(False)
     return {"lead": by["primary_analysis"], "case_crossover": by["case_crossover"],
+            "run_response": bool(found[rows["model"].eq("run_response_model")].any()),
             "daily_model": by["daily_model"], "any": bool(found.any()),
             "spike": bool((spike["finding"] & spike["direction"].eq("harmful")).any()),
             "spike_episodes": int(spike["n_episodes"].iloc[0]) if len(spike) else 0,
@@ -211,6 +319,25 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines)
 
 
+def run_whole(reps: list[int], out: Path, *, part: tuple[int, int] = (0, 1)) -> None:
+    """The whole-report panel, one runner at a time, each row appended to ``out``
+    (runners already in ``out`` are skipped; ``part=(k, n)``: every n-th from the k-th)."""
+    jobs = [(i, label, mode, odds, rep)
+            for i, ((label, mode, odds), n) in enumerate(zip(WHOLE_SCENARIOS, reps, strict=False))
+            for rep in range(n)][part[0]::part[1]]
+    done = pd.read_csv(out)["seed"].tolist() if out.exists() else []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for k, job in enumerate(jobs, 1):
+        if 500000 + job[0] * 100000 + job[4] in done:
+            continue
+        row = pd.DataFrame([whole(job)])
+        row.to_csv(out, mode="a", header=not out.exists(), index=False)
+        print(f"[{time.perf_counter() - t0:6.0f} s] {k}/{len(jobs)} {job[1]} rep {job[4]}: "
+              f"any finding {bool(row['after_any'].iloc[0])}", flush=True)
+    print(markdown(whole_summary(pd.read_csv(out))))
+
+
 def markdown(table: pd.DataFrame) -> str:
     """A Markdown table (no extra dependency)."""
     cols = [str(c) for c in table.columns]
@@ -228,7 +355,20 @@ def main() -> None:
     parser.add_argument("--mistimed", type=int, default=0, metavar="REPS",
                         help="instead: the lead's spike estimate for a planted OR 6 on days "
                              "1-7 vs 2-4 after a spike (the analysis window stays 7 days)")
+    parser.add_argument("--part", default="0/1", metavar="K/N",
+                        help="with --whole: only every N-th runner from the K-th (run N "
+                             "processes with K = 0..N-1 and the same --out to share the work)")
+    parser.add_argument("--whole", type=int, nargs="+", metavar="REPS",
+                        help="instead: the whole-report panel (runner's files through "
+                             "kd.derive), REPS runners for each of WHOLE_SCENARIOS (one "
+                             "number per scenario, 0 skips it); rows are appended to --out "
+                             "as they finish")
     args = parser.parse_args()
+    if args.whole:
+        k, n = (int(x) for x in args.part.split("/"))
+        run_whole(args.whole, args.out.with_name("null_report_whole.csv")
+                  if args.out == RESULTS else args.out, part=(k, n))
+        return
     if args.mistimed:
         jobs3 = [(a, b, rep) for a, b in ((1, 7), (2, 4), (4, 7)) for rep in range(args.mistimed)]
         with ProcessPoolExecutor(max(1, args.workers)) as pool:

@@ -555,18 +555,18 @@ def all_columns() -> dict[str, Column]:
 # --- the report's statements and what the data could show (owner: kneedata/findings.py) --
 # docs/findings.md: only the lead makes findings; the whole report's false findings measured.
 FINDINGS: dict[str, Column] = {
-    "section": Column("", "str", "Where the report says it: lead (the main analysis), sensitivity: case-crossover, sensitivity: daily model (report_findings, findings.csv)."),
-    "model": Column("", "str", "The model behind the row: primary_analysis, case_crossover, daily_model (report_findings)."),
+    "section": Column("", "str", "Where the report says it: lead (the main analysis, or the run-response answer when it leads), sensitivity: case-crossover, sensitivity: daily model, beside the lead: run response (report_findings, findings.csv)."),
+    "model": Column("", "str", "The model behind the row: primary_analysis, case_crossover, daily_model, run_response_model (report_findings)."),
     "term": Column("", "str", "Model term, the exposure and its window, e.g. spike_large_7d (report_findings)."),
     "exposure": Column("", "str", "Analysis-frame column the term summarises (report_findings)."),
     "direction": Column("", "str", "harmful or protective (only for a finding), unclear (estimated, not a finding), not_estimable (report_findings)."),
-    "estimate": Column("", "float64", "Odds (or rate) ratio per unit of the window summary; NaN when not estimable (report_findings).", 0, None),
-    "ci_low": Column("", "float64", "Lower 95 % limit of the ratio; NaN when not estimable (report_findings).", 0, None),
-    "ci_high": Column("", "float64", "Upper 95 % limit of the ratio; NaN when not estimable (report_findings).", 0, None),
+    "estimate": Column("", "float64", "Odds (or rate) ratio per unit of the window summary (run_response_model rows: points of next-morning pain, any sign); NaN when not estimable (report_findings)."),
+    "ci_low": Column("", "float64", "Lower 95 % limit of the estimate; NaN when not estimable (report_findings)."),
+    "ci_high": Column("", "float64", "Upper 95 % limit of the estimate; NaN when not estimable (report_findings)."),
     "p_adjusted": Column("", "float64", "Benjamini-Hochberg adjusted p-value within the model (report_findings).", 0, 1),
-    "finding": Column("", "bool", "The report states an association in words: a lead row that is estimable with p_adjusted < 0.05 and an interval excluding 1 (report_findings)."),
+    "finding": Column("", "bool", "The report states an association in words: a lead row that is estimable with p_adjusted < 0.05 and an interval excluding 1 (0 for points); at most about 5 % of runners with no true effect get one (docs/findings.md) (report_findings)."),
     "agrees_with_lead": Column("", "boolean", "Sensitivity rows: the estimate points the same way as the lead's; <NA> without a lead estimate (report_findings)."),
-    "n_episodes": Column("", "int64", "Pain episodes this row's fit used (report_findings).", 0, None),
+    "n_episodes": Column("", "int64", "Pain episodes this row's fit used; 0 for run_response_model rows, whose scored runs are in episodes_note (report_findings).", 0, None),
     "episodes_note": Column("", "str", "Which episodes the row used and why any were left out, e.g. 'used 4 of 12 episodes: the routines log covers only ...' (report_findings)."),
     "statement": Column("", "str", "The sentence the report prints for this row (report_findings)."),
 }

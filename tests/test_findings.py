@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_report import shared_root, tiny  # noqa: F401  (the sample runner's report)
 
 import kneedata as kd
 from kneedata.findings import (
@@ -149,3 +150,105 @@ def test_a_derived_runner_gives_the_whole_reports_rows_run_response_included(tmp
     assert spike["finding"] and spike["direction"] == "harmful"
     onset_only = kd.report_findings(kd.analysis_frame(derived))  # a frame has no runs
     assert not onset_only["model"].eq("run_response_model").any()
+
+
+# --- nothing in the report's words states an association that is not a finding row -----
+
+#: Words that state an association between something and pain.
+ASSOCIATION = re.compile(
+    r"\b(more common|less common|more often|less often|as often|rais(?:es|ed|ing)|"
+    r"lower(?:s|ed|ing)|link(?:s|ed)?|associat\w*|increas\w*|decreas\w*|higher risk|"
+    r"lower risk|worse|better|protect\w*|harm\w*)\b", re.IGNORECASE)
+
+#: Sentences with such words that are not about this runner's exposures, and why.
+NOT_A_CLAIM = (
+    (r"^(These are )?[Aa]ssociations in (one person's|your own) records", "the caveat"),
+    (r"\?$", "a question the analysis asks (its method)"),
+    (r"would detect \(in 80 % of simulated|^Its power now|^For 80 % power", "what the data "
+     "could show: hypothetical effects"),
+    (r"\b[A-Z][a-z]+(?: et al\.)? (?:19|20)\d\d\b", "the literature, with its citation"),
+    (r"no evidence links", "a negation"),
+    (r"this report leads with which runs left your knee worse", "why this lead (method)"),
+)
+
+
+def report_sentences(page: str) -> list[str]:
+    """The rendered report's text as sentences (tags, styles and entities removed)."""
+    import html
+
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", text))
+    out: list[str] = []
+    for block in text.split("\n"):
+        block = " ".join(block.split())
+        out += [s for s in re.split(r"(?<=[.?!])\s+(?=[A-Z(])", block) if s]
+    return out
+
+
+def unbacked_claims(page: str, findings: pd.DataFrame) -> list[str]:
+    """Sentences stating an association that neither is a finding row's statement nor
+    appears in :data:`NOT_A_CLAIM`."""
+    import html
+
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", page))
+    for statement in findings.loc[findings["finding"].astype(bool), "statement"]:
+        assert statement in " ".join(text.split()) or statement in text, statement
+    backed = set()
+    for statement in findings.loc[findings["finding"].astype(bool), "statement"]:
+        backed.update(report_sentences(statement))
+    return [s for s in report_sentences(page) if ASSOCIATION.search(s) and s not in backed
+            and not any(re.search(pattern, s) for pattern, _ in NOT_A_CLAIM)]
+
+
+def _rendered(derived):
+    """The report's HTML for ``derived`` (its sections as write_report renders them; no
+    figures and no power simulations) and its findings rows."""
+    from kneedata import physio, report
+    from kneedata.findings import fit_lead
+
+    t = report.ReportTables(derived=derived, frame=kd.analysis_frame(derived))
+    t.case_crossover, t.case_crossover_ml, t.daily_model, errors = report.fit_models(t.frame)
+    t.primary, lead_errors, t.primary_status = fit_lead(t.frame)
+    t.model_errors = lead_errors + errors
+    t.physio, t.run_response = physio.analyse_report(derived)
+    t.findings = kd.report_findings(t)
+    return report._html(t, {}), t.findings
+
+
+def test_the_scan_catches_an_unbacked_association_and_passes_a_finding():
+    found = pd.DataFrame({"finding": [True], "statement": [
+        "Each strength session: pain started less often (about 0.4 times as often) in the "
+        "7 days after it as at other times (95 % interval 0.2 to 0.8)."]})
+    page = (f"<p>{found['statement'].iloc[0]}</p><p>Runs in new shoes were more common "
+            "before pain.</p><p>Did pain start more often after spikes?</p>")
+    assert unbacked_claims(page, found) == ["Runs in new shoes were more common before pain."]
+    assert unbacked_claims(page, found.assign(finding=False))[0].startswith("Each strength")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("mode", "flare"), [("episodic", 0.0), ("persistent", 2.0)])
+def test_no_sentence_of_a_generated_runners_report_states_an_unbacked_association(
+        tmp_path, mode, flare):
+    """A null runner (episodes, no true effect) and a mostly painful one with a planted
+    flare after spikes (whose findings must be the only associations stated)."""
+    import warnings
+
+    gen = _persistent()
+    runner = gen.simulate(gen.Scenario(mode=mode, years=1.5, flare_spike=flare), 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        derived = kd.derive(runner.activities, runner.write_diary(tmp_path / "diary.csv"))
+        page, found = _rendered(derived)
+    assert unbacked_claims(page, found) == []
+    assert int(found["finding"].sum()) == (0 if mode == "episodic" else 1), found
+
+
+@pytest.mark.slow
+def test_no_sentence_of_the_sample_runners_report_states_an_unbacked_association(tiny):  # noqa: F811
+    """The report written by write_report (tests/test_report.py's 100-day sample runner)."""
+    out = tiny["out"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    found = pd.read_csv(out / "findings.csv")
+    assert unbacked_claims(page, found) == []
+    claims = [s for s in report_sentences(page) if ASSOCIATION.search(s)]
+    assert claims, "the scan found no association words at all: is it reading the report?"
