@@ -488,8 +488,23 @@ def read_cohort_frame(path: str | os.PathLike[str], *, runner_ids: Iterable[str]
                       ) -> pd.DataFrame:
     """Read the partitioned cohort frame written by :func:`derive_cohort`.
 
-    Returns ``runner_id`` (str) first, then the frame's columns, sorted by runner and
-    date.
+    Parameters
+    ----------
+    path
+        The folder given to ``derive_cohort(..., out=)`` (``runner_id=<id>/`` parts).
+    runner_ids
+        Only these runners (default: every runner in the folder).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``runner_id`` (str) first, then the frame's columns, sorted by runner and
+        date.
+
+    Raises
+    ------
+    KneedataError
+        No folder at ``path``.
     """
     import pyarrow.dataset as ds
 

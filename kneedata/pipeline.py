@@ -112,10 +112,26 @@ class DeriveOptions:
     def from_kwargs(cls, base: DeriveOptions | None = None, **fields: Any) -> DeriveOptions:
         """``base`` (default options) with ``fields`` replaced; unknown names raise.
 
+        Parameters
+        ----------
+        base
+            The options to start from (default: ``DeriveOptions()``).
+        **fields
+            Field names and their new values, e.g. ``height_m=1.78``.
+
+        Returns
+        -------
+        DeriveOptions
+
         Raises
         ------
         TypeError
             A name that is not a field, listing the fields.
+
+        Examples
+        --------
+        >>> DeriveOptions.from_kwargs(height_m=1.78).height_m
+        1.78
         """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(fields) - names)

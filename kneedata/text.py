@@ -108,7 +108,25 @@ def _as_float(value: object) -> float:
 
 
 def format_number(value: object, digits: int = 3) -> str:
-    """``value`` to ``digits`` significant figures, thousands separated, no exponent."""
+    """``value`` to ``digits`` significant figures, thousands separated, no exponent.
+
+    Parameters
+    ----------
+    value
+        A number (anything ``float()`` reads); NaN and None give "n/a".
+    digits
+        Significant figures (the house writes 2-3 for a person).
+
+    Returns
+    -------
+    str
+        The number in words a person reads: "1,230", "25.0 million", "infinity".
+
+    Examples
+    --------
+    >>> format_number(1234.5678), format_number(0.012345), format_number(2.5e7)
+    ('1,230', '0.0123', '25.0 million')
+    """
     x = _as_float(value)
     if math.isnan(x):
         return "n/a"
@@ -129,8 +147,21 @@ def format_number(value: object, digits: int = 3) -> str:
 def format_ratio(value: object) -> str:
     """A ratio (odds, hazard, rate) as a runner reads it: 2 significant figures.
 
-    Beyond 1000 or below 0.001: "> 1000", "< 0.001" (infinity and 0 included);
-    NaN: "n/a".
+    Parameters
+    ----------
+    value
+        The ratio (dimensionless).
+
+    Returns
+    -------
+    str
+        Beyond 1000 or below 0.001: "> 1000", "< 0.001" (infinity and 0 included);
+        NaN: "n/a".
+
+    Examples
+    --------
+    >>> format_ratio(110.4), format_ratio(0.8), format_ratio(float("inf"))
+    ('110', '0.80', '> 1000')
     """
     x = _as_float(value)
     if math.isnan(x):
@@ -143,7 +174,22 @@ def format_ratio(value: object) -> str:
 
 
 def format_p(value: object) -> str:
-    """A p-value to 2 significant figures; "< 0.001" below 0.001; NaN: "n/a"."""
+    """A p-value to 2 significant figures; "< 0.001" below 0.001; NaN: "n/a".
+
+    Parameters
+    ----------
+    value
+        The p-value (0-1; above 1 is shown as 1).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_p(0.0312), format_p(0.0004)
+    ('0.031', '< 0.001')
+    """
     x = _as_float(value)
     if math.isnan(x):
         return "n/a"
