@@ -130,8 +130,10 @@ def parse_rule(text: str) -> Rule:
             raise ValueError(f"'{part}' in rule '{source}' cannot be read ({_RULE_HELP})")
         name, op, value = m[1], "=" if m[2] == "==" else m[2], m[3]
         if name not in _FIELDS:
+            close = difflib.get_close_matches(name, list(_FIELDS), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}? " if close else ""
             raise ValueError(f"'{name}' in rule '{source}' is not a field a rule can "
-                             f"use (use {', '.join(_FIELDS)})")
+                             f"use ({hint}use {', '.join(_FIELDS)})")
         if name == "distance_km":
             try:
                 number = float(value.replace(",", "."))
@@ -159,15 +161,40 @@ def _known_values(name: str, seen: pd.Series) -> set[str]:
     return set(FIELD_TYPES[name].enum.values()) | {v for v in seen.unique() if v}
 
 
-def _check_rule_values(rule: Rule, known: Mapping[str, set[str]]) -> None:
-    """Raise ``ValueError`` for a sport/sub_sport value no run can have (a typo)."""
+def _check_rule_values(rule: Rule, known: Mapping[str, set[str]],
+                       seen: Mapping[str, set[str]] | None = None) -> None:
+    """Raise ``ValueError`` for a sport/sub_sport value no run can have (a typo).
+
+    The message gives the closest known values, then the values of the runs at
+    hand (``seen``), then every other known value (the FIT profile's names).
+    """
     for name, _, value in rule.conditions:
         if isinstance(value, float) or value in known[name]:
             continue
         close = difflib.get_close_matches(value, sorted(known[name]), n=3, cutoff=0.6)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
+        yours = sorted((seen or {}).get(name, set()))
+        others = sorted(known[name] - set(yours))
+        listed = (f"your activities have {', '.join(yours)}; other known values: "
+                  if yours else "known values: ")
         raise ValueError(f"'{value}' in rule '{rule.text}' is not a {name} value: {hint}"
-                         f"known values: {', '.join(sorted(known[name]))}")
+                         f"{listed}{', '.join(others)}")
+
+
+def _rule_origin(shoes: pd.DataFrame, shoe_id: str, origin: str) -> str:
+    """Where a rule was written: ``"shoes.csv line 4, default_for of shoe 'S3'"``.
+
+    The file and line come from :func:`kneedata.read_shoes` (``attrs["source"]``,
+    ``source_line``); a frame built in Python gives ``"default_for of shoe 'S3'"``.
+    """
+    where = f"{origin} of shoe '{shoe_id}'"
+    if origin != "default_for" or "source_line" not in shoes:
+        return where
+    lines = shoes.loc[shoes["shoe_id"].astype(str) == shoe_id, "source_line"].dropna()
+    if lines.empty:
+        return where
+    file = shoes.attrs.get("source", "the shoes table")
+    return f"{file} line {int(lines.iloc[0])}, column {where}"
 
 
 def _key(value: object) -> str:
@@ -279,6 +306,8 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
         lambda s: re.sub(r"[\s-]+", "_", _key(s)) if pd.notna(s) else "")
     vocabulary = {"sport": _known_values("sport", sport),
                   "sub_sport": _known_values("sub_sport", sub_sport)}
+    seen = {"sport": {v for v in sport.unique() if v},
+            "sub_sport": {v for v in sub_sport.unique() if v}}
     for text, sid, origin in items:
         if sid not in known:
             problems.append(f"{origin}: rule '{text}' names shoe_id '{sid}', which is "
@@ -286,10 +315,10 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
             continue
         try:
             rule = parse_rule(str(text))
-            _check_rule_values(rule, vocabulary)
+            _check_rule_values(rule, vocabulary, seen)
             rule_list.append((rule, sid))
         except ValueError as err:
-            problems.append(f"{origin} of shoe '{sid}': {err}")
+            problems.append(f"{_rule_origin(shoes, sid, origin)}: {err}")
     if problems:
         raise SchemaError("Cannot assign shoes:\n" + "\n".join(f"  - {p}"
                                                                for p in problems),

@@ -259,3 +259,35 @@ def test_rule_values_seen_in_the_activities_are_known():
     shoes = pd.DataFrame({"shoe_id": ["A", "B"], "default_for": ["sub_sport=beach", "running"]})
     acts = activities([("a", "running", "beach", dt.date(2024, 3, 1), 8000.0, None)])
     assert assigned(assign_shoes(acts, shoes)) == [("A", "rule")]
+
+
+def test_a_rule_typo_in_the_shoes_file_names_file_line_value_and_the_allowed_ones(tmp_path):
+    # issue 25: `sport=runing` in a runner's shoes.csv; the message said neither file nor line
+    from kneedata.io.diary import read_shoes
+
+    path = tmp_path / "shoes.csv"
+    path.write_text("shoe_id,first_used,default_for\nA,2024-01-01,sub_sport=trail\n"
+                    "B,2024-01-01,sport=runing\n")
+    acts = activities([("a", "running", "trail", dt.date(2024, 3, 1), 8000.0, None),
+                       ("b", "walking", "generic", dt.date(2024, 3, 2), 3000.0, None)])
+    with pytest.raises(SchemaError) as err:
+        assign_shoes(acts, read_shoes(path))
+    (problem,) = err.value.problems
+    assert problem.startswith("shoes.csv line 3, column default_for of shoe 'B': 'runing' in "
+                              "rule 'sport=runing' is not a sport value: did you mean running")
+    assert "your activities have running, walking; other known values: " in problem
+    assert ", cycling," in problem  # the FIT profile's other sports are allowed too
+
+
+def test_an_unknown_rule_key_in_the_shoes_file_is_refused_with_its_line(tmp_path):
+    from kneedata.io.diary import read_shoes
+
+    path = tmp_path / "shoes.csv"
+    path.write_text("shoe_id,default_for\nA,surface=trail\nB,sub_sprot=trail\n")
+    with pytest.raises(SchemaError) as err:
+        read_shoes(path)
+    assert err.value.problems == [
+        "shoes.csv line 2, column default_for: 'surface' in rule 'surface=trail' is not a "
+        "field a rule can use (use sport, sub_sport, distance_km)",
+        "shoes.csv line 3, column default_for: 'sub_sprot' in rule 'sub_sprot=trail' is not "
+        "a field a rule can use (did you mean sub_sport? use sport, sub_sport, distance_km)"]

@@ -1084,6 +1084,7 @@ def read_shoes(path: str | os.PathLike[str], *, dayfirst: bool = False) -> pd.Da
 
     frame = _read_table(path, "shoes", parsers, ["shoe_id"], schema.SHOES, checks)
     frame["initial_km"] = frame["initial_km"].fillna(0.0)
+    frame.attrs["source"] = Path(path).name  # assign_shoes names it with the line of a bad rule
     return frame
 
 
