@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import runpy
@@ -43,8 +44,8 @@ def test_the_docs_build_with_warnings_as_errors(tmp_path):
     import kneedata
     from kneedata import cohort, cohort_models, plots
 
-    documented = [f"kneedata.{n}" for n in kneedata.__all__
-                  if not n.startswith("_") and n != "plots"]
+    documented = [f"kneedata.{n}" for n in kneedata.__all__  # modules have pages of their own
+                  if not n.startswith("_") and not inspect.ismodule(getattr(kneedata, n))]
     for module in (plots, cohort, cohort_models):
         documented += [f"{module.__name__}.{n}" for n in module.__all__
                        if callable(getattr(module, n))]
