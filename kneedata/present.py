@@ -271,6 +271,19 @@ _LABELS = {
     "n_unknown": "runs not known",
     "month": "month",
     "runs": "runs",
+    "section": "analysis",
+    "estimate": "ratio",
+    "ci_low": "95 % interval, low",
+    "ci_high": "95 % interval, high",
+    "agrees_with_lead": "same way as the main answer",
+    "direction": "effect looked for",
+    "detectable_odds_ratio": "smallest ratio seen in 80 % of histories like yours",
+    "power_at_2": "power for a ratio of 2",
+    "power_at_3": "power for a ratio of 3",
+    "power_at_2_se": "its simulation error (2)",
+    "power_at_3_se": "its simulation error (3)",
+    "episodes_for_or_2": "episodes for 80 % power at 2",
+    "episodes_for_or_3": "episodes for 80 % power at 3",
 }
 
 
@@ -323,6 +336,7 @@ def display_frame(frame: pd.DataFrame, units: str | Units = "km", *,
         where = list(shown.columns).index(col) + 1
         shown.insert(where, "95 % interval",
                      [f"{a} to {b}" if a and b else "" for a, b in zip(lo, hi, strict=True)])
+    shown = shown.reset_index(drop=True)  # row labels mean nothing to a reader
     return shown.rename(columns={c: plain_label(str(c), u) if " " not in str(c) else c
                                  for c in shown.columns})
 

@@ -19,7 +19,8 @@
 # not to trust it alone), and at the shoes.
 #
 # Point `DATA` at your own export folder (or set `KNEEDATA_DATA`); it should hold
-# `pain_diary.csv` and `shoes.csv` (templates: `kneedata init FOLDER`).
+# `pain_diary.csv`, and `shoes.csv` for the shoe section (templates: `kneedata init
+# FOLDER`). `UNITS` (or `KNEEDATA_UNITS`) shows distances in `"km"` or `"mi"`.
 
 # %% tags=["parameters"]
 import os
@@ -27,12 +28,12 @@ from pathlib import Path
 
 DATA = Path(os.environ.get("KNEEDATA_DATA", "../sample_data"))  # your export folder
 STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in the temp folder
+UNITS = os.environ.get("KNEEDATA_UNITS", "km")  # distances shown in "km" or "mi"
 
 # %%
-import kneedata as kd
 from kneedata import plots
 from kneedata.notebook import open_notebook_data
-from kneedata.present import plain_notes
+from kneedata.present import display_frame, plain_notes, units_of
 
 plain_notes()  # notes as plain lines, not error boxes
 
@@ -40,6 +41,7 @@ plain_notes()  # notes as plain lines, not error boxes
 inputs = open_notebook_data(DATA, STORE)
 derived = inputs.derived
 acts, diary, episodes = derived.activities, inputs.diary, inputs.episodes
+units_of(UNITS)  # checks the unit: "km" or "mi"
 print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain episodes")
 
 # %% [markdown]
@@ -53,7 +55,7 @@ print(f"{len(acts)} activities, {len(diary)} diary entries, {len(episodes)} pain
 
 # %%
 daily, load = derived.daily, derived.load
-plots.timeline(daily, episodes=episodes, diary=diary);
+plots.timeline(daily, episodes=episodes, diary=diary, units=UNITS);
 
 # %% [markdown]
 # ## Single runs much longer than usual
@@ -66,7 +68,8 @@ spikes = derived.spikes
 spikes["spike_category"].value_counts()
 
 # %%
-spikes.loc[spikes["spike_category"] == "large", ["date", "distance_km", "longest_prev_30d_km", "spike_ratio"]]
+display_frame(spikes.loc[spikes["spike_category"] == "large",
+                         ["date", "distance_km", "longest_prev_30d_km", "spike_ratio"]], UNITS)
 
 # %% [markdown]
 # Look for shaded episodes starting within a week or two after these dates in the
@@ -77,7 +80,7 @@ spikes.loc[spikes["spike_category"] == "large", ["date", "distance_km", "longest
 # (chronic), and their ratio on the right.
 
 # %%
-plots.acute_chronic(load, diary=diary);  # the diary period, with the whole history above
+plots.acute_chronic(load, diary=diary, units=UNITS);  # the diary period, the whole history above
 
 # %% [markdown]
 # **What it cannot show.** The ratio is mathematically coupled (in its common
@@ -87,16 +90,23 @@ plots.acute_chronic(load, diary=diary);  # the diary period, with the whole hist
 # showed no link with injury. Read the two lines, not just the ratio.
 #
 # ## Shoes
-# Kilometres per shoe, and pain episodes per 100 km in each (an episode counts
-# against the shoe of the last run before it).
+# Distance per shoe, and pain episodes per 100 km (or miles) in each (an episode
+# counts against the shoe of the last run before it). This needs `shoes.csv` in
+# `DATA` (`kneedata init FOLDER` writes a template).
 
 # %%
 summary = derived.shoe_summary
-plots.shoe_km(summary);
+if summary is None:
+    print(f"No shoes list: put shoes.csv in {DATA} (one line per pair: shoe_id, name as "
+          "in your watch's gear list, ...; `kneedata init FOLDER` writes a template) to "
+          "see distance and pain episodes per shoe.")
+else:
+    plots.shoe_km(summary, units=UNITS)
 
 # %%
-summary[["name", "n_runs", "distance_km", "n_episodes", "episodes_per_100km",
-         "episodes_per_100km_low", "episodes_per_100km_high"]]
+cols = ["name", "n_runs", "distance_km", "n_episodes", "episodes_per_100km",
+        "episodes_per_100km_low", "episodes_per_100km_high"]
+display_frame(summary[[c for c in cols if c in summary]], UNITS) if summary is not None else None
 
 # %% [markdown]
 # **What it cannot show.** These rates are crude. A shoe worn in the heavy weeks,

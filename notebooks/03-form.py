@@ -19,7 +19,8 @@
 # (Willson 2014). **The question:** what does my cadence look like, and did it
 # change before the pain?
 #
-# Point `DATA` at your own export folder (or set `KNEEDATA_DATA`).
+# Point `DATA` at your own export folder (or set `KNEEDATA_DATA`). `UNITS` (or
+# `KNEEDATA_UNITS`) shows pace per `"km"` or per `"mi"`.
 
 # %% tags=["parameters"]
 import os
@@ -27,13 +28,22 @@ from pathlib import Path
 
 DATA = Path(os.environ.get("KNEEDATA_DATA", "../sample_data"))  # your export folder
 STORE = os.environ.get("KNEEDATA_STORE")  # None: a scratch store for DATA in the temp folder
+UNITS = os.environ.get("KNEEDATA_UNITS", "km")  # pace shown per "km" or "mi"
 
 # %%
 import kneedata as kd
 from kneedata import plots
 from kneedata.metrics.gait import usual_cadence_curve
 from kneedata.notebook import open_notebook_data
-from kneedata.present import deviation_blank_reason, monthly_form, plain_notes, usual_cadence_text
+from kneedata.present import (
+    deviation_blank_reason,
+    display_frame,
+    monthly_form,
+    plain_label,
+    plain_notes,
+    units_of,
+    usual_cadence_text,
+)
 
 plain_notes()  # notes as plain lines, not error boxes
 inputs = open_notebook_data(DATA, STORE)
@@ -49,7 +59,8 @@ episodes = inputs.episodes
 # %%
 gait = inputs.derived.gait
 gait[["date", "speed_moving_m_s", "cadence_moving_spm", "step_length_m",
-      "cadence_deviation_pct", "step_length_deviation_pct"]].describe().round(2)
+      "cadence_deviation_pct", "step_length_deviation_pct"]].describe().round(2).rename(
+          columns=plain_label)
 
 # %% [markdown]
 # ## Cadence against speed
@@ -63,7 +74,7 @@ line = gait.attrs["cadence_speed_line"]
 print(usual_cadence_text(line, min_runs=inputs.derived.options.min_baseline_runs,
                          diary_start=inputs.diary["date"].min()))
 plots.cadence_speed(gait, curve=usual_cadence_curve(line), highlight=episodes,
-                    highlight_days=14);
+                    highlight_days=14, pace=units_of(UNITS).pace);
 
 # %% [markdown]
 # ## Cadence against your usual, run by run
@@ -80,7 +91,7 @@ plots.cadence_deviation(gait);
 # Month by month over the months your diary spans (medians of the runs):
 
 # %%
-monthly_form(gait, inputs.diary).round(2)
+display_frame(monthly_form(gait, inputs.diary))
 
 # %% [markdown]
 # **What it cannot show.** A watch does not see the foot land: true overstriding

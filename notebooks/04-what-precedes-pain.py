@@ -33,10 +33,17 @@ import json
 import kneedata as kd
 from kneedata import plots
 from kneedata.notebook import open_notebook_data
+from kneedata.present import display_frame, plain_notes, term_label
 from kneedata.settings import CAVEATS
 
+plain_notes()  # notes as plain lines, not error boxes
 # imports DATA first if the store is empty, then derives every table once
 inputs = open_notebook_data(DATA, STORE)
+for name, table, what in (("shoes.csv", inputs.derived.shoes, "shoes are not compared"),
+                          ("routines.csv", inputs.derived.routines,
+                           "strength sessions are not compared")):
+    if table is None:
+        print(f"No {name} in {DATA}: {what} (`kneedata init FOLDER` writes a template).")
 
 # %% [markdown]
 # ## One row per day
@@ -83,7 +90,8 @@ if lead["direction"].ne("not_estimable").any():
         estimable=lead["direction"].ne("not_estimable")), title="Main analysis")
 else:
     print("Not enough episodes yet: nothing here can be estimated from the data so far.")
-kd.detectable_odds_ratio(frame, n_sim=50, seed=1)
+could = kd.detectable_odds_ratio(frame, n_sim=50, seed=1)
+display_frame(could.drop(columns=["exposure"]).assign(term=could["term"].map(term_label)))
 
 # %% [markdown]
 # ## Sensitivity analyses: the same question, other designs
@@ -102,7 +110,8 @@ kd.detectable_odds_ratio(frame, n_sim=50, seed=1)
 checks = findings.loc[~findings["section"].eq("lead")]
 for row in checks.itertuples():
     print("-", row.statement)
-checks[["section", "term", "estimate", "ci_low", "ci_high", "agrees_with_lead", "n_episodes"]]
+display_frame(checks[["section", "term", "estimate", "ci_low", "ci_high", "agrees_with_lead",
+                      "n_episodes"]].assign(term=checks["term"].map(term_label)))
 
 # %% [markdown]
 # ## For the sample runner, we know the truth

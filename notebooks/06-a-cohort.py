@@ -24,16 +24,18 @@
 # does not.
 #
 # Point `MANIFEST` at your cohort's manifest (`runner_id,path,diary,...`; see the
-# README). Without one, this notebook simulates a small cohort with a known truth
-# (spike OR 2, and a trait in 30 % of runners that raises both pain and spikes) and
-# writes it as real FIT files and diaries.
+# README), or put it in `DATA` as `runners.csv`. Without one, this notebook simulates
+# a small cohort with a known truth (spike OR 2, and a trait in 30 % of runners that
+# raises both pain and spikes) and writes it as real FIT files and diaries; a single
+# runner's folder is the subject of notebooks 1-5.
 
 # %% tags=["parameters"]
 import os
 import tempfile
 from pathlib import Path
 
-MANIFEST = os.environ.get("KNEEDATA_MANIFEST")  # None: simulate a cohort as files
+MANIFEST = os.environ.get("KNEEDATA_MANIFEST")  # None: DATA/runners.csv, else simulate a cohort
+DATA = os.environ.get("KNEEDATA_DATA")  # a folder holding runners.csv, or None
 WORK = Path(tempfile.mkdtemp(prefix="kneedata-cohort-"))
 N_RUNNERS, N_DAYS = 5, 160  # the simulated cohort (small: it runs in the tests)
 
@@ -50,8 +52,16 @@ from kneedata.cohort_models import compare_designs, runner_effects
 from kneedata.simulate import TraitConfounding
 from kneedata.simulate_files import write_cohort_files
 
+from kneedata.present import plain_notes
+
+plain_notes()  # notes as plain lines, not error boxes
 warnings.simplefilter("ignore", kd.DataQualityWarning)
 
+if MANIFEST is None and DATA is not None and (Path(DATA) / "runners.csv").is_file():
+    MANIFEST = Path(DATA) / "runners.csv"
+elif MANIFEST is None and DATA is not None:
+    print(f"{DATA} holds no runners.csv (runner_id,path,diary: one line per runner), so "
+          "this notebook simulates a cohort; for one runner's own folder, see notebooks 1-5.")
 if MANIFEST is None:
     truth = kd.simulate_cohort(
         N_RUNNERS, N_DAYS, seed=6, effects={"spike_large": 2.0}, base_daily_risk=0.02,

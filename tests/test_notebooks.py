@@ -41,7 +41,8 @@ def _snapshot() -> set[Path]:
     return found
 
 
-def _execute(path: Path, *, workdir: Path, store: Path) -> tuple[float, str, list[str], str]:
+def _execute(path: Path, *, workdir: Path, store: Path,
+             data: Path = SAMPLE) -> tuple[float, str, list[str], str]:
     """Run one notebook in a fresh venv kernel.
 
     Returns seconds taken, the kernel's ``sys.prefix``, any files that
@@ -51,7 +52,7 @@ def _execute(path: Path, *, workdir: Path, store: Path) -> tuple[float, str, lis
     nb = jupytext.read(path, fmt="py:percent")
     # first cell reports which Python environment the kernel runs in (must be this one)
     nb.cells.insert(0, nbformat.v4.new_code_cell("import sys; print(sys.prefix)"))
-    env = dict(os.environ, KNEEDATA_DATA=str(SAMPLE), KNEEDATA_STORE=str(store),
+    env = dict(os.environ, KNEEDATA_DATA=str(data), KNEEDATA_STORE=str(store),
                MPLBACKEND="Agg", PYTHONWARNINGS="ignore::DeprecationWarning")
     client = nbclient.NotebookClient(
         nb, timeout=TIMEOUT_S, kernel_name="python3",
@@ -156,3 +157,36 @@ def test_import_notebook_shows_reasons_and_notes_in_full(imported_store):
     # sample_data/shoes.csv is skipped with a 68-character reason
     assert "not an activity file (.csv: not FIT, GPX or TCX by name or content)" in shown
     assert "activity_id" in shown and "note" in shown  # kd.quality_notes table
+
+
+@pytest.fixture(scope="session")
+def own_folder(notebook_root) -> Path:
+    """A runner's own folder: watch files and a pain diary only (no shoes, routines,
+    experiment or truth.json), from the sample-runner generator (60 days)."""
+    import shutil
+    import subprocess
+
+    folder = notebook_root / "own-folder"
+    notebook_root.mkdir(parents=True, exist_ok=True)
+    with _locked(notebook_root / "own-folder.lock"):
+        if not (folder / "pain_diary.csv").is_file():
+            subprocess.run([sys.executable, str(SAMPLE / "make_sample_runner.py"), "--out",
+                            str(folder), "--days", "60"], check=True, capture_output=True)
+            for extra in ("shoes.csv", "routines.csv", "truth.json", "experiment"):
+                target = folder / extra
+                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    return folder
+
+
+def test_load_notebook_on_a_runners_own_folder_in_miles(own_folder, notebook_root, monkeypatch):
+    # issue 25: 02 stopped with an AttributeError on a folder without shoes.csv; it says
+    # what it needs, shows what it can, in the runner's units, notes as plain lines
+    work = notebook_root / "own-02"
+    work.mkdir(exist_ok=True)
+    monkeypatch.setenv("KNEEDATA_UNITS", "mi")
+    _, _, new, shown = _execute(REPO / "notebooks" / "02-load-and-shoes.py", workdir=work,
+                                store=notebook_root / "own-store", data=own_folder)
+    assert new == []
+    assert "No shoes list: put shoes.csv in" in shown
+    assert "note: " in shown and "pipeline.py:" not in shown  # a plain line
+    assert "distance (mi)" in shown and "distance_km" not in shown
