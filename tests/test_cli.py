@@ -365,3 +365,21 @@ def test_unwritable_folder_is_a_plain_sentence(tmp_path, monkeypatch, capsys):
     assert "[Errno" not in err and err.count("\n") == 1
     assert f"the folder {tmp_path / 'locked'} cannot be written" in err
     assert "the FOLDER argument" in err and "Choose a folder you can write to" in err
+
+
+def test_manifest_report_passes_threshold_and_washout_to_every_runner(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_cohort_report(store, manifest, **kwargs):
+        calls.append(kwargs)
+        return Path(kwargs["out"]) / "report.html"
+
+    module = types.ModuleType("kneedata.cohort_report")
+    module.write_cohort_report = fake_cohort_report  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kneedata.cohort_report", module)
+    (tmp_path / "m.csv").write_text("runner_id,path\nann,a\n")
+    base = ["report", "--manifest", str(tmp_path / "m.csv"), "--store", str(tmp_path),
+            "--out", str(tmp_path / "o"), "--no-progress"]
+    assert main([*base, "--threshold", "5", "--washout-days", "21"]) == 0
+    assert main(base) == 0
+    assert [c["options"] for c in calls] == [{"threshold": 5.0, "washout_days": 21}, {}]

@@ -480,6 +480,7 @@ class _Problems:
         self.items: list[str] = []
         self._lines: list[int] = []
         self._kinds: list[tuple[str | None, str]] = []  # (kind, value) of each item
+        self._texts: list[tuple[str | None, str]] = []  # (column, text) of each item
         self.bad_cells: set[tuple[int, str | None]] = set()
 
     def where(self, line: int, column: str | None = None) -> str:
@@ -494,7 +495,28 @@ class _Problems:
         self.items.append(f"{self.where(line, column)}: {text}")
         self._lines.append(line)
         self._kinds.append((bad.kind, bad.value) if bad is not None else (None, ""))
+        self._texts.append((column, text))
         self.bad_cells.add((line, column))
+
+    def _repeated(self, order: list[int], done: set[int]) -> list[tuple[set[int], str]]:
+        """Identical problems in one column on at least :data:`_SUMMARY_MIN` rows, one line each.
+
+        ``the cell is empty (this column is required)`` on 30 rows is said once, with
+        the rows it is on, instead of 30 times.
+        """
+        groups: dict[tuple[str | None, str], list[int]] = {}
+        for i in order:
+            if i not in done and self._texts[i][0] is not None:
+                groups.setdefault(self._texts[i], []).append(i)
+        out = []
+        for (column, text), group in groups.items():
+            if len(group) >= _SUMMARY_MIN:
+                lines = [self._lines[i] for i in group]
+                where = self.where(lines[0], column).replace(
+                    f" {self.raw.unit} {lines[0]},", f" {len(lines)} {self.raw.unit}s "
+                    f"({lines[0]} to {lines[-1]}),", 1)
+                out.append((set(group), f"{where}: {text}"))
+        return out
 
     def _date_order(self, order: list[int]) -> tuple[set[int], str] | None:
         """The slashed dates that all read as day/month/year, said in one line (or None).
@@ -525,7 +547,12 @@ class _Problems:
         # in file order: by line, and within a line cell checks before table checks
         order = sorted(range(len(self.items)), key=lambda i: self._lines[i])
         summary = self._date_order(order)
-        shown = [self.items[i] for i in order if summary is None or i not in summary[0]]
+        done = summary[0] if summary is not None else set()
+        repeated = self._repeated(order, done)
+        for group, _ in repeated:
+            done = done | group
+        first = {min(group, key=order.index): text for group, text in repeated}
+        shown = [first.get(i, self.items[i]) for i in order if i not in done or i in first]
         self.items = [self.items[i] for i in order]
         if summary is not None and not shown:  # one kind, one fix: one line
             raise SchemaError(f"{self.raw.name}: {summary[1]}; nothing was read.", self.items)

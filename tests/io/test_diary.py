@@ -183,6 +183,21 @@ def test_day_first_summary_keeps_the_other_problems_and_month_first_is_not_summa
     assert len(str(err.value).splitlines()) == 5
 
 
+def test_the_same_problem_on_many_rows_is_one_line_with_its_rows(tmp_path):
+    rows = "".join(f"2024-03-{d:02d},left,\n" for d in range(1, 31)) + "2024-04-01,up,2\n"
+    path = write(tmp_path, "pain_diary.csv", "date,side,pain_0_10\n" + rows)
+    with pytest.raises(SchemaError) as err:
+        read_pain_diary(path)
+    assert str(err.value).splitlines() == [
+        "pain_diary.csv: 2 problems in the pain diary; nothing was read. Fix them and read the "
+        "file again:",
+        "  - pain_diary.csv 30 lines (2 to 31), column pain_0_10: the cell is empty (this "
+        "column is required)",
+        "  - pain_diary.csv line 32, column side: 'up' is not one of left, right, both (or L, "
+        "R, B)"]
+    assert len(problems_of(err)) == 31  # every row is still in .problems
+
+
 def test_side_blank_only_when_pain_free(tmp_path):
     path = write(tmp_path, "pain_diary.csv", "date,side,pain_0_10\n2024-01-01,,0\n"
                  "2024-01-02,,4\n2024-01-03,up,5\n")
