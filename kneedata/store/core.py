@@ -186,6 +186,16 @@ class Store:
         """One runner's own store: ``activities()``, ``records(id)``, ``laps(id)``, ``files()``.
 
         The default runner (:data:`kneedata.runners.DEFAULT_RUNNER_ID`) is this store.
+
+        Parameters
+        ----------
+        runner_id
+            A runner id as given to ``kneedata import --runner`` or a manifest.
+
+        Returns
+        -------
+        Store
+            That runner's store (its folder under ``runners/``).
         """
         rid = check_runner_id(runner_id)
         if self._root is not None:
@@ -375,6 +385,17 @@ class Store:
         At the root of a cohort store the activity is looked up in every runner's folder
         (activity ids are content hashes, so one runner holds it).
 
+        Parameters
+        ----------
+        activity_id
+            An id from :meth:`activities` (``activity_id`` column).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per sample: ``distance_m``, ``speed_m_s``, ``cadence_spm``,
+            ``heart_rate_bpm``, ... (NaN where the file lacks them).
+
         Raises
         ------
         UnknownActivityError
@@ -395,7 +416,18 @@ class Store:
         return StoredRecords(self)
 
     def laps(self, activity_id: str) -> pd.DataFrame:
-        """Laps of one activity (schema.LAPS), from any runner's folder (as :meth:`records`)."""
+        """Laps of one activity (schema.LAPS), from any runner's folder (as :meth:`records`).
+
+        Parameters
+        ----------
+        activity_id
+            An id from :meth:`activities` (``activity_id`` column).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per lap, in the units of the activities table.
+        """
         return self._read(activity_id, "laps")
 
     # ---- importing --------------------------------------------------------------
