@@ -64,6 +64,8 @@ FINDING_COLUMNS = (
 
 #: Section names of :func:`report_findings` (as the report titles them).
 SECTIONS = {name: model.section for name, model in REPORT_MODELS.items()}
+#: The recovery family's rows (kneedata.recovery): in the lead's correction.
+SECTIONS["recovery_onsets"] = "lead: recovery"
 
 #: Plain words for the report's exposures (per unit of the window summary).
 PLAIN_TERMS = {
@@ -72,6 +74,16 @@ PLAIN_TERMS = {
     "cadence_moving_spm": "each 1 step/min higher average cadence",
     "cadence_deviation_pct": "each 1 % higher cadence than usual at the same speed",
     "weekly_change_gt30": "a week with over 30 % more distance than the week before",
+    # the recovery family (kneedata.recovery; per unit of the 7-day mean)
+    "short_sleep": "a week of nights under 7 h asleep (vs none)",
+    "sleep_vs_usual_h": "each hour more sleep a night than your usual",
+    "hrv_rmssd_low": "a week of nights with HRV (RMSSD) below your own band (vs none)",
+    "hrv_sdnn_low": "a week of days with HRV (SDNN) below your own band (vs none)",
+    "resting_hr_high": "a week of days with resting HR above your own band (vs none)",
+    "sleep_quality_vs_usual_pts": "each point better sleep quality than your usual",
+    "fatigue_vs_usual_pts": "each point more tired than your usual",
+    "soreness_vs_usual_pts": "each point more sore than your usual",
+    "stress_vs_usual_pts": "each point more stressed than your usual",
 }
 
 #: Why a term is not estimable, in plain words (keys: ``ModelResult.table['status']``).
@@ -243,6 +255,9 @@ class ReportFits:
     #: Rows (columns :data:`FINDING_COLUMNS`) that another section adds, e.g. a
     #: run-response model: appended as they are, so that section owns its rule.
     run_response: pd.DataFrame | None = None
+    #: The recovery family in the main analysis (:func:`kneedata.recovery.with_recovery`:
+    #: its p-values and the lead's adjusted together); stated under the lead's rule.
+    recovery: Any = None
 
 
 def _usable(frame: pd.DataFrame, exposures: Iterable[str]) -> list[str]:
@@ -436,6 +451,11 @@ def findings_table(fits: ReportFits, *, window_days: int = HAZARD_DAYS) -> pd.Da
             finding = is_finding(row)
             lead_rows[str(row["exposure"])] = row
             rows.append(_row("primary_analysis", row, finding=finding, agrees=pd.NA,
+                             statement=_lead_statement(row, finding, window_days)))
+    if fits.recovery is not None:
+        for _, row in fits.recovery.table.iterrows():
+            finding = is_finding(row)
+            rows.append(_row("recovery_onsets", row, finding=finding, agrees=pd.NA,
                              statement=_lead_statement(row, finding, window_days)))
     for result in (fits.case_crossover, fits.daily_model):
         if result is None:

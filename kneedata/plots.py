@@ -32,7 +32,7 @@ physio
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -56,6 +56,7 @@ __all__ = [
     "forest",
     "pace_minutes",
     "physio",
+    "recovery",
     "shoe_km",
     "timeline",
 ]
@@ -1097,3 +1098,100 @@ def physio(
     bottom.set_title("Verdicts per week and the week-to-week trend", fontsize="small",
                      loc="left")
     return top
+
+
+#: The panels of :func:`recovery`: measure -> (title, the side of the band that flags).
+_RECOVERY_PANELS = {
+    "sleep_duration_h": ("sleep the night before (h)", "below"),
+    "hrv_rmssd_ms": ("HRV, RMSSD (ms)", "below"),
+    "hrv_sdnn_ms": ("HRV, SDNN (ms)", "below"),
+    "resting_hr_bpm": ("resting HR (beats/min)", "above"),
+}
+
+
+def recovery(
+    bands: Mapping[str, pd.DataFrame], *, daily: pd.DataFrame | None = None,
+    diary: pd.DataFrame | None = None, short_sleep_h: float = 7.0,
+    figsize: tuple[float, float] | None = None,
+) -> Axes:
+    """Sleep, HRV and resting HR against the runner's own band, over weekly load and pain.
+
+    Parameters
+    ----------
+    bands
+        :func:`kneedata.metrics.recovery.recovery_bands`: measure -> frame by date
+        with ``value``, ``low``, ``high``; one panel per measure present (RMSSD and
+        SDNN apart, never on one axis).
+    daily
+        :func:`kneedata.daily_load` (``distance_km``): weekly km in the bottom panel.
+    diary
+        The pain diary (``date``, ``pain_0_10``): the week's highest pain on the
+        bottom panel's second axis.
+    short_sleep_h
+        The short-sleep line on the sleep panel [h].
+    figsize
+        Size of the figure [in]; default 10 wide, 1.9 high per panel.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The top panel. Each measure panel: the daily values, the band of the
+        previous days (shaded; computed from past days only) and the days
+        outside it marked; the bottom panel: weekly km (bars) and the week's
+        highest pain (line).
+    """
+    import matplotlib.pyplot as plt
+
+    shown = [m for m in _RECOVERY_PANELS if m in bands and len(bands[m])]
+    if not shown:
+        raise ValueError("plots.recovery: no sleep, HRV or resting HR to draw; pass "
+                         "kneedata.metrics.recovery.recovery_bands(store.wellness()).")
+    n = len(shown) + 1
+    fig, axes = plt.subplots(n, 1, figsize=figsize or (10, 1.9 * n + 0.6), sharex=True,
+                             layout="constrained")
+    colors = _palette()
+    for ax, measure in zip(axes, shown, strict=False):
+        _recovery_panel(ax, bands[measure], measure, colors)
+        if measure == "sleep_duration_h":
+            ax.axhline(short_sleep_h, color="grey", linestyle="--", linewidth=1)
+    _load_pain_panel(axes[-1], daily, diary, colors)
+    axes[0].set_title("Recovery against your own band (shaded: previous days' mean +- 1 SD)")
+    return axes[0]
+
+
+def _recovery_panel(ax: Axes, band: pd.DataFrame, measure: str, colors: list[Any]) -> None:
+    title, side = _RECOVERY_PANELS[measure]
+    dates = pd.DatetimeIndex(band.index)
+    value = band["value"].to_numpy(dtype=float)
+    low, high = band["low"].to_numpy(dtype=float), band["high"].to_numpy(dtype=float)
+    ax.fill_between(dates, low, high, color=colors[0], alpha=0.2, linewidth=0,
+                    label="your band")
+    ax.plot(dates, value, color=colors[0], linewidth=0.8, marker=".", markersize=3,
+            label=title.split(" (")[0])
+    out = (value < low) if side == "below" else (value > high)
+    ax.scatter(dates[out], value[out], color=colors[3], s=14, zorder=3,
+               label=f"{side} the band ({int(out.sum())} days)")
+    ax.set_ylabel(title, fontsize="small")
+    ax.legend(loc="upper left", fontsize="x-small", ncols=3)
+
+
+def _load_pain_panel(ax: Axes, daily: pd.DataFrame | None, diary: pd.DataFrame | None,
+                     colors: list[Any]) -> None:
+    if daily is not None and "distance_km" in daily.columns:
+        km = pd.Series(pd.to_numeric(daily["distance_km"], errors="coerce").to_numpy(
+            dtype=float), index=_daily_dates(daily)).resample("W-MON", label="left",
+                                                              closed="left").sum()
+        ax.bar(km.index, km.to_numpy(), width=6, align="edge", color=colors[2],
+               label="km per week")
+    ax.set_ylabel("km per week", fontsize="small")
+    if diary is not None and {"date", "pain_0_10"} <= set(diary.columns):
+        pain = pd.Series(pd.to_numeric(diary["pain_0_10"], errors="coerce").to_numpy(
+            dtype=float), index=local_days(diary["date"])).resample(
+            "W-MON", label="left", closed="left").max()
+        twin = ax.twinx()
+        twin.plot(pd.DatetimeIndex(pain.index).shift(3, freq="D"), pain.to_numpy(), color="0.2",
+                  linewidth=1.2, marker=".", label="highest pain of the week")
+        twin.set_ylim(0, 10.3)
+        twin.set_ylabel("pain (0-10)", fontsize="small")
+        twin.legend(loc="upper right", fontsize="x-small")
+    ax.legend(loc="upper left", fontsize="x-small")

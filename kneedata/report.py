@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kneedata import physio
+from kneedata import physio, recovery
 from kneedata.errors import DataQualityWarning, KneedataError
 from kneedata.findings import (
     FINDING_COLUMNS,
@@ -129,6 +129,7 @@ class ReportTables:
     physio: Any = None  # kneedata.physio.PhysioView: the lead by the diary's shape, run responses
     run_response: pd.DataFrame | None = None  # finding rows of the run-response model
     units: Units = field(default_factory=Units)  # distances shown in km or mi (data stay SI)
+    recovery: Any = None  # kneedata.recovery.fit_recovery_onsets (in the lead's correction)
 
 
 def _open_store(store: Any) -> Any:
@@ -297,6 +298,7 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
 
     from kneedata import plots
     from kneedata.metrics.gait import usual_cadence_curve
+    from kneedata.metrics.recovery import recovery_bands
 
     folder.mkdir(parents=True, exist_ok=True)
     images: dict[str, str] = {}
@@ -320,6 +322,11 @@ def _draw_figures(tables: ReportTables, folder: Path, say: _Progress, *,
             ax = plots.shoe_km(tables.derived.shoe_summary, units=units)
             images["shoe_km"] = _save(ax.figure, folder / "shoe_km.png")
         images.update(_draw_model_figures(tables, folder))
+        bands = recovery_bands(tables.derived.wellness)
+        if bands:
+            say("drawing sleep and recovery")
+            ax = plots.recovery(bands, daily=tables.derived.daily, diary=tables.derived.diary)
+            images["recovery"] = _save(ax.figure, folder / "recovery.png")
         if tables.experiment is not None:
             say("drawing the experiment")
             ax = plots.experiment(tables.experiment.design,
@@ -878,6 +885,71 @@ def _section_experiment(t: ReportTables, images: dict[str, str]) -> str:
     ])
 
 
+def _concat_rows(first: pd.DataFrame | None, more: pd.DataFrame) -> pd.DataFrame | None:
+    """Finding rows of two sections, one after the other (``first`` when ``more`` is empty)."""
+    if not len(more):
+        return first
+    return more if first is None or not len(first) else pd.concat([first, more],
+                                                                  ignore_index=True)
+
+
+#: What fills the recovery section, and how to import it (docs/recovery.md).
+RECOVERY_HOWTO = (
+    "Import a Garmin watch's GARMIN/Monitor, GARMIN/Sleep and GARMIN/HRVStatus folders or "
+    "a Garmin account export (DI_CONNECT wellness JSON), or an Apple Health export.zip, "
+    "with `kneedata import PATH`; or add the optional columns sleep_quality_1_5, "
+    "fatigue_0_10, soreness_0_10 and stress_0_10 to the diary's morning lines "
+    "(`kneedata init` writes them). See docs/recovery.md.")
+
+
+def _section_recovery(t: ReportTables, images: dict[str, str]) -> str:
+    """Sleep and recovery: what the watch and the ratings held, and the family's rows."""
+    from kneedata.metrics.recovery import SHORT_SLEEP_H, daily_ratings
+
+    out = ["<h2>Sleep and recovery</h2>"]
+    wellness = t.derived.wellness
+    ratings = daily_ratings(t.derived.diary)
+    held = []
+    if wellness is not None and len(wellness):
+        sleep = pd.to_numeric(wellness["sleep_duration_h"], errors="coerce").dropna()
+        if len(sleep):
+            held.append(f"{len(sleep)} nights of sleep (median {format_number(sleep.median())} "
+                        f"h; {100 * float((sleep < SHORT_SLEEP_H).mean()):.0f} % under "
+                        f"{SHORT_SLEEP_H:g} h)")
+        for column, what in (("resting_hr_bpm", "resting HR"), ("hrv_rmssd_ms", "HRV (RMSSD)"),
+                             ("hrv_sdnn_ms", "HRV (SDNN)")):
+            n = int(pd.to_numeric(wellness[column], errors="coerce").notna().sum())
+            if n:
+                held.append(f"{n} days of {what}")
+    if len(ratings.columns):
+        held.append(f"{len(ratings)} days with how-you-felt ratings "
+                    f"({', '.join(c.split('_')[0] for c in ratings.columns)})")
+    if not held:
+        out.append(_p("No sleep, HRV or resting-HR data and no how-you-felt ratings were "
+                      "found, so this section is empty. " + RECOVERY_HOWTO, "note"))
+        return "\n".join(out)
+    out.append(_p("What your files hold: " + "; ".join(held) + ". Each night and day is "
+                  "compared with your own previous days only (sleep and ratings: the "
+                  "28 days before; HRV and resting HR: a band of the 60 days before, "
+                  "needing 14 of them)."))
+    out.append(_img(images, "recovery", "sleep, HRV and resting HR against your own band"))
+    rows = _rows(t, "recovery_onsets")
+    if len(rows):
+        out.append(_p("Before pain started (each in the main analysis beside its terms, on the "
+                      "days it is known, and counted in its correction for testing several "
+                      "things at once):"))
+        out.append(_ul(rows["statement"]))
+    runs = _rows(t, "run_response_model")
+    runs = runs.loc[runs["section"].eq(recovery.RUN_SECTION)] if len(runs) else runs
+    if len(runs):
+        out.append(_p("The morning after a run (a check, never a finding of its own):"))
+        out.append(_ul(runs["statement"]))
+    out.append(_p("The evidence is modest: short sleep goes with more injuries in cohorts "
+                  "of athletes; HRV and resting HR have little injury evidence, so they are "
+                  "shown against your own band only. Associations, not causes.", "caveat"))
+    return "\n".join(out)
+
+
 def _html(t: ReportTables, images: dict[str, str]) -> str:
     from kneedata import __version__
 
@@ -894,6 +966,7 @@ def _html(t: ReportTables, images: dict[str, str]) -> str:
         _section_runs(t),
         _section_form(t, images),
         _section_shoes(t, images),
+        _section_recovery(t, images),
         _section_models(t, images),
         physio.section_html(t.physio, _img(images, "physio", "pain around each run")),
         _section_experiment(t, images),
@@ -1002,10 +1075,15 @@ def write_report(
         tables.model_errors = errors + tables.model_errors
         say("run responses: which runs left the knee worse the next morning")
         tables.physio, tables.run_response = physio.analyse_report(tables.derived)
-        tables.findings = findings_table(ReportFits(
+        say("sleep and recovery: each term on the days it is known")
+        fits = recovery.with_recovery(ReportFits(
             primary=tables.primary, case_crossover=tables.case_crossover,
             case_crossover_ml=tables.case_crossover_ml, daily_model=tables.daily_model,
-            run_response=tables.run_response))
+            run_response=tables.run_response), tables.frame)
+        fits.run_response = _concat_rows(fits.run_response,
+                                         recovery.recovery_run_rows(tables.derived))
+        tables.primary, tables.recovery = fits.primary, fits.recovery
+        tables.findings = findings_table(fits)
     if experiment is not None:
         tables.experiment = _analyse_experiment(experiment, store, tables, say)
     out_dir.mkdir(parents=True, exist_ok=True)

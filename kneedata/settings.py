@@ -10,7 +10,8 @@ This module imports nothing from kneedata, so any module may read it.
 
 - Exposure sets: :data:`PRIMARY_EXPOSURES` (the lead, :func:`kneedata.primary_analysis`),
   :data:`CASE_CROSSOVER_EXPOSURES`, :data:`DAILY_EXPOSURES` (the sensitivity
-  analyses), :data:`COHORT_EXPOSURES` (the cohort report).
+  analyses), :data:`COHORT_EXPOSURES` (the cohort report), :data:`RECOVERY_EXPOSURES`
+  (the recovery family, where the runner has wellness data or ratings).
 - Windows: :data:`HAZARD_DAYS`, :data:`STRATUM_DAYS`, :data:`HIGHLIGHT_DAYS`.
 - The lead's design: :data:`PRIMARY_DESIGN`; what the data could show:
   :data:`DETECTABLE_SIMS`.
@@ -46,6 +47,7 @@ __all__ = [
     "MODEL_CAVEAT",
     "PRIMARY_DESIGN",
     "PRIMARY_EXPOSURES",
+    "RECOVERY_EXPOSURES",
     "REPORT_MODELS",
     "STRATUM_DAYS",
     "ReportModel",
@@ -72,6 +74,19 @@ DAILY_EXPOSURES: tuple[str, ...] = ("spike_large", "n_strength", "cadence_moving
 
 #: Exposures the cohort report compares across designs (those present and non-zero).
 COHORT_EXPOSURES: tuple[str, ...] = ("spike_large", "spike_moderate", "weekly_change_gt30")
+
+#: The recovery family (docs/recovery.md): short sleep, sleep and the diary ratings
+#: against the runner's own usual, HRV below and resting HR above the runner's own
+#: band (:func:`kneedata.metrics.recovery.recovery_daily`). Used only where the
+#: runner has wellness data or ratings, each term fitted on the days it is known
+#: (:mod:`kneedata.recovery`): in the main analysis they are counted into the lead's
+#: Benjamini-Hochberg correction (whole-report false findings on 120 null runners
+#: with wellness: 5.0 %, SE 2.0; with a correction of their own 7.5 %,
+#: ``benchmarks/recovery_null_study.py``); in the run-response model they are checks.
+RECOVERY_EXPOSURES: tuple[str, ...] = (
+    "short_sleep", "sleep_vs_usual_h", "hrv_rmssd_low", "hrv_sdnn_low", "resting_hr_high",
+    "sleep_quality_vs_usual_pts", "fatigue_vs_usual_pts", "soreness_vs_usual_pts",
+    "stress_vs_usual_pts")
 
 
 # --- windows --------------------------------------------------------------------------

@@ -113,3 +113,24 @@ display_frame(summary[[c for c in cols if c in summary]], UNITS) if summary is n
 # on trails, or while already sore collects episodes for reasons that are not the
 # shoe, and with a handful of episodes the intervals overlap: the data cannot tell
 # these shoes apart. Runs without a known shoe are left out, not guessed.
+#
+# ## Sleep and recovery
+# Sleep, HRV and resting heart rate against your own band of the previous days
+# (past days only), over the weekly kilometres and the week's highest pain. The
+# watch's wellness files and an Apple Health export fill it (docs/recovery.md).
+
+# %%
+from kneedata.metrics.recovery import recovery_bands
+from kneedata.report import RECOVERY_HOWTO
+
+bands = recovery_bands(derived.wellness)
+if bands:
+    plots.recovery(bands, daily=daily, diary=diary)
+else:
+    print("No sleep, HRV or resting HR in this store. " + RECOVERY_HOWTO)
+
+# %% [markdown]
+# **What it cannot show.** A night outside the band is unusual *for you*, not bad:
+# the evidence links short sleep with more injuries in cohorts, while HRV and
+# resting HR have little injury evidence. Whether your pain followed them is in
+# the report's "Sleep and recovery" section, tested with everything else.

@@ -423,3 +423,25 @@ def test_acute_chronic_focuses_on_the_diary_over_many_years(fourteen_years):
     assert first_x >= pd.Timestamp("2023-11-01")
     context = ax.figure.axes[0]
     assert context is not ax and len(context.get_lines()) == 2
+
+
+def test_recovery_draws_each_measure_against_its_band_and_load_with_pain(daily, diary):
+    # 20 days: RHR 50 for 19 days (band 49-51: SD floor 1 bpm), then 60; no HRV
+    from kneedata.metrics.recovery import recovery_bands
+
+    dates = pd.date_range("2025-02-20", periods=20, freq="D")
+    wellness = pd.DataFrame({"date": dates, "sleep_duration_h": [7.5, 6.5] * 10,
+                             "resting_hr_bpm": [50.0] * 19 + [60.0],
+                             "hrv_rmssd_ms": np.nan, "hrv_sdnn_ms": np.nan})
+    ax = plots.recovery(recovery_bands(wellness), daily=daily, diary=diary)
+    panels = [a for a in ax.figure.axes if a.get_ylabel()]
+    labels = [a.get_ylabel() for a in panels]
+    assert labels[:2] == ["sleep the night before (h)", "resting HR (beats/min)"]
+    assert "km per week" in labels and "pain (0-10)" in labels
+    rhr = panels[1]
+    flagged = [c for c in rhr.collections if isinstance(c, PathCollection)]
+    assert len(flagged[0].get_offsets()) == 1  # only the 60 is above the band
+    bars = [c for c in ax.figure.axes[2].containers if isinstance(c, BarContainer)]
+    assert sum(b.get_height() for b in bars[0]) == pytest.approx(31.5)  # 5 + 8 + 12.5 + 6 km
+    with pytest.raises(ValueError, match="recovery_bands"):
+        plots.recovery({})

@@ -147,7 +147,7 @@ def _flag(condition: pd.Series, known: pd.Series) -> pd.Series:
     return out.mask(~known.to_numpy(dtype=bool))
 
 
-def recovery_bands(wellness: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def recovery_bands(wellness: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """Each measure's own band by day: the baselines behind the recovery exposures.
 
     Parameters
@@ -235,7 +235,7 @@ def recovery_daily(wellness: pd.DataFrame | None, diary: pd.DataFrame | None = N
     :data:`MIN_SD`).
     """
     columns: dict[str, pd.Series] = {}
-    bands = recovery_bands(wellness) if wellness is not None else {}
+    bands = recovery_bands(wellness)
     if "sleep_duration_h" in bands:
         b = bands["sleep_duration_h"]
         columns["sleep_duration_h"] = b["value"]

@@ -95,8 +95,31 @@ EXPOSURES: dict[str, Exposure] = {
     "trail": Exposure("flag", 1.0, FLAG_PER, "a trail run", "any"),
     "treadmill": Exposure("flag", 1.0, FLAG_PER, "a treadmill run", "any"),
 }
-#: The exposures used when none are given: every one of :data:`EXPOSURES`.
+#: The exposures used when none are given: every one of :data:`EXPOSURES` but the
+#: recovery family (below), which :mod:`kneedata.recovery` fits one term at a time.
 DEFAULT_EXPOSURES: tuple[str, ...] = tuple(EXPOSURES)
+#: The recovery family of the run (the night before it, that morning's ratings;
+#: :func:`kneedata.metrics.recovery.recovery_daily`, docs/recovery.md).
+EXPOSURES.update({
+    "short_sleep": Exposure("flag", 1.0, "run after a night under 7 h, vs your other runs",
+                            "a run after a night under 7 h asleep", "any"),
+    "sleep_vs_usual_h": Exposure("number", 1.0, "hour more sleep than your usual the night "
+                                 "before", "a run after more sleep than usual", "mean"),
+    "hrv_rmssd_low": Exposure("flag", 1.0, FLAG_PER, "a run after a night with HRV (RMSSD) "
+                              "below your own band", "any"),
+    "hrv_sdnn_low": Exposure("flag", 1.0, FLAG_PER, "a run on a day with HRV (SDNN) below "
+                             "your own band", "any"),
+    "resting_hr_high": Exposure("flag", 1.0, FLAG_PER, "a run on a day with resting HR above "
+                                "your own band", "any"),
+    "sleep_quality_vs_usual_pts": Exposure("number", 1.0, "point better sleep quality than "
+                                           "your usual", "a run after better sleep", "mean"),
+    "fatigue_vs_usual_pts": Exposure("number", 1.0, "point more tired than your usual",
+                                     "a run on a more tired day", "mean"),
+    "soreness_vs_usual_pts": Exposure("number", 1.0, "point more sore than your usual",
+                                      "a run on a more sore day", "mean"),
+    "stress_vs_usual_pts": Exposure("number", 1.0, "point more stressed than your usual",
+                                    "a run on a more stressed day", "mean"),
+})
 
 #: Scored run days (before and next-morning score known) a fit needs.
 MIN_RUNS = 20
