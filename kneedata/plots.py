@@ -74,6 +74,20 @@ def axis_label(name: str) -> str:
 
     The glossary's :func:`kneedata.schema.label` (unit from the glossary, else from
     the name's unit suffix).
+
+    Parameters
+    ----------
+    name
+        A column name of the glossary, e.g. ``"cadence_spm"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> axis_label("distance_m")
+    'distance (m)'
     """
     from kneedata.schema import label
 
@@ -535,6 +549,23 @@ _SLOWEST_PACE_M_S = 1.0
 
 def pace_minutes(speed_m_s: Any, unit: str = "min/km") -> np.ndarray:
     """Pace in decimal minutes per km (or mile) from speed [m/s]; NaN below 1 m/s.
+
+    Parameters
+    ----------
+    speed_m_s
+        Speed [m/s]: a number or an array.
+    unit
+        ``"min/km"`` or ``"min/mi"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Pace [min per km or mile], decimal minutes.
+
+    Raises
+    ------
+    ValueError
+        Another unit.
 
     Examples
     --------
