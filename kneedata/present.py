@@ -470,8 +470,8 @@ def _runs_to_show(runs: pd.DataFrame, diary: pd.DataFrame | None,
     chosen = runs.loc[keep].assign(_date=dates[keep]).sort_values("_date")
     total = len(chosen)
     note = f"All {total} runs{span}." if total <= most else (
-        f"The most recent {most} of the {total:,} runs{span}; every run is in the store "
-        "(kneedata.select_runs(store.activities()) lists them).")
+        f"The most recent {most} of the {total:,} runs{span}; `kneedata activities "
+        "--store DIR` lists every one.")
     return chosen.tail(most), note
 
 

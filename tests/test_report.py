@@ -420,3 +420,33 @@ def test_a_routines_log_begun_late_leaves_the_spike_term_every_episode(tiny, tmp
     strength = rows["late"].loc[rows["late"]["exposure"].eq("n_strength")]
     assert (strength["n_episodes"] < spike(rows["late"])["n_episodes"].min()).all()  # log began late
     assert strength["episodes_note"].str.contains("routines log covers only").all()
+
+
+def test_units_mi_shows_every_distance_in_miles_and_lists_the_runs(tiny):
+    """units="mi" (--units mi): the spike, runs and shoe tables and their texts are in
+    miles, headers are words, the stored tables stay in km (issue 25)."""
+    from kneedata.notebook import open_notebook_data
+    from kneedata.present import format_value, units_of
+    from kneedata.report import (
+        ReportTables,
+        _section_load,
+        _section_runs,
+        _section_shoes,
+    )
+
+    derived = open_notebook_data(tiny["data"], tiny["store"]).derived
+    km_before = derived.shoe_summary["distance_km"].copy()
+    tables = ReportTables(derived=derived, units=units_of("mi"))
+    page = "\n".join([_section_load(tables, {}), _section_runs(tables),
+                      _section_shoes(tables, {})])
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "distance (mi)" in plain and "pace (min/mi)" in plain
+    assert "episodes per 100 mi" in plain and "Episodes per 100 mi" in plain
+    assert "(km)" not in plain and "per 100 km" not in plain
+    assert not re.search(r"\b[a-z]+_[a-z0-9_]+\b", plain), "a column name is shown"
+    first = derived.shoe_summary.iloc[0]
+    miles = format_value(first["distance_km"] / 1.609344)
+    assert f" {first['name']} " in plain and f" {miles} " in plain  # converted, not relabelled
+    assert f" {format_value(first['distance_km'])} " not in plain
+    pd.testing.assert_series_equal(derived.shoe_summary["distance_km"], km_before)
+    assert "Your runs" in page and len(re.findall(r"<tr>", _section_runs(tables))) > 10
