@@ -181,6 +181,38 @@ def _check_rule_values(rule: Rule, known: Mapping[str, set[str]],
                          f"{listed}{', '.join(others)}")
 
 
+def _read_rules(shoes: pd.DataFrame, rules: Mapping[str, str] | None,
+                runs: Mapping[str, pd.Series], problems: list[str]) -> list[tuple[Rule, str]]:
+    """The rules (``rules`` or the shoes' ``default_for``) as ``(Rule, shoe_id)``.
+
+    ``runs`` holds the activities' normalised ``sport`` and ``sub_sport``; a rule
+    that cannot be read, names an unknown shoe or compares to a value no run can
+    have is added to ``problems`` (with the file and line where it was written).
+    """
+    shoe_ids = [str(s) for s in shoes["shoe_id"]]
+    if rules is not None:
+        items = [(text, str(sid), "rules") for text, sid in rules.items()]
+    else:
+        items = [(text, sid, "default_for")
+                 for text, sid in zip(_optional(shoes, "default_for"), shoe_ids,
+                                      strict=True) if pd.notna(text)]
+    vocabulary = {name: _known_values(name, values) for name, values in runs.items()}
+    seen = {name: {v for v in values.unique() if v} for name, values in runs.items()}
+    out: list[tuple[Rule, str]] = []
+    for text, sid, origin in items:
+        if sid not in shoe_ids:
+            problems.append(f"{origin}: rule '{text}' names shoe_id '{sid}', which is "
+                            f"not in the shoes table (known: {', '.join(shoe_ids)})")
+            continue
+        try:
+            rule = parse_rule(str(text))
+            _check_rule_values(rule, vocabulary, seen)
+            out.append((rule, sid))
+        except ValueError as err:
+            problems.append(f"{_rule_origin(shoes, sid, origin)}: {err}")
+    return out
+
+
 def _rule_origin(shoes: pd.DataFrame, shoe_id: str, origin: str) -> str:
     """Where a rule was written: ``"shoes.csv line 4, default_for of shoe 'S3'"``.
 
@@ -283,7 +315,6 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
                               f"{', '.join(missing)} needed to assign shoes; found: "
                               f"{', '.join(map(str, frame.columns))}.")
     shoe_ids = [str(s) for s in shoes["shoe_id"]]
-    known = set(shoe_ids)
     problems: list[str] = []
 
     first_used = _days(_optional(shoes, "first_used"))
@@ -293,32 +324,11 @@ def assign_shoes(activities: pd.DataFrame, shoes: pd.DataFrame, *,
 
     period_rows = _period_rows(periods, shoe_ids, problems)
 
-    rule_list: list[tuple[Rule, str]] = []
-    if rules is not None:
-        items = [(text, str(sid), "rules") for text, sid in rules.items()]
-    else:
-        items = [(text, sid, "default_for")
-                 for text, sid in zip(_optional(shoes, "default_for"), shoe_ids,
-                                      strict=True) if pd.notna(text)]
     out = activities.copy()
     sport = out["sport"].astype(object).map(lambda s: _key(s) if pd.notna(s) else "")
     sub_sport = _optional(out, "sub_sport").astype(object).map(
         lambda s: re.sub(r"[\s-]+", "_", _key(s)) if pd.notna(s) else "")
-    vocabulary = {"sport": _known_values("sport", sport),
-                  "sub_sport": _known_values("sub_sport", sub_sport)}
-    seen = {"sport": {v for v in sport.unique() if v},
-            "sub_sport": {v for v in sub_sport.unique() if v}}
-    for text, sid, origin in items:
-        if sid not in known:
-            problems.append(f"{origin}: rule '{text}' names shoe_id '{sid}', which is "
-                            f"not in the shoes table (known: {', '.join(shoe_ids)})")
-            continue
-        try:
-            rule = parse_rule(str(text))
-            _check_rule_values(rule, vocabulary, seen)
-            rule_list.append((rule, sid))
-        except ValueError as err:
-            problems.append(f"{_rule_origin(shoes, sid, origin)}: {err}")
+    rule_list = _read_rules(shoes, rules, {"sport": sport, "sub_sport": sub_sport}, problems)
     if problems:
         raise SchemaError("Cannot assign shoes:\n" + "\n".join(f"  - {p}"
                                                                for p in problems),
