@@ -231,17 +231,19 @@ def markdown(summary: pd.DataFrame, seconds: float = float("nan")) -> str:
     return "\n".join(lines)
 
 
-def write_docs(table: str, doc: Path = DOC) -> None:
-    """Put ``table`` between the study's markers in the "Simulation study" section."""
+def write_docs(table: str, doc: Path = DOC, *, markers: tuple[str, str] = (BEGIN, END),
+               section: str = "## Simulation study") -> None:
+    """Put ``table`` between ``markers`` in ``section`` of ``doc`` (the rest untouched)."""
+    begin, end = markers
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Run response\n"
-    block = f"{BEGIN}\n{table}\n{END}"
-    if BEGIN in text and END in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text,
+    block = f"{begin}\n{table}\n{end}"
+    if begin in text and end in text:
+        text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda _: block, text,
                       flags=re.S)
-    elif "## Simulation study" in text:
-        text = text.replace("## Simulation study", f"## Simulation study\n\n{block}\n", 1)
+    elif section in text:
+        text = text.replace(section, f"{section}\n\n{block}\n", 1)
     else:
-        text = text.rstrip("\n") + f"\n\n## Simulation study\n\n{block}\n"
+        text = text.rstrip("\n") + f"\n\n{section}\n\n{block}\n"
     doc.write_text(text, encoding="utf-8")
 
 

@@ -586,6 +586,36 @@ DETECTABLE: dict[str, Column] = {
 }
 
 
+# --- the run-response model's table (model_run_response.csv) and detectable_flare (owner: kneedata/models/run_response.py)
+RUN_RESPONSE_MODEL: dict[str, Column] = {
+    "term": Column("", "str", "A run property (run_features column), e.g. spike_large, descent_m (run_response_model)."),
+    "estimate": Column("points", "float64", "How much worse the next morning was after runs with the property (per the unit in per) than after the runner's other runs that started from the same pain; NaN when not estimable (run_response_model).", -10, 10),
+    "ci_low": Column("points", "float64", "Lower end of the 95 % interval of estimate (Student t, AR(1) GLS) (run_response_model).", None, None),
+    "ci_high": Column("points", "float64", "Upper end of the 95 % interval of estimate (run_response_model).", None, None),
+    "p_value": Column("", "float64", "Two-sided p-value of estimate = 0 (run_response_model).", 0, 1),
+    "p_adjusted": Column("", "float64", "p_value adjusted by Benjamini-Hochberg over the estimable terms (run_response_model).", 0, 1),
+    "n_runs": Column("", "int64", "Scored run days the term was fitted on (before and next-morning score known; all scored run days when not estimable) (run_response_model).", 0, None),
+    "estimable": Column("", "bool", "The data can estimate the term; else estimate, interval and p are NaN and status says why (run_response_model)."),
+    "status": Column("", "str", "ok, too_few_runs, no_variation or collinear (run_response_model)."),
+    "per": Column("", "str", "The unit of estimate: 'such run, vs your other runs' for a flag, e.g. '100 m of descent' for a number (run_response_model)."),
+    "std_error": Column("points", "float64", "Standard error of estimate (run_response_model).", 0, None),
+    "n_exposed": Column("", "int64", "Scored runs with the flag (a number: scored runs where it is known) (run_response_model).", 0, None),
+    "why": Column("", "str", "Why a term is not estimable, in words; empty when it is (run_response_model)."),
+}
+
+DETECTABLE_FLARE: dict[str, Column] = {
+    "exposure": Column("", "str", "The flag (run_response_model term) the flare follows, default spike_large (detectable_flare)."),
+    "detectable_points": Column("points", "float64", "Smallest next-morning flare after such runs found with the target power (default 80 %) at the 5 % level; NaN when the diary cannot tell (detectable_flare).", 0, None),
+    "std_error": Column("points", "float64", "Standard error of the flag's estimate (the fit's, or of a flag placed at random when hypothetical) (detectable_flare).", 0, None),
+    "n_runs": Column("", "int64", "Scored run days of the fit (detectable_flare).", 0, None),
+    "n_exposed": Column("", "int64", "Scored runs with the flag (detectable_flare).", 0, None),
+    "runs_per_week": Column("", "float64", "Scored run days per week of the diary so far (detectable_flare).", 0, 14),
+    "weeks_more": Column("weeks", "float64", "Further weeks of diary at that rate until the target flare (default 1 point) is detectable; 0 when it already is (detectable_flare).", 0, None),
+    "basis": Column("", "str", "fit (the runner's own estimate), hypothetical (a flag placed at random on a share of the scored runs) or none (detectable_flare)."),
+    "text": Column("", "str", "One sentence for the runner (detectable_flare)."),
+}
+
+
 # --- a runner's settings: DeriveOptions fields, CLI flags, manifest columns (owner: kneedata/pipeline.py)
 # One plausible range each, checked by DeriveOptions, the CLI and read_manifest (check_option).
 OPTIONS: dict[str, Column] = {
@@ -673,6 +703,8 @@ TABLES: dict[str, dict[str, Column]] = {
     "run_features": RUN_FEATURES,
     "findings": FINDINGS,
     "detectable": DETECTABLE,
+    "run_response_model": RUN_RESPONSE_MODEL,
+    "detectable_flare": DETECTABLE_FLARE,
     "options": OPTIONS,
 }
 

@@ -122,7 +122,7 @@ def imported_store(notebook_root) -> dict:
 def test_notebooks_exist():
     names = [p.stem for p in NOTEBOOKS]
     assert names == ["01-import", "02-load-and-shoes", "03-form", "04-what-precedes-pain",
-                     "05-try-a-change", "06-a-cohort"]
+                     "05-try-a-change", "06-a-cohort", "07-which-runs-flare"]
 
 
 def test_sample_data_present():

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 import kneedata as kd
+from kneedata import schema
 from kneedata.models.run_response import (
     RUN_RESPONSE_COLUMNS,
     RUN_RESPONSE_STATUSES,
@@ -101,7 +102,7 @@ def test_the_result_is_a_difference_model_with_the_contract_columns(flared):
     model = flared[0][0]
     assert isinstance(model, kd.ModelResult) and isinstance(model, RunResponseResult)
     assert model.ratio_kind == "difference" and model.model == "run_response"
-    assert tuple(model.table.columns) == RUN_RESPONSE_COLUMNS
+    assert tuple(model.table.columns) == RUN_RESPONSE_COLUMNS == tuple(schema.RUN_RESPONSE_MODEL)
     assert set(model.table["status"]) <= set(RUN_RESPONSE_STATUSES)
     fitted = model.table[model.table["estimable"]]
     assert (fitted["n_runs"] == model.n_runs).all() and model.n_runs > 250
@@ -235,6 +236,7 @@ def test_detectable_flare_of_a_flag_the_runner_never_had(flared):
         warnings.simplefilter("ignore")
         derived = kd.derive(acts, diary)
     never = kd.detectable_flare(derived, "treadmill")
+    assert list(never.index) == list(schema.DETECTABLE_FLARE)  # every field in the glossary
     assert never["basis"] == "hypothetical" and never["n_exposed"] == 0
     assert 0.3 < never["detectable_points"] < 3 and "if you had such runs" in never["text"]
     with pytest.raises(ValueError, match="not a flag"):
