@@ -48,12 +48,13 @@ _DAY = np.timedelta64(1, "D")
 
 
 def _check_options(threshold: float, washout_days: int) -> None:
-    if not 0 < threshold <= 10:
-        raise ValueError(f"threshold={threshold!r} must be a pain score above 0 and at "
-                         "most 10 (default 3).")
-    if int(washout_days) != washout_days or washout_days < 1:
-        raise ValueError(f"washout_days={washout_days!r} must be a whole number of "
-                         "days, at least 1 (default 14).")
+    """The ranges of :data:`kneedata.schema.OPTIONS` (as DeriveOptions and the CLI check them)."""
+    from kneedata.schema import check_option
+
+    for name, value in (("threshold", threshold), ("washout_days", washout_days)):
+        problem = check_option(name, value)
+        if problem:
+            raise ValueError(f"{name}={value!r} {problem}.")
 
 
 def _entries(diary: pd.DataFrame) -> pd.DataFrame:

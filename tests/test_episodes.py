@@ -163,9 +163,9 @@ def test_bad_diaries_and_options():
                        "pain_0_10": [4.0]})
     with pytest.raises(SchemaError, match="timezone-aware"):
         pain_episodes(tz)
-    with pytest.raises(ValueError, match="threshold=0 must be a pain score above 0"):
+    with pytest.raises(ValueError, match="threshold=0 is outside the plausible range 0.5-10"):
         pain_episodes(diary((0, 4, "left")), threshold=0)
-    with pytest.raises(ValueError, match="washout_days=0.5 must be a whole number"):
+    with pytest.raises(ValueError, match="washout_days=0.5 is not a whole number in 1-365 d"):
         pain_episodes(diary((0, 4, "left")), washout_days=0.5)  # type: ignore[arg-type]
 
 
