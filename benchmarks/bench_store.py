@@ -25,11 +25,22 @@ For each history, in this one process:
      records and one of laps per activity, :func:`kneedata.testing.store_layout.
      write_per_activity_layout`), read as before: one pandas frame per run
      (``Store.records_map()``) handed to ``gait_metrics``, and the detectable odds
-     ratios refitted by simulation (``method="simulate"``);
-   - *dataset*: the store as imported, read by one scan, the analytic power figures.
+     ratios with every simulated history refitted (``method="refit"``);
+   - *dataset*: the store as imported, read by one scan, the simulated histories
+     fitted by their sufficient statistics (the default ``method="sufficient"``).
+
+**Import against the layout before datasets** (``--baseline-tree``: a checkout of the
+commit before it, e.g. ``git worktree add --detach /tmp/before bc20d98``): each import
+runs in a child process (``PYTHONPATH`` set to the tree), the two trees alternately
+(this tree, the baseline, the baseline, this tree) into fresh stores, with 1 and 2 workers;
+files/s and samples/s of each, and their ratio.
+
+``--keep-stores`` keeps each imported store in ``--cache`` and reuses it (the import is
+then timed only for ``--import-years``).
 
 The machine may be shared: the ratios, measured back to back in one process, are the
-numbers to compare. Results go into ``docs/performance.md`` by hand.
+numbers to compare. The rows go to ``--csv`` (default
+``benchmarks/results/bench_store.csv``); the numbers into ``docs/performance.md`` by hand.
 """
 
 from __future__ import annotations
@@ -101,6 +112,46 @@ def timed_import(store: Path, watch: Path, workers: int) -> Any:
     return Store(store).import_paths([watch], workers=workers, progress=False)
 
 
+_CHILD_IMPORT = """
+import json, sys, time
+from kneedata.store import Store
+t = time.perf_counter()
+rep = Store(sys.argv[1]).import_paths([sys.argv[2]], workers=int(sys.argv[3]), progress=False)
+print(json.dumps({"s": time.perf_counter() - t, "files": len(rep.rows), "samples": rep.n_records}))
+"""
+
+
+def child_import(tree: Path, store: Path, watch: Path, workers: int) -> dict[str, float]:
+    """One import by the kneedata of ``tree`` in a child process: seconds, files, samples."""
+    import json
+    import subprocess
+
+    shutil.rmtree(store, ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", _CHILD_IMPORT, str(store), str(watch), str(workers)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    shutil.rmtree(store, ignore_errors=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def import_against_baseline(baseline: Path, watch: Path, tmp: Path, row: dict[str, Any]) -> None:
+    """Imports by this tree and the baseline tree, alternately, with 1 and 2 workers."""
+    for workers in (1, 2):
+        runs: dict[str, list[dict[str, float]]] = {"new": [], "old": []}
+        for which in ("new", "old", "old", "new"):
+            tree = REPO if which == "new" else baseline
+            runs[which].append(child_import(tree, tmp / f"child-{which}", watch, workers))
+        for which, got in runs.items():
+            best = min(got, key=lambda r: r["s"])
+            row[f"import_{which}_w{workers}_files_s"] = best["files"] / best["s"]
+            row[f"import_{which}_w{workers}_samples_s"] = best["samples"] / best["s"]
+        ratio = row[f"import_new_w{workers}_files_s"] / row[f"import_old_w{workers}_files_s"]
+        row[f"import_w{workers}_ratio"] = ratio
+        print(f"   import, {workers} worker(s): {row[f'import_new_w{workers}_files_s']:.2f} files/s "
+              f"({row[f'import_new_w{workers}_samples_s']:,.0f} samples/s) vs the baseline tree "
+              f"{row[f'import_old_w{workers}_files_s']:.2f} files/s: {ratio:.2f}x", flush=True)
+
+
 # --------------------------------------------------------------------- the two layouts
 
 
@@ -151,9 +202,9 @@ def report(store_path: Path, diary: Path, out: Path, *, per_file: bool) -> None:
         patched.append((pipeline, "_source_tables", source_frames))
         real_dor = models.detectable_odds_ratio
         if "method" in real_dor.__code__.co_varnames:
-            def simulate(*args: Any, **kwargs: Any) -> Any:
-                return real_dor(*args, method="simulate", **kwargs)
-            patched.append((models, "detectable_odds_ratio", simulate))
+            def refit(*args: Any, **kwargs: Any) -> Any:
+                return real_dor(*args, method="refit", **kwargs)
+            patched.append((models, "detectable_odds_ratio", refit))
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patched]
     try:
         for mod, name, value in patched:
@@ -201,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "kneedata-bench-store"))
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-report", action="store_true")
+    parser.add_argument("--baseline-tree", default=None,
+                        help="checkout of the layout before datasets: import compared against it")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="keep the imported stores in --cache and reuse them")
+    parser.add_argument("--csv", default=str(REPO / "benchmarks" / "results" / "bench_store.csv"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     import_years = args.import_years if args.import_years is not None else [max(args.years)]
@@ -225,22 +281,31 @@ def main(argv: list[str] | None = None) -> int:
                                 args.runs_per_year, args.record_s, 2)
             watch, diary = hist / "watch", hist / "pain_diary.csv"
             fit_bytes = folder_bytes(watch)
-            store = tmp / f"store{years}"
-            row: dict[str, Any] = {"years": years, "runs": years * args.runs_per_year}
+            store = (cache / f"store-{hist.name}") if args.keep_stores else tmp / f"store{years}"
+            row: dict[str, Any] = {"years": years, "runs": years * args.runs_per_year,
+                                   "record_s": args.record_s}
             if years in import_years and not args.skip_import:
-                for workers in (1, 2):
-                    rep = timed_import(store, watch, workers)
-                    row[f"import_w{workers}_s"] = rep.elapsed_s
-                    print(f"{years:>2} y import, {workers} worker(s): {rep.elapsed_s:7.1f} s  "
-                          f"{len(rep.rows) / rep.elapsed_s:6.1f} files/s  "
-                          f"{rep.n_records / rep.elapsed_s:9,.0f} samples/s", flush=True)
-            else:
-                rep = timed_import(store, watch, 2)
-            row["samples"] = rep.n_records
+                if args.baseline_tree:
+                    import_against_baseline(Path(args.baseline_tree), watch, tmp, row)
+                else:
+                    for workers in (1, 2):
+                        rep = timed_import(tmp / "timed", watch, workers)
+                        row[f"import_new_w{workers}_files_s"] = len(rep.rows) / rep.elapsed_s
+                        row[f"import_new_w{workers}_samples_s"] = rep.n_records / rep.elapsed_s
+                        print(f"{years:>2} y import, {workers} worker(s): {rep.elapsed_s:7.1f} s  "
+                              f"{len(rep.rows) / rep.elapsed_s:6.1f} files/s  "
+                              f"{rep.n_records / rep.elapsed_s:9,.0f} samples/s", flush=True)
+                    shutil.rmtree(tmp / "timed", ignore_errors=True)
+            if not (store / ".bench-complete").exists():
+                timed_import(store, watch, 2)
+                (store / ".bench-complete").write_text("")
+            from kneedata.store import Store
+
+            row["samples"] = int(Store(store).activities()["n_records"].sum())
             row["store_per_fit_byte"] = folder_bytes(store) / fit_bytes
             old = per_file_copy(store, tmp / f"per-file{years}")
             row["per_file_per_fit_byte"] = folder_bytes(old) / fit_bytes
-            print(f"{years:>2} y: {rep.n_records:,} samples; store {row['store_per_fit_byte']:.2f}x the FIT "
+            print(f"{years:>2} y: {row['samples']:,} samples; store {row['store_per_fit_byte']:.2f}x the FIT "
                   f"bytes (per-file layout {row['per_file_per_fit_byte']:.2f}x)", flush=True)
             row["derive_per_file_s"] = best_time(partial(derive_per_file, old, diary), args.repeat)
             row["derive_dataset_s"] = best_time(partial(derive_dataset, store, diary), args.repeat)
@@ -257,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"{row['report_per_file_s'] / row['report_dataset_s']:.1f}x", flush=True)
             rows.append(row)
             shutil.rmtree(old, ignore_errors=True)
-            shutil.rmtree(store, ignore_errors=True)
+            if not args.keep_stores:
+                shutil.rmtree(store, ignore_errors=True)
+            pd.DataFrame(rows).to_csv(args.csv, index=False)  # after each history: partial results kept
     print(pd.DataFrame(rows).round(3).to_string(index=False))
     return 0
 
