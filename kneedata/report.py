@@ -787,15 +787,24 @@ def _draw_model_figures(tables: ReportTables, folder: Path) -> dict[str, str]:
     images: dict[str, str] = {}
     primary = tables.primary
     if primary is not None and primary.estimable:
-        ax = plots.forest(primary.table, title=f"Main analysis: {primary.ratio_kind} ratios")
+        ax = plots.forest(_in_words(primary.table),
+                          title=f"Main analysis: {primary.ratio_kind} ratios")
         images["forest_primary"] = _save(ax.figure, folder / "forest_primary.png")
     for key, result in (("forest", tables.case_crossover), ("forest_daily", tables.daily_model)):
         if result is not None and _any_estimable(result):
             name = ("Case-crossover" if key == "forest"
                     else f"Daily model, exposures of the {HAZARD_DAYS} days before")
-            ax = plots.forest(result.table, title=f"{name}: {result.ratio_kind} ratios")
+            ax = plots.forest(_in_words(result.table), title=f"{name}: {result.ratio_kind} ratios")
             images[key] = _save(ax.figure, folder / f"{key}.png")
     return images
+
+
+def _in_words(table: pd.DataFrame) -> pd.DataFrame:
+    """A model table whose terms read as words on a figure (``spike_large_7d`` -> a
+    sentence, wrapped to 45 characters)."""
+    import textwrap
+
+    return table.assign(term=[textwrap.fill(term_label(str(t)), 45) for t in table["term"]])
 
 
 def _any_estimable(result: Any) -> bool:
