@@ -592,7 +592,8 @@ def analysis_frame(
         Columns ``runner_id``, ``date`` (datetime64[ns] local days, every day of the
         union of the watch span and the diary span), the exposure columns of
         :data:`kneedata.schema.FRAME` that the inputs allow (daily load, load
-        metrics, spike flags, gait, shoes, routines) and the outcome columns
+        metrics, spike flags, gait, shoes, routines, the recovery family with
+        wellness data or diary ratings) and the outcome columns
         (``max_pain_0_10``, ``pain_day``, ``diary_known``, ``in_episode``,
         ``episode_id``, ``onset``, ``at_risk``, ``n_prior_episodes``). Days outside
         the watch span have unknown (NaN) exposures, not zeros.

@@ -70,6 +70,7 @@ def _derived(seed: int, **kw):
         return kd.derive(acts, diary, wellness=wellness)
 
 
+@pytest.mark.slow
 def test_the_run_response_model_recovers_a_planted_short_sleep_effect():
     derived = _derived(7)
     table = fit_recovery_runs(derived, exposures=["short_sleep", "resting_hr_high"])
@@ -139,11 +140,11 @@ class _Tables:
 
 @pytest.mark.slow
 def test_the_report_draws_and_states_the_recovery_family(tmp_path):
-    acts, diary, wellness = _runner(11, level=0.5, days=400)
+    acts, diary, wellness = _runner(11, level=0.5, days=200)
     out = tmp_path / "report"
     kd.write_report(_Tables(acts, wellness), diary=diary, out=out, progress=False)
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "<h2>Sleep and recovery</h2>" in html and "400 nights of sleep" in html
+    assert "<h2>Sleep and recovery</h2>" in html and "200 nights of sleep" in html
     assert (out / "figures" / "recovery.png").is_file()
     rows = pd.read_csv(out / "findings.csv")
     assert rows["section"].eq(RUN_SECTION).any()
