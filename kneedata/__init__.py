@@ -13,7 +13,11 @@ from typing import Any
 from kneedata.errors import (
     DataQualityWarning,
     FileFormatError,
+    KneedataError,
+    ModelFitError,
     ModelWarning,
+    NotAnActivityError,
+    ReportError,
     SchemaError,
 )
 
@@ -72,6 +76,14 @@ _LAZY = {
     # the runner's view
     "plots": "kneedata.plots",
     "write_report": "kneedata.report",
+    # the other errors a user may catch (all are KneedataError)
+    "StoreNotFoundError": "kneedata.store.errors",
+    "StoreBusyError": "kneedata.store.errors",
+    "UnknownActivityError": "kneedata.store.errors",
+    "AmbiguousActivityError": "kneedata.store.errors",
+    "NotebookDataError": "kneedata.notebook",
+    # the analysis settings (exposures, windows, caveats, the report's models)
+    "settings": "kneedata.settings",
     # numbers for a person
     "format_number": "kneedata.text",
     "format_p": "kneedata.text",
@@ -81,7 +93,11 @@ _LAZY = {
 __all__ = [
     "DataQualityWarning",
     "FileFormatError",
+    "KneedataError",
+    "ModelFitError",
     "ModelWarning",
+    "NotAnActivityError",
+    "ReportError",
     "SchemaError",
     "__version__",
     *sorted(_LAZY),

@@ -1,7 +1,15 @@
 """Exceptions and warnings shared by every part of kneedata.
 
 Every error message says *what* was wrong, *where* (file, line or row, column or
-field), *what was found*, and *how to fix it*.
+field), *what was found*, and *how to fix it*. Every error kneedata raises on
+purpose is a :class:`KneedataError` (catch that one to catch them all); each is
+importable from ``kneedata`` itself.
+
+Examples
+--------
+>>> import kneedata as kd
+>>> issubclass(kd.ModelFitError, kd.KneedataError) and issubclass(kd.ReportError, ValueError)
+True
 """
 
 from __future__ import annotations
@@ -36,6 +44,23 @@ class SchemaError(KneedataError, ValueError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems: list[str] = list(problems or [message])
+
+
+class ModelFitError(KneedataError, RuntimeError):
+    """A model could not be fitted at all (after dropping what could be dropped).
+
+    ``status`` says why, in the words of :data:`kneedata.models.STATUSES`:
+    ``"too_few_episodes"`` (no episode to model) or ``"no_variation"`` (episodes,
+    but no exposure ever differed on the days compared).
+    """
+
+    def __init__(self, message: str, *, status: str = "too_few_episodes") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ReportError(KneedataError, ValueError):
+    """The report cannot be written from what was given (e.g. an empty store)."""
 
 
 class DataQualityWarning(UserWarning):

@@ -248,7 +248,6 @@ class ReportFits:
 
     primary: Any = None
     case_crossover: Any = None
-    case_crossover_ml: Any = None
     daily_model: Any = None
     errors: list[str] = field(default_factory=list)
     primary_status: str = ""
@@ -370,8 +369,8 @@ def fit_lead(frame: pd.DataFrame, exposures: Sequence[str] | None = None) -> tup
 def fit_report_models(frame: pd.DataFrame) -> ReportFits:
     """Every model the report states something from, fitted on one analysis frame."""
     primary, errors, status = fit_lead(frame)
-    cc, cc_ml, dm, more = fit_sensitivity(frame)
-    return ReportFits(primary=primary, case_crossover=cc, case_crossover_ml=cc_ml,
+    cc, _, dm, more = fit_sensitivity(frame)
+    return ReportFits(primary=primary, case_crossover=cc,
                       daily_model=dm, errors=errors + more, primary_status=status)
 
 
@@ -527,7 +526,6 @@ def report_findings(derived: Any, *, fits: ReportFits | None = None) -> pd.DataF
 
     if fits is None and hasattr(derived, "derived") and hasattr(derived, "primary"):
         fits = ReportFits(primary=derived.primary, case_crossover=derived.case_crossover,
-                          case_crossover_ml=derived.case_crossover_ml,
                           daily_model=derived.daily_model,
                           run_response=getattr(derived, "run_response", None))
     if fits is None:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from kneedata import physio, recovery
-from kneedata.errors import DataQualityWarning, KneedataError
+from kneedata.errors import DataQualityWarning, ReportError  # ReportError re-exported
 from kneedata.findings import (
     FINDING_COLUMNS,
     ReportFits,
@@ -86,10 +86,6 @@ __all__ = [
     "write_report",
 ]
 
-class ReportError(KneedataError, ValueError):
-    """The report cannot be written from what was given (e.g. an empty store)."""
-
-
 # --- progress -----------------------------------------------------------------------
 
 
@@ -117,7 +113,6 @@ class ReportTables:
     files: pd.DataFrame | None = None
     frame: pd.DataFrame | None = None
     case_crossover: Any = None
-    case_crossover_ml: Any = None
     daily_model: Any = None
     primary: Any = None
     detectable: pd.DataFrame | None = None
@@ -1077,7 +1072,7 @@ def write_report(
     if tables.frame is not None:
         say(f"fitting the case-crossover and the daily model on {_n(tables.derived.episodes)} "
             "episodes")
-        (tables.case_crossover, tables.case_crossover_ml, tables.daily_model,
+        (tables.case_crossover, _, tables.daily_model,
          tables.model_errors) = fit_models(tables.frame)
         say("fitting the main analysis")
         tables.primary, tables.detectable, errors, tables.primary_status = fit_primary(tables.frame)
@@ -1087,7 +1082,7 @@ def write_report(
         say("sleep and recovery: each term on the days it is known")
         fits = recovery.with_recovery(ReportFits(
             primary=tables.primary, case_crossover=tables.case_crossover,
-            case_crossover_ml=tables.case_crossover_ml, daily_model=tables.daily_model,
+            daily_model=tables.daily_model,
             run_response=tables.run_response), tables.frame)
         fits.run_response = _concat_rows(fits.run_response,
                                          recovery.recovery_run_rows(tables.derived))

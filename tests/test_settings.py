@@ -1,5 +1,6 @@
 """kneedata.settings is the one home of the analysis settings: the report, the notebooks and
-the models read it, and changing a setting there changes what they fit."""
+the models read it, and changing a setting there changes what they fit. And the public
+surface: every error a user may catch is exported from kneedata."""
 
 from __future__ import annotations
 
@@ -44,7 +45,9 @@ def test_report_models_are_read_only_and_name_their_csv():
     assert [m.section for m in settings.REPORT_MODELS.values()][0] == "lead"
     assert {m.csv for m in settings.REPORT_MODELS.values()} == {
         "model_primary.csv", "model_case_crossover.csv", "model_daily.csv"}
-    assert findings.SECTIONS == {k: m.section for k, m in settings.REPORT_MODELS.items()}
+    # the report's models keep their sections (other families add their own)
+    assert {k: findings.SECTIONS[k] for k in settings.REPORT_MODELS} == {
+        k: m.section for k, m in settings.REPORT_MODELS.items()}
 
 
 def _frame():
@@ -76,3 +79,16 @@ def test_primary_analysis_defaults_come_from_settings():
 
     window = inspect.signature(primary.primary_analysis).parameters["window_days"].default
     assert window == settings.HAZARD_DAYS
+
+
+def test_every_error_a_user_may_catch_is_exported_and_a_kneedata_error():
+    names = ["KneedataError", "FileFormatError", "NotAnActivityError", "SchemaError",
+             "ModelFitError", "ReportError", "NotebookDataError", "StoreNotFoundError",
+             "StoreBusyError", "UnknownActivityError", "AmbiguousActivityError"]
+    for name in names:
+        assert name in kd.__all__ and issubclass(getattr(kd, name), kd.KneedataError), name
+    from kneedata.models import ModelFitError
+    from kneedata.report import ReportError
+
+    assert kd.ModelFitError is ModelFitError and kd.ReportError is ReportError
+    assert kd.settings is settings

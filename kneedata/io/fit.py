@@ -81,7 +81,6 @@ class _Decoded:
     rows: list[list[Any]] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    n_files: int = 0
     columns: np.ndarray | None = None
 
 
@@ -144,7 +143,6 @@ def _decode_fitdecode(data: bytes, source_file: str) -> _Decoded:
                                 values[fd.name] = value
                         messages.setdefault(name, []).append(values)
                 elif ftype == fitdecode.FIT_FRAME_HEADER:
-                    out.n_files += 1
                     file_start = next_start
                     next_start = file_start + frame.header_size + frame.body_size + 2
         except fitdecode.FitCRCError as err:
@@ -227,7 +225,6 @@ def _decode_fitparse(data: bytes, source_file: str) -> _Decoded:
                 out.messages.setdefault(name, []).append(
                     {k: _scalar(v) for k, v in values.items()}
                 )
-        out.n_files = 1
     except Exception as err:  # fitparse raises many kinds; salvage what was read
         out.errors.append(f"decoding stopped: {type(err).__name__}: {err}")
     return out
@@ -252,7 +249,6 @@ def _decode_garmin_fit_sdk(data: bytes, source_file: str) -> _Decoded:
         merge_heart_rates=False,
     )
     out.errors.extend(f"decoding stopped: {e}" for e in errors)
-    out.n_files = 1
     plural = {
         "session": "session_mesgs", "lap": "lap_mesgs", "event": "event_mesgs",
         "activity": "activity_mesgs", "file_id": "file_id_mesgs",
@@ -325,7 +321,7 @@ def _decode_fitfast(data: bytes, source_file: str) -> _Decoded:
     ):
         raise FastEngineRefused("records use compressed_speed_distance (not expanded)")
     del records
-    out = _Decoded(n_files=1, columns=_fast_columns(columns, n))
+    out = _Decoded(columns=_fast_columns(columns, n))
     for name in _KEEP:
         kept = parsed.get(name)
         if kept:

@@ -33,6 +33,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ _GPX_COLUMNS = ("latitude_deg", "longitude_deg", "altitude_m", "heart_rate_bpm",
 class _GpxTrack:
     name: str | None
     sport_raw: str | None
-    segments: list[ET.Element]
+    segments: list[Any]  # ET elements, or gpxpy segments (engine="gpxpy")
 
 
 def _gpx_point(lookup: LocalNameMap) -> Callable[[ET.Element], tuple[dict[str, float], str | None, int]]:
@@ -184,7 +185,13 @@ def _resolve_sport(raw: str | None, names: Iterable[str | None], notes: list[str
     return "generic", "generic"
 
 
-def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
+#: Engines of :func:`read_gpx`: ``None`` (the default reader, streaming and tolerant) or
+#: ``"gpxpy"`` (:mod:`kneedata.io.gpx_gpxpy`).
+GPX_ENGINES = (None, "gpxpy")
+
+
+def read_gpx(data: bytes, source_file: str, file_hash: str, *,
+             engine: str | None = None) -> list[Activity]:
     """Read a GPX file into activities (one per track, or run of same-sport tracks).
 
     Parameters
@@ -196,6 +203,10 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     file_hash
         First 16 hex digits of the SHA-256 of ``data``; activity ids are
         ``f"{file_hash}-{index}"``.
+    engine
+        ``None``: the default reader (faster; salvages damaged files). ``"gpxpy"``:
+        parse with gpxpy (:mod:`kneedata.io.gpx_gpxpy`); the same activities from
+        a sound file, everything after parsing is shared.
 
     Returns
     -------
@@ -214,6 +225,10 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     See the module docstring for how each column is obtained. Timer pauses are the
     gaps between segments; a single segment has none (GPX has no timer).
     """
+    if engine not in GPX_ENGINES:
+        raise ValueError(f"unknown GPX engine {engine!r}; choose None (default) or 'gpxpy'")
+    if engine == "gpxpy":
+        return _read_with_gpxpy(data, source_file, file_hash)
     sink = _point_sink()
     parsed = parse_xml(data, source_file, kind="GPX", points=sink)
     root = parsed.root
@@ -226,19 +241,46 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
     tracks = _gpx_tracks(root)
     n_points = sum(len(sink.points(seg)) for trk in tracks for seg in trk.segments)
     if n_points == 0:
-        routes = len(children(root, "rte"))
-        waypoints = len(children(root, "wpt"))
-        raise FileFormatError(
-            f"{source_file}: the GPX file holds no track points (<trkpt>): {len(tracks)} tracks, "
-            f"{routes} routes, {waypoints} waypoints. A planned route or a list of waypoints is not "
-            "an activity; export the recorded activity instead"
-        )
+        _no_track_points(source_file, len(tracks), len(children(root, "rte")),
+                         len(children(root, "wpt")))
+    return _activities(tracks, lambda segments, notes: _read_points(segments, sink, notes),
+                       source_file=source_file, file_hash=file_hash, creator=creator,
+                       complete=parsed.complete, damage=lambda: parsed.damage_notes("points"))
+
+
+def _no_track_points(source_file: str, n_tracks: int, n_routes: int, n_waypoints: int) -> None:
+    raise FileFormatError(
+        f"{source_file}: the GPX file holds no track points (<trkpt>): {n_tracks} tracks, "
+        f"{n_routes} routes, {n_waypoints} waypoints. A planned route or a list of waypoints is "
+        "not an activity; export the recorded activity instead"
+    )
+
+
+def _read_with_gpxpy(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
+    """:func:`read_gpx` with gpxpy parsing the XML (:mod:`kneedata.io.gpx_gpxpy`)."""
+    from kneedata.io.gpx_gpxpy import gpxpy_file, gpxpy_track
+
+    read = gpxpy_file(data, source_file)
+    tracks = [_GpxTrack(name, sport_raw, segments) for name, sport_raw, segments in read.tracks]
+    if not any(seg.points for trk in tracks for seg in trk.segments):
+        _no_track_points(source_file, len(tracks), read.n_routes, read.n_waypoints)
+    return _activities(
+        tracks, lambda segments, notes: gpxpy_track(segments, notes, fields=_GPX_FIELDS,
+                                                    columns=_GPX_COLUMNS),
+        source_file=source_file, file_hash=file_hash, creator=read.creator, complete=True,
+        damage=list)
+
+
+def _activities(tracks: list[_GpxTrack], points: Callable[[list[Any], list[str]], Track], *,
+                source_file: str, file_hash: str, creator: str | None, complete: bool,
+                damage: Callable[[], list[str]]) -> list[Activity]:
+    """One activity per run of same-sport tracks, whichever engine read the points."""
     activities: list[Activity] = []
     groups = _group_tracks(tracks)
     for index, group in enumerate(groups):
-        notes: list[str] = parsed.damage_notes("points")
+        notes: list[str] = damage()
         segments = [seg for trk in group for seg in trk.segments]
-        track = _read_points(segments, sink, notes)
+        track = points(segments, notes)
         if np.isnat(track.time).all():
             if len(groups) == 1:
                 raise FileFormatError(
@@ -261,7 +303,7 @@ def read_gpx(data: bytes, source_file: str, file_hash: str) -> list[Activity]:
                 cadence_unit_source=unit,
                 pauses=pauses,
                 device=creator,
-                complete=parsed.complete,
+                complete=complete,
                 warnings=notes,
             )
         )

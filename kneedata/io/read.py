@@ -97,7 +97,9 @@ def read_activities(path: str | Path, *, engine: str | None = None,
         The file. Its content decides the format, not its name.
     engine
         FIT decoder: ``None`` or ``"fitdecode"`` (default), ``"fitparse"``, or
-        ``"garmin_fit_sdk"`` when that package is installed. Ignored for GPX/TCX.
+        ``"garmin_fit_sdk"`` when that package is installed; or the GPX engine
+        ``"gpxpy"`` (:func:`kneedata.io.gpx.read_gpx`; FIT files then use the
+        default decoder). A FIT engine is ignored for GPX/TCX.
     limits
         Safety limits; a ``.gz`` file may decompress to at most
         ``limits.max_member_bytes`` (default :class:`kneedata.io.exports.ZipLimits`:
@@ -146,9 +148,9 @@ def read_activities_bytes(data: bytes, source_file: str, *, engine: str | None =
     kind = sniff_format(data)
     digest = sha256[:16] if sha256 else file_hash(data)
     if kind == "fit":
-        return read_fit(data, source_file, digest, engine=engine)
+        return read_fit(data, source_file, digest, engine=None if engine == "gpxpy" else engine)
     if kind == "gpx":
-        return read_gpx(data, source_file, digest)
+        return read_gpx(data, source_file, digest, engine="gpxpy" if engine == "gpxpy" else None)
     if kind == "tcx":
         return read_tcx(data, source_file, digest)
     start = data[:16]

@@ -58,19 +58,6 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         )
 
 
-def _local_dates(activities: pd.DataFrame) -> pd.Series:
-    """``local_date`` as tz-naive datetime64[ns] at midnight (the runner's day)."""
-    raw = activities["local_date"]
-    try:
-        return pd.Series(local_days(raw), index=raw.index)
-    except (TypeError, ValueError) as err:
-        raise SchemaError(
-            f"activities: column 'local_date' holds values that are not dates "
-            f"(first values: {list(raw.head(3))}); use datetime.date objects or "
-            "datetime64 local dates."
-        ) from err
-
-
 def float_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     """A column as float64 numpy (all-NaN when the column is absent)."""
     if name not in frame.columns:

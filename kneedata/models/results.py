@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from kneedata.errors import KneedataError
+from kneedata.errors import ModelFitError  # re-exported: defined with the other errors
 from kneedata.settings import MODEL_CAVEAT
 from kneedata.text import format_p, format_ratio
 
@@ -46,19 +46,6 @@ MIN_EPISODES = 5
 
 #: A term with fewer informative episodes than this is ``too_few_episodes``.
 MIN_INFORMATIVE = 3
-
-
-class ModelFitError(KneedataError, RuntimeError):
-    """A model could not be fitted at all (after dropping what could be dropped).
-
-    ``status`` says why, in the words of :data:`STATUSES`: ``"too_few_episodes"``
-    (no episode to model) or ``"no_variation"`` (episodes, but no exposure ever
-    differed on the days compared).
-    """
-
-    def __init__(self, message: str, *, status: str = "too_few_episodes") -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass

@@ -20,7 +20,7 @@ from kneedata.errors import DataQualityWarning, FileFormatError
 from kneedata.io.activity import sample_totals
 from kneedata.io.geo import EARTH_RADIUS_M, cumulative_distance_m, haversine_m
 from kneedata.io.gpx import read_gpx
-from kneedata.io.read import file_hash, read_activities
+from kneedata.io.read import file_hash, read_activities, read_activities_bytes
 from kneedata.io.track import decide_cadence_unit, derive_speed_m_s, map_sport
 from kneedata.schema import RECORDS
 
@@ -445,3 +445,40 @@ def test_real_gpx_agrees_with_the_fit_file_of_the_same_activity(real_data, name,
         b = sample_totals(fit.records)["avg_cadence_spm"]
         assert a == pytest.approx(b, abs=1.5)
     assert gpx.summary["local_date"] == fit.summary["local_date"]
+
+
+# --------------------------------------------------------------------------------
+# the gpxpy engine: the same activities as the default reader
+
+
+def _same_activities(data: bytes, name: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        default = read_gpx(data, name, file_hash(data))
+        other = read_gpx(data, name, file_hash(data), engine="gpxpy")
+    assert len(default) == len(other)
+    for a, b in zip(default, other, strict=True):
+        pd.testing.assert_frame_equal(a.records, b.records)
+        pd.testing.assert_series_equal(a.summary, b.summary)
+
+
+def test_gpxpy_engine_reads_hand_made_tracks_as_the_default_reader():
+    two = _gpx([_steady(11), _steady(11, t0=60, x0=100, cad=None, hr=140)])
+    _same_activities(two, "hand.gpx")
+    (act,) = read_activities_bytes(two, "hand.gpx", engine="gpxpy")
+    assert act.summary["distance_m"] == pytest.approx(60.0, abs=1e-6)  # 2 x 30 m, no jump
+
+
+def test_gpxpy_engine_refuses_entities_and_unknown_engines():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaa">]>'
+            + _gpx([_steady(3)])[len(b'<?xml version="1.0" encoding="UTF-8"?>\n'):])
+    with pytest.raises(FileFormatError, match="entities"):
+        read_gpx(bomb, "bomb.gpx", "x", engine="gpxpy")
+    with pytest.raises(ValueError, match="unknown GPX engine"):
+        read_gpx(_gpx([_steady(3)]), "hand.gpx", "x", engine="lxml")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, v in REAL.items() if v[2] is not None))
+def test_gpxpy_engine_reads_every_real_file_gpxpy_can_as_the_default_reader(real_data, name):
+    path = real_data / "gpx" / name
+    _same_activities(path.read_bytes(), str(path))
