@@ -158,6 +158,24 @@ class TestModels:
         assert np.isfinite(prow["ratio"]) and prow["ratio"] > 1
         assert np.isfinite(prow["ci_low"]) and np.isfinite(prow["ci_high"])
 
+    def test_a_protective_separated_term_is_zero_with_its_upper_bound(self):
+        # no exposure in the week before any onset, exposure on most other days
+        frame = runner_frame(2, n_days=4 * 365)
+        exposed = np.ones(len(frame), bool)
+        for t in np.flatnonzero(frame["onset"].to_numpy()):
+            exposed[max(t - 7, 0):t] = False
+        frame["a"] = exposed & (np.arange(len(frame)) % 3 > 0)
+        ml = _quiet(kd.case_crossover, frame, ["a"], agg=AGG, stratum_days=84)
+        row = ml.table.iloc[0]
+        assert row["status"] == "separated"
+        assert row["ratio"] == 0 and row["ci_low"] == 0 and 0 < row["ci_high"] < 1
+        loglike = _conditional_loglike(ml.design["case"].to_numpy(float),
+                                       ml.design[["a"]].to_numpy(float),
+                                       ml.design["stratum"].to_numpy())
+        target = loglike(-20.0) - stats.chi2.ppf(0.95, 1) / 2
+        bound = optimize.brentq(lambda b: loglike(b) - target, -20.0, 20.0, xtol=1e-8)
+        assert np.log(row["ci_high"]) == pytest.approx(bound, abs=2e-3)
+
     @pytest.mark.parametrize(("kwargs", "status"), [
         ({}, "ok"),
         ({"n_episodes": MIN_EPISODES - 1}, "too_few_episodes"),
