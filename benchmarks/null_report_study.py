@@ -21,10 +21,21 @@ association anywhere (``any``) and per section, and the share in which the lead
 states the spike term as harmful (power when OR > 1). Binomial standard errors are
 printed with each share; before and after are paired (the same runners).
 
+``--whole REPS...`` instead measures the whole report as a runner gets it: runners from
+``persistent_generator.py`` (another independent generator: activities table and diary CSV),
+a routines log and cadence drawn here, read through ``kd.derive`` and
+:func:`kneedata.report_findings` of the :class:`kneedata.Derived` (every section, the
+run-response rows included); scenarios :data:`WHOLE_SCENARIOS` (no effect with episodes,
+planted spike OR 3, no effect with pain most days). About 6-10 s CPU per runner; rows are
+appended as they finish, so ``--part K/N`` processes can share one ``--out`` and a stopped run
+resumes. Its figures are in docs/findings.md.
+
 Run from the repository root (about 1-2 s per runner and scenario on one core)::
 
     .venv/bin/python benchmarks/null_report_study.py --reps 40            # quick look
     .venv/bin/python benchmarks/null_report_study.py --reps 400 --workers 2
+    .venv/bin/python benchmarks/null_report_study.py --whole 400 100 100 --part 0/2 &
+    .venv/bin/python benchmarks/null_report_study.py --whole 400 100 100 --part 1/2
 
 Results: ``benchmarks/results/null_report_study.csv`` (one row per runner and
 scenario) and the summary printed as Markdown (copied into docs/findings.md).
@@ -159,7 +170,7 @@ def whole(args: tuple[int, str, str, float, int]) -> dict[str, Any]:
         derived = whole_runner(mode, odds_ratio, seed, Path(tmp))
         frame = kd.analysis_frame(derived)
         if odds_ratio == 1:  # the null panel: every section of the whole report
-            b = {"any": np.nan, "spike": np.nan}
+            b = dict.fromkeys(("lead", "case_crossover", "daily_model", "spike", "any"), np.nan)
             rows = kd.report_findings(derived)
         else:  # the power panel: the lead's spike row, the old rule and the findings rule
             b = before(frame, lead_only=True)
@@ -189,9 +200,12 @@ def whole_summary(results: pd.DataFrame) -> pd.DataFrame:
         line["after: any finding"] = _share(part["after_any"].astype(bool))
         line["after: onset lead"] = _share(part["after_lead"].astype(bool))
         line["after: run-response lead"] = _share(part["after_run_response"].astype(bool))
-        if odds_ratio_of(label) > 1:
+        if odds_ratio_of(str(label)) > 1:
             line["lead finds the spike: old rule"] = _share(part["before_spike"].astype(bool))
             line["findings rule"] = _share(part["after_spike"].astype(bool))
+            diff = part["after_spike"].astype(float) - part["before_spike"].astype(float)
+            line["change (points, paired)"] = (
+                f"{100 * diff.mean():+.1f} ± {100 * diff.std(ddof=1) / np.sqrt(len(diff)):.1f}")
         lines.append(line)
     return pd.DataFrame(lines)
 
@@ -325,7 +339,7 @@ def run_whole(reps: list[int], out: Path, *, part: tuple[int, int] = (0, 1)) -> 
     jobs = [(i, label, mode, odds, rep)
             for i, ((label, mode, odds), n) in enumerate(zip(WHOLE_SCENARIOS, reps, strict=False))
             for rep in range(n)][part[0]::part[1]]
-    done = pd.read_csv(out)["seed"].tolist() if out.exists() else []
+    done = read_whole(out)["seed"].astype(int).tolist() if out.exists() else []
     out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for k, job in enumerate(jobs, 1):
@@ -335,7 +349,29 @@ def run_whole(reps: list[int], out: Path, *, part: tuple[int, int] = (0, 1)) -> 
         row.to_csv(out, mode="a", header=not out.exists(), index=False)
         print(f"[{time.perf_counter() - t0:6.0f} s] {k}/{len(jobs)} {job[1]} rep {job[4]}: "
               f"any finding {bool(row['after_any'].iloc[0])}", flush=True)
-    print(markdown(whole_summary(pd.read_csv(out))))
+    print(markdown(whole_summary(read_whole(out))))
+
+
+def read_whole(path: Path) -> pd.DataFrame:
+    """The whole-report rows (parts written by several processes; a repeated header dropped)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        lines = [line for line in csv.reader(handle) if line and line[2] != "seed"]
+    full = ["scenario", "odds_ratio", "seed", "n_episodes", "lead",
+            *(f"before_{k}" for k in ("lead", "case_crossover", "daily_model", "spike", "any")),
+            *(f"after_{k}" for k in ("lead", "case_crossover", "run_response", "daily_model",
+                                     "any", "spike", "spike_episodes", "checks_disagree"))]
+    short = [*full[:5], "before_any", "before_spike", *full[10:]]  # null rows of a first version
+    rows = pd.DataFrame([dict(zip(full if len(line) == len(full) else short, line, strict=True))
+                         for line in lines], columns=full)
+    rows = rows.drop_duplicates("seed")
+    for column in rows.columns:
+        if column.startswith(("before_", "after_")) and column != "after_spike_episodes":
+            rows[column] = rows[column].map({"True": True, "False": False})
+    rows["odds_ratio"] = rows["odds_ratio"].astype(float)
+    rows["n_episodes"] = rows["n_episodes"].astype(int)
+    return rows
 
 
 def markdown(table: pd.DataFrame) -> str:

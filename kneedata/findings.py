@@ -36,7 +36,7 @@ from kneedata.settings import (
     REPORT_MODELS,
     STRATUM_DAYS,
 )
-from kneedata.text import format_p, format_ratio
+from kneedata.text import count, format_p, format_ratio
 
 __all__ = [
     "DIRECTIONS",
@@ -222,9 +222,9 @@ def fit_by_coverage(fit: Callable[..., Any], frame: pd.DataFrame, exposures: Seq
 def _partial_note(n_used: int, n_known: int, n_all: int, why: str) -> str:
     """Which episodes a term known on some days used, and why the others were left out."""
     if n_known >= n_all and n_used >= n_all:
-        return f"used all {n_all} episodes (fitted on the days it is known: {why})"
+        return f"used all {count(n_all, 'episode')} (fitted on the days it is known: {why})"
     out = n_all - min(n_known, n_all)
-    note = f"used {n_used} of {n_all} episodes: {why}"
+    note = f"used {n_used} of {count(n_all, 'episode')}: {why}"
     if out:
         note += f"; the other {out} {'is' if out == 1 else 'are'} left out of this answer only"
     if n_used < min(n_known, n_all):
@@ -234,9 +234,9 @@ def _partial_note(n_used: int, n_known: int, n_all: int, why: str) -> str:
 
 
 def _all_note(table: pd.DataFrame, n_all: int) -> list[str]:
-    return [f"used {n} of {n_all} episodes: the others started too soon after the record "
-            "began or on days the diary does not cover" if int(n) < n_all
-            else f"used all {n_all} episodes" for n in table["n_episodes"]]
+    return [f"used {n} of {count(n_all, 'episode')}: the others started too soon after the "
+            "record began or on days the diary does not cover" if int(n) < n_all
+            else f"used all {count(n_all, 'episode')}" for n in table["n_episodes"]]
 
 
 # --- fitting what the report shows --------------------------------------------------
@@ -390,10 +390,11 @@ def _window_words(window_days: int) -> str:
 def _lead_statement(row: pd.Series, finding: bool, window_days: int) -> str:
     what = plain(str(row["exposure"]), capital=True)
     k, n = int(row["n_informative"]), int(row["n_episodes"])
-    based = f"based on {n} episodes, {k} with it in the {window_days} days before"
+    based = f"based on {count(n, 'episode')}, {k} with it in the {window_days} days before"
     if not bool(row["estimable"]):
         why = STATUS_WORDS.get(str(row["status"]), "the data cannot estimate it")
-        return f"{what}: the data cannot estimate this yet: {why} ({based})."
+        return (f"{what}: the data cannot estimate this yet (how often pain started "
+                f"{_window_words(window_days)} it): {why} ({based}).")
     ratio, lo, hi = float(row["ratio"]), float(row["ci_low"]), float(row["ci_high"])
     interval = f"95 % interval {format_ratio(lo)} to {format_ratio(hi)}"
     if finding:
@@ -412,12 +413,11 @@ def _lead_statement(row: pd.Series, finding: bool, window_days: int) -> str:
             f"{format_ratio(ratio)} ({interval}); {verdict} ({based}).")
 
 
-def _check_statement(row: pd.Series, model: str, lead: pd.Series | None) -> tuple[str, Any]:
+def _check_statement(row: pd.Series, model: str, lead: pd.Series | None,
+                     window_days: int = HAZARD_DAYS) -> tuple[str, Any]:
     """A sensitivity row in words: its numbers and whether it points the lead's way."""
     name = {"case_crossover": "Case-crossover", "daily_model": "Daily model"}.get(model, model)
-    what = plain(str(row["exposure"]))
-    window = str(row.get("window", "")).split(" (")[0] or "the window before"
-    head = f"{name}, {what} ({window})"
+    head = f"{name}, {plain(str(row['exposure']))}, {_window_words(window_days)} it"
     if not bool(row["estimable"]):
         why = STATUS_WORDS.get(str(row["status"]), "the data cannot estimate it")
         return f"{head}: not estimable: {why}.", pd.NA
@@ -461,7 +461,7 @@ def findings_table(fits: ReportFits, *, window_days: int = HAZARD_DAYS) -> pd.Da
             continue
         for _, row in result.table.iterrows():
             statement, agrees = _check_statement(row, result.model,
-                                                 lead_rows.get(str(row["exposure"])))
+                                                 lead_rows.get(str(row["exposure"])), window_days)
             rows.append(_row(result.model, row, finding=False, agrees=agrees,
                              statement=statement))
     table = pd.DataFrame(rows, columns=list(FINDING_COLUMNS))

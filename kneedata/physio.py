@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kneedata.text import count
+
 __all__ = [
     "MIN_SCORED_RUNS",
     "PERSISTENT_SHARE",
@@ -130,7 +132,7 @@ def _share(x: float) -> str:
 
 
 def _episodes(n: int) -> str:
-    return "1 separate episode" if n == 1 else f"{n} separate episodes"
+    return count(n, "separate episode")
 
 
 # --- run-response terms in a runner's words ---------------------------------------------
@@ -187,7 +189,7 @@ def run_response_sentence(row: pd.Series, *, finding: bool | None = None) -> str
     """
     kind, what = _plain(str(row["term"]))
     n_runs = row.get("n_runs", np.nan)
-    runs = f" ({int(n_runs)} scored runs)" if pd.notna(n_runs) else ""
+    runs = f" ({count(int(n_runs), 'scored run')})" if pd.notna(n_runs) else ""
     if not bool(row.get("estimable", False)):
         status = str(row.get("status", "")).replace("_", " ") or "not estimable"
         return f"{_lead(kind, what)}: the data cannot estimate this yet ({status}){runs}."
@@ -243,7 +245,7 @@ def finding_rows(result: Any, *, lead: bool) -> pd.DataFrame:
             "ci_high": float(row["ci_high"]) if estimable else np.nan,
             "p_adjusted": float(row["p_adjusted"]) if estimable else np.nan,
             "finding": finding, "agrees_with_lead": pd.NA,
-            "n_episodes": 0, "episodes_note": f"{int(row['n_runs'])} scored runs",
+            "n_episodes": 0, "episodes_note": count(int(row["n_runs"]), "scored run"),
             "statement": run_response_sentence(row, finding=finding),
         })
     return pd.DataFrame(rows)

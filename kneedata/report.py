@@ -71,7 +71,7 @@ from kneedata.settings import (
     REPORT_MODELS,
     STRATUM_DAYS,
 )
-from kneedata.text import format_number, format_p, format_ratio
+from kneedata.text import count, format_number, format_p, format_ratio
 
 __all__ = [
     "CASE_CROSSOVER_EXPOSURES",
@@ -455,8 +455,9 @@ def _section_import(t: ReportTables) -> str:
     notes.extend(t.data_warnings)
     if t.derived.diary is not None:
         d = t.derived.diary
-        out.append(_p(f"Pain diary: {len(d)} entries from {_date_text(d['date'].min())} to "
-                      f"{_date_text(d['date'].max())}; {_n(t.derived.episodes)} pain episodes "
+        out.append(_p(f"Pain diary: {count(len(d), 'entry')} from {_date_text(d['date'].min())} "
+                      f"to {_date_text(d['date'].max())}; "
+                      f"{count(_n(t.derived.episodes), 'pain episode')} "
                       "(a pain score of 3 or more after 14 pain-free days)."))
         if t.frame is not None and len(t.frame):
             analysed = (int(t.primary.settings.get("n_days", 0)) or None
@@ -536,7 +537,7 @@ def _section_form(t: ReportTables, images: dict[str, str]) -> str:
     line = gait.attrs.get("cadence_speed_line", {})
     cad = gait["cadence_moving_spm"]
     sl = gait["step_length_m"]
-    text = (f"Across {int(cad.notna().sum())} runs with cadence, the median cadence while "
+    text = (f"Across {count(int(cad.notna().sum()), 'run')} with cadence, the median cadence while "
             f"moving was {cad.median():.0f} steps/min and the median step length "
             f"{sl.median():.2f} m.")
     diary = t.derived.diary
@@ -597,7 +598,7 @@ def _section_shoes(t: ReportTables, images: dict[str, str]) -> str:
     unassigned = s.attrs.get("n_episodes_unattributed")
     days = s.attrs.get("attribution_days", "?")
     if unassigned:
-        out.append(_p(f"{unassigned} episode(s) followed no run within {days} days and are "
+        out.append(_p(f"{count(unassigned, 'episode')} followed no run within {days} days and are "
                       "not attributed to a shoe."))
     out.append(_p(f"Episodes {t.units.per_100} count an episode against the shoe of the last run "
                   f"before it (within {days} days), with exact Poisson 95 % intervals. They are "
@@ -694,9 +695,9 @@ def _detectable_sentence(rows: pd.DataFrame, diary_years: float = 0.0) -> str:
             powers.append(f"{words}: {_power_words(row, column)}")
             episodes = int(row.get(need_col, -1))
             if episodes > n:
-                need.append(f"pain {words} about {episodes} episodes "
+                need.append(f"pain {words} about {count(episodes, 'episode')} "
                             f"({years_more(episodes, n, diary_years)})")
-    text = (f"{plain(str(first['exposure']), capital=True)} ({n} episodes so far): the main "
+    text = (f"{plain(str(first['exposure']), capital=True)} ({count(n, 'episode')} so far): the main "
             f"analysis would detect (in 80 % of simulated histories like yours) "
             f"{'; '.join(smallest)}, in the {HAZARD_DAYS} days after it.")
     if powers:
@@ -752,7 +753,7 @@ def _section_primary(t: ReportTables, images: dict[str, str]) -> str:
     lead = _rows(t, "primary_analysis")
     n_days = int(primary.settings.get("n_days", 0))
     n_ep = _n(getattr(t.derived, "episodes", None)) or int(primary.n_episodes)
-    out.append(_p(f"{n_ep} episodes in the diary; {n_days} days analysed."))
+    out.append(_p(f"{count(n_ep, 'pain episode')} in the diary; {count(n_days, 'day analysed')}."))
     out.append(_ul(lead["statement"]))
     out.append(_p("Which episodes each answer used:", "small"))
     out.append(_ul((f"{plain(str(r.exposure), capital=True)}: {r.episodes_note}."
@@ -825,7 +826,7 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
         return "\n".join(out)
     n_ep = _n(t.derived.episodes)
     out.append(_p(
-        f"The diary holds {n_ep} pain episodes. The short answer at the top comes from the "
+        f"The diary holds {count(n_ep, 'pain episode')}. The short answer at the top comes from the "
         "main analysis; the two designs below ask the same question differently, with their "
         "own blind spots. They are checks: each line says whether it points the same "
         "way as the main answer, and none of them is a finding on its own. The "
@@ -841,7 +842,7 @@ def _section_models(t: ReportTables, images: dict[str, str]) -> str:
     cc = t.case_crossover
     if cc is not None:
         out.append(_figure_or_why(images, "forest", "case-crossover odds ratios", cc))
-        out.append(_p(f"Case-crossover: {cc.n_episodes} of {n_ep} episodes had comparable "
+        out.append(_p(f"Case-crossover: {cc.n_episodes} of {count(n_ep, 'pain episode')} had comparable "
                       "windows and entered the fit."))
         out.append(_ul(_rows(t, "case_crossover")["statement"]))
         out.append(_table(_model_table(cc)))

@@ -18,7 +18,8 @@ import math
 import re
 from typing import Any
 
-__all__ = ["TerminalSafeStream", "format_number", "format_p", "format_ratio", "terminal_safe"]
+__all__ = ["TerminalSafeStream", "count", "format_number", "format_p", "format_ratio",
+           "terminal_safe"]
 
 #: Characters a terminal acts on: C0 controls but tab and newline, DEL, C1 controls
 #: (0x9b is a one-byte CSI, 0x9d OSC), and the Unicode bidirectional overrides and
@@ -142,6 +143,32 @@ def format_number(value: object, digits: int = 3) -> str:
     exponent = math.floor(math.log10(abs(x)))
     decimals = max(0, digits - 1 - exponent)
     return f"{round(x, digits - 1 - exponent):,.{decimals}f}"
+
+
+#: Plurals that are not the noun with an s.
+_PLURALS = {"entry": "entries", "day analysed": "days analysed", "day at risk": "days at risk",
+            "day of diary": "days of diary"}
+
+
+def count(n: object, noun: str) -> str:
+    """A count as every section of the report words it: "1 episode", "1,204 days analysed".
+
+    ``noun`` is singular ("episode", "pain episode", "run", "scored run", "day analysed",
+    "entry"); the number is whole and thousands-separated. Unknown (NaN, None): "an
+    unknown number of" episodes.
+
+    >>> count(1, "episode"), count(12, "pain episode"), count(1204, "day analysed")
+    ('1 episode', '12 pain episodes', '1,204 days analysed')
+    >>> count(0, "scored run"), count(float("nan"), "run")
+    ('0 scored runs', 'an unknown number of runs')
+    """
+    x = _as_float(n)
+    words = noun.split(" ")
+    plural = _PLURALS.get(noun) or " ".join([*words[:-1], _PLURALS.get(words[-1], words[-1] + "s")])
+    if math.isnan(x):
+        return f"an unknown number of {plural}"
+    k = int(round(x))
+    return f"{k:,} {noun if k == 1 else plural}"
 
 
 def format_ratio(value: object) -> str:

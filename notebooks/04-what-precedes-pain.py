@@ -68,8 +68,8 @@ print(f"{len(frame)} days, {int(frame['at_risk'].sum())} at risk, "
 # intervals still cover the truth about 95 % of the time.
 
 # %%
-findings = kd.report_findings(frame)  # the same rows the report renders (findings.csv)
-lead = findings.loc[findings["section"].eq("lead")]
+findings = kd.report_findings(inputs.derived)  # the rows the report renders (findings.csv)
+lead = findings.loc[findings["model"].eq("primary_analysis")]  # the onset analysis
 for row in lead.itertuples():
     print("-", row.statement, f"[{row.episodes_note}]")
 
@@ -90,8 +90,11 @@ if lead["direction"].ne("not_estimable").any():
         estimable=lead["direction"].ne("not_estimable")), title="Main analysis")
 else:
     print("Not enough episodes yet: nothing here can be estimated from the data so far.")
-could = kd.detectable_odds_ratio(frame, n_sim=50, seed=1)
-display_frame(could.drop(columns=["exposure"]).assign(term=could["term"].map(term_label)))
+# what the report says the data could show: the terms that are not findings, both ways
+unsure = lead.loc[~lead["finding"], "exposure"].tolist()
+if unsure:
+    could = kd.detectable_odds_ratio(frame, unsure, n_sim=100, seed=0, direction="both")
+    display_frame(could.drop(columns=["exposure"]).assign(term=could["term"].map(term_label)))
 
 # %% [markdown]
 # ## Sensitivity analyses: the same question, other designs
@@ -107,7 +110,7 @@ display_frame(could.drop(columns=["exposure"]).assign(term=could["term"].map(ter
 # was told that something mattered: docs/findings.md).
 
 # %%
-checks = findings.loc[~findings["section"].eq("lead")]
+checks = findings.loc[~findings["model"].eq("primary_analysis")]  # and the run-response rows
 for row in checks.itertuples():
     print("-", row.statement)
 display_frame(checks[["section", "term", "estimate", "ci_low", "ci_high", "agrees_with_lead",

@@ -241,6 +241,14 @@ def test_no_sentence_of_a_generated_runners_report_states_an_unbacked_associatio
         page, found = _rendered(derived)
     assert unbacked_claims(page, found) == []
     assert int(found["finding"].sum()) == (0 if mode == "episodic" else 1), found
+    # counts are worded by one helper (kneedata.text.count): never "1 episodes" or "run(s)"
+    text = " ".join(report_sentences(page))
+    assert not re.search(r"\b1 (pain |separate |scored )?(episodes|runs|entries)\b|\b(episode|run|day)\(s\)",
+                         text)
+    said = set(re.findall(r"(\d+) pain episodes? (?:\(a pain score|in the diary)", text))
+    assert said == {str(len(derived.episodes))}, said  # the same count in every section
+    if mode == "episodic":
+        assert "in the 7 days after it" in found.loc[found["section"].eq("lead"), "statement"].iloc[0]
 
 
 @pytest.mark.slow
@@ -252,3 +260,19 @@ def test_no_sentence_of_the_sample_runners_report_states_an_unbacked_association
     assert unbacked_claims(page, found) == []
     claims = [s for s in report_sentences(page) if ASSOCIATION.search(s)]
     assert claims, "the scan found no association words at all: is it reading the report?"
+
+
+@pytest.mark.slow
+def test_notebook_04s_rows_are_the_reports_rows(tiny):  # noqa: F811
+    """Notebook 04 prints kd.report_findings(inputs.derived): the rows of findings.csv."""
+    from kneedata import Store
+
+    data = tiny["data"]
+    derived = kd.derive(Store(tiny["store"]), data / "pain_diary.csv", shoes=data / "shoes.csv",
+                        routines=data / "routines.csv")
+    mine = kd.report_findings(derived)
+    written = pd.read_csv(tiny["out"] / "findings.csv")
+    columns = ["section", "model", "term", "direction", "finding", "n_episodes", "statement"]
+    assert mine[columns].astype(str).equals(written[columns].astype(str))
+    source = (REPO / "notebooks" / "04-what-precedes-pain.py").read_text(encoding="utf-8")
+    assert "kd.report_findings(inputs.derived)" in source

@@ -28,6 +28,7 @@ from kneedata.models.design import (
 )
 from kneedata.models.engines import _finish, _fit_conditional, _newton_start
 from kneedata.models.results import ModelFitError, ModelResult
+from kneedata.text import count
 
 __all__ = ["REFERENT_SCHEMES", "case_crossover"]
 
@@ -129,13 +130,13 @@ def _case_crossover_data_notes(counts: Mapping[str, int], referents: str,
         notes.append(f"{counts['not_at_risk']} onset(s) left out: not at risk that day "
                      "(onset not known to follow a pain-free washout, or diary unknown)")
     if counts["case_window"]:
-        notes.append(f"{counts['case_window']} episode(s) left out: their hazard window "
+        notes.append(f"{count(counts['case_window'], 'episode')} left out: their hazard window "
                      "overlaps an earlier episode, starts before the data, or has unknown "
                      "exposure")
     if counts["no_referent"]:
         hint = (f" (after an onset the runner is not at risk for weeks, so a {stratum_days}-day "
                 "stratum often has no referent left)" if referents != "unidirectional" else "")
-        notes.append(f"{counts['no_referent']} episode(s) left out: no eligible referent "
+        notes.append(f"{count(counts['no_referent'], 'episode')} left out: no eligible referent "
                      f"window in their stratum{hint}")
     if counts["ref_unknown"]:
         notes.append(f"{counts['ref_unknown']} referent window(s) left out for unknown exposure")

@@ -19,6 +19,7 @@ from kneedata.frame import (
     window_kind,
 )
 from kneedata.models.results import MIN_EPISODES_PER_EXPOSURE, ModelFitError
+from kneedata.text import count
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -191,7 +192,7 @@ class _Terms:
 
 def _few_episodes_notes(n_episodes: int, informative: Mapping[str, int],
                         used: Sequence[str]) -> list[str]:
-    notes = [f"{e}: only {informative[e]} informative episode(s)" for e in used
+    notes = [f"{e}: only {count(informative[e], 'informative episode')}" for e in used
              if informative[e] < MIN_EPISODES_PER_EXPOSURE]
     if n_episodes < MIN_EPISODES_PER_EXPOSURE * max(1, len(used)):
         notes.append(f"{n_episodes} episodes for {len(used)} term(s): fewer than "
@@ -231,7 +232,7 @@ def _lagged_rows(
     at_risk = days.flag("at_risk")
     known = np.isfinite(all_rows[terms].to_numpy(dtype=float)).all(axis=1)
     n_unknown = int((at_risk & ~known).sum())
-    notes = [f"{n_unknown} at-risk day(s) left out: a lag window is unknown "
+    notes = [f"{count(n_unknown, 'day at risk')} left out: a lag window is unknown "
              "(start of the record or missing data)"] if n_unknown else []
     rows = all_rows[at_risk & known].reset_index(drop=True)
     return rows, terms, term_exposure, term_window, notes, days

@@ -43,7 +43,7 @@ from scipy import stats
 
 from kneedata.models.results import ModelResult
 from kneedata.responses import MAX_PAIN, SETTLE_POINTS, run_features, run_responses
-from kneedata.text import format_number, format_p
+from kneedata.text import count, format_number, format_p
 
 __all__ = [
     "DEFAULT_EXPOSURES",
@@ -444,7 +444,7 @@ def run_response_model(derived: Any, exposures: Iterable[str] | str | None = Non
                                            if 1 in keep else math.nan))
         combined = int((used["n_runs_day"] > 1).sum())
         if combined:
-            notes.append(f"{combined} day(s) had more than one run: each such day is one "
+            notes.append(f"{count(combined, 'day')} had more than one run: each such day is one "
                          "row, its runs combined, since one morning follows them all.")
     table = _table([rows[n] for n in names])
     dropped = {str(t): str(s) for t, s, e in zip(table["term"], table["status"],
