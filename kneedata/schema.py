@@ -555,7 +555,7 @@ def all_columns() -> dict[str, Column]:
 # --- the report's statements and what the data could show (owner: kneedata/findings.py) --
 # docs/findings.md: only the lead makes findings; the whole report's false findings measured.
 FINDINGS: dict[str, Column] = {
-    "section": Column("", "str", "Where the report says it: lead (the main analysis, or the run-response answer when it leads), sensitivity: case-crossover, sensitivity: daily model, beside the lead: run response (report_findings, findings.csv)."),
+    "section": Column("", "str", "Where the report says it: lead (the main analysis, or the run-response answer when it leads), sensitivity: case-crossover, sensitivity: daily model, beside the lead: run response; with wellness data or ratings also lead: recovery (in the lead's correction) and beside the lead: recovery run response (checks) (report_findings, findings.csv)."),
     "model": Column("", "str", "The model behind the row: primary_analysis, case_crossover, daily_model, run_response_model (report_findings)."),
     "term": Column("", "str", "Model term, the exposure and its window, e.g. spike_large_7d (report_findings)."),
     "exposure": Column("", "str", "Analysis-frame column the term summarises (report_findings)."),
