@@ -120,7 +120,7 @@ def test_cli_disk_errors_are_one_line_and_leave_the_store(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert code == 1
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert text in err and "store" in err
+    assert text.lower() in err.lower() and "store" in err  # the cause, in the plain sentence
     monkeypatch.undo()
     pd.testing.assert_frame_equal(Store(store_dir).activities(), before)  # unchanged
     rows = pd.read_csv(report_csv)
