@@ -8,14 +8,13 @@ imports kneedata; the report-level checks use the tiny sample store of
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from benchmark_modules import load
 from test_report import shared_root, tiny  # noqa: F401  (the sample runner's report)
 
 import kneedata as kd
@@ -30,12 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _sim():
-    spec = importlib.util.spec_from_file_location(
-        "single_runner_sim", REPO / "benchmarks" / "single_runner_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("single_runner_sim", module)
-    spec.loader.exec_module(module)
-    return module
+    return load('single_runner_sim')
 
 
 sim = _sim()
@@ -118,12 +112,7 @@ def test_findings_and_detectable_columns_are_in_the_glossary():
 
 
 def _persistent():
-    spec = importlib.util.spec_from_file_location(
-        "persistent_generator", REPO / "benchmarks" / "persistent_generator.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("persistent_generator", module)
-    spec.loader.exec_module(module)
-    return module
+    return load('persistent_generator')
 
 
 @pytest.mark.slow

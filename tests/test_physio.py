@@ -8,14 +8,13 @@ persistent-pain generator in benchmarks/ (pain most days).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from benchmark_modules import load
 from matplotlib.collections import PathCollection
 
 import kneedata as kd
@@ -26,12 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "persistent_generator", REPO / "benchmarks" / "persistent_generator.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["persistent_generator"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load('persistent_generator')
 
 
 @pytest.fixture

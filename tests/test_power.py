@@ -8,13 +8,12 @@ not merely within the simulation error.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from benchmark_modules import load
 
 import kneedata as kd
 from kneedata.models.power import _refit, _SufficientFits
@@ -23,12 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "single_runner_sim", REPO / "benchmarks" / "single_runner_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["single_runner_sim"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load('single_runner_sim')
 
 
 @pytest.mark.slow

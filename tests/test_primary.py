@@ -9,15 +9,14 @@ The full study (designs compared, bias, coverage, power) is
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from benchmark_modules import load
 
 import kneedata as kd
 from kneedata.models import STATUSES, TABLE_COLUMNS
@@ -26,12 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "single_runner_sim", REPO / "benchmarks" / "single_runner_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["single_runner_sim"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load('single_runner_sim')
 
 
 sim = _load_generator()
