@@ -255,3 +255,56 @@ def test_pre_pain_levels_compare_runs_that_started_from_the_same_score(flared):
     assert row["ci_low"] <= 1.5 <= row["ci_high"] and row["ci_low"] > 0
     with pytest.raises(ValueError, match="pre_pain"):
         kd.run_response_model(derived, pre_pain="spline")
+
+
+def _complete_case_runs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(responses, features) of 80 run days built here: 6 large spikes, 2 of them
+    (and 10 other runs) without a descent, so the complete cases keep 4 spikes;
+    a pre-run level of 7/10 on 6 runs, 2 of them without a descent."""
+    rng = np.random.default_rng(7)
+    n = 80
+    pre = rng.choice([2.0, 3.0, 4.0], size=n)
+    pre[[10, 20, 30, 40, 50, 60]] = 7.0
+    spike = np.zeros(n)
+    spike[[5, 15, 25, 35, 45, 55]] = 1.0
+    trail = (np.arange(n) % 4 == 0).astype(float)
+    descent = rng.gamma(2.0, 40.0, size=n)
+    after = 1.0 + 0.5 * pre + 1.0 * spike + 0.25 * descent / 100 + rng.normal(0, 0.5, n)
+    descent[[5, 15, 10, 20, 1, 2, 3, 6, 7, 8, 9, 11]] = np.nan   # 2 spikes, 2 level-7 runs
+    ids = [f"r{i}" for i in range(n)]
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(2 * np.arange(n), unit="D")
+    responses = pd.DataFrame({"activity_id": ids, "date": dates, "pain_before": pre,
+                              "pain_next_morning": np.round(after)})
+    features = pd.DataFrame({"activity_id": ids, "spike_large": spike.astype(bool),
+                             "descent_m": descent, "trail": trail.astype(bool)})
+    return responses, features
+
+
+def test_a_flag_is_counted_on_the_runs_the_fit_keeps():
+    responses, features = _complete_case_runs()
+    fit = kd.run_response_model(None, ["spike_large", "descent_m", "trail"],
+                                responses=responses, features=features)
+    spike = _term(fit, "spike_large")
+    # 6 spikes among the scored runs, only 4 where the descent is known too
+    assert not spike["estimable"] and spike["status"] == "too_few_runs"
+    assert spike["n_exposed"] == 4 and np.isnan(spike["estimate"])
+    assert "4 scored runs with it" in spike["why"] and "6 with it among all 80" in spike["why"]
+    # the other terms are refitted without it, on the 68 runs with a descent
+    alone = kd.run_response_model(None, ["descent_m", "trail"], responses=responses,
+                                  features=features)
+    for term in ("descent_m", "trail"):
+        assert _term(fit, term)["estimable"] and _term(fit, term)["n_runs"] == 68
+        assert _term(fit, term)["estimate"] == pytest.approx(_term(alone, term)["estimate"])
+    assert fit.settings["terms_fitted"] == ["descent_m", "trail"]
+    # without the descent term all 6 spikes are fitted
+    both = kd.run_response_model(None, ["spike_large", "trail"], responses=responses,
+                                 features=features)
+    assert _term(both, "spike_large")["estimable"] and _term(both, "spike_large")["n_exposed"] == 6
+
+
+def test_a_pre_run_level_is_counted_on_the_runs_the_fit_keeps():
+    responses, features = _complete_case_runs()
+    kwargs = {"responses": responses, "features": features, "pre_pain": "levels"}
+    # 7/10 before 6 runs: its own mean when all are fitted, none when 2 lack the descent
+    assert kd.run_response_model(None, ["trail"], **kwargs).settings["n_pre_levels"] == 3
+    assert kd.run_response_model(None, ["descent_m"], **kwargs).settings["n_pre_levels"] == 2

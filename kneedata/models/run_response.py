@@ -290,7 +290,46 @@ def _design(derived: Any, names: list[str], *, responses: pd.DataFrame | None,
             rows[name] = _row(name, status=status, why=why, n_exposed=exposed,
                               n_runs=n_scored)
     used = days.dropna(subset=terms)
+    # The fit keeps only the runs on which every term is known, so a flag with enough
+    # runs among all scored runs can fall short on the rows actually fitted: check
+    # again there, leave out the term that falls shortest and look again (leaving a
+    # term out only adds rows, so the others cannot fall short because of it).
+    while (short := _fitted_shortfall(used, days, terms, min_exposed)) is not None:
+        name, status, why, exposed = short
+        terms.remove(name)
+        rows[name] = _row(name, status=status, why=why, n_exposed=exposed, n_runs=len(used))
+        used = days.dropna(subset=terms)
     return _Design(used, terms, rows, n_scored)
+
+
+def _fitted_shortfall(used: pd.DataFrame, days: pd.DataFrame, terms: list[str],
+                      min_exposed: int) -> tuple[str, str, str, int] | None:
+    """(term, status, why, n_exposed) of the term worst off on the rows fitted, or None.
+
+    A term falls short when it is the same on every fitted row, or (a flag) has
+    fewer than ``min_exposed`` fitted rows with it or without it.
+    """
+    worst: tuple[int, str, str, str, int] | None = None
+    n_used, n_scored = len(used), len(days)
+    for name in terms:
+        x = used[name].to_numpy(dtype=float)
+        flag = EXPOSURES[name].kind == "flag"
+        exposed = int(np.sum(x > 0)) if flag else n_used
+        if n_used and np.ptp(x) == 0:
+            side, status = 0, "no_variation"
+            why = (f"the same on all {n_used} scored runs where the other properties "
+                   "are known too")
+        elif flag and min(exposed, n_used - exposed) < min_exposed:
+            side, status = min(exposed, n_used - exposed), "too_few_runs"
+            total = int(np.sum(days[name].to_numpy(dtype=float) > 0))
+            why = (f"{exposed} scored runs with it and {n_used - exposed} without among the "
+                   f"{n_used} where the other properties are known too (needs {min_exposed} "
+                   f"of each; {total} with it among all {n_scored} scored runs)")
+        else:
+            continue
+        if worst is None or side < worst[0]:
+            worst = (side, name, status, why, exposed)
+    return None if worst is None else worst[1:]
 
 
 #: A pre-run score level (rounded to a whole point) with at least this many scored
